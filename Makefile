@@ -1,0 +1,50 @@
+# The two commands a newcomer types (README.md), and a few for developers.
+# Every target installs what is missing first (scripts/setup-deps).
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+CMAKE_ARGS ?=
+
+.PHONY: all deps build run test test-asan fuzz bench format clean
+
+all: build
+
+deps:
+	@scripts/setup-deps
+
+# RelWithDebInfo: optimised like a release, with symbols for perf and gdb.
+$(BUILD)/build.ninja: | deps
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS)
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+run: build
+	@scripts/quickstart $(BUILD)/cli/dnspc
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	$(MAKE) test-asan
+
+# The sanitizer job: unit tests only, ASan + UBSan, its own build directory
+# (ccache shares object files where the flags allow).
+test-asan: deps
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DDNSPC_SANITIZE=ON \
+	  -DDNSPC_UNIT_TESTS_ONLY=ON $(CMAKE_ARGS)
+	ninja -C $(ASAN_BUILD)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure -j $(JOBS) -L unit
+
+# A long fuzzing run (default one hour): `make fuzz FUZZ_SECONDS=600`.
+FUZZ_SECONDS ?= 3600
+fuzz: deps
+	tests/fuzz/run-fuzzer $(CURDIR) $(BUILD) $(FUZZ_SECONDS)
+
+bench: build
+	python3 tests/bench/run.py
+
+format:
+	find stdlib compiler runtime lua cli tests -name '*.cc' -o -name '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

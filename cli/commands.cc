@@ -1,0 +1,36 @@
+// The table of subcommands. A subcommand that is not built yet stays listed,
+// so `--help` tells the whole shape of the tool, and refuses to run.
+#include "command.h"
+
+namespace dnspc::cli {
+
+namespace {
+
+constexpr Command kCommands[] = {
+    {"check", "check policies and print diagnostics",
+     "usage: dnspc check [--format text|json] [--werror] FILE...\n"
+     "Parses and checks each policy without opening any socket.\n",
+     nullptr, "issue 3 (the policy language)"},
+    {"test", "run a policy against query cases",
+     "usage: dnspc test [--interpreter] POLICY CASES\n", nullptr,
+     "issue 4 (decision IR and interpreter)"},
+    {"explain", "show the decision structure, or why a query gets its verdict",
+     "usage: dnspc explain [--emit-llvm] POLICY [QUERY]\n", nullptr,
+     "issue 4 (decision IR and interpreter)"},
+    {"run", "run the load balancer in the foreground",
+     "usage: dnspc run [--log-format text|json] [--control PATH] POLICY\n", nullptr,
+     "issue 6 (runtime core)"},
+    {"ctl", "query a running instance over its control socket",
+     "usage: dnspc ctl [--control PATH] stats|servers|blocks\n", nullptr,
+     "issue 6 (runtime core)"},
+    {"reload", "reload a running instance's policy",
+     "usage: dnspc reload [--control PATH] [FILE]\n", nullptr, "issue 9 (hot reload)"},
+    {"console", "attach the Lua console to a running instance",
+     "usage: dnspc console [ADDRESS]\n", nullptr, "the console issue"},
+};
+
+}  // namespace
+
+std::span<const Command> commands() { return kCommands; }
+
+}  // namespace dnspc::cli

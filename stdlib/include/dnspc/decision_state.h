@@ -1,0 +1,32 @@
+// The explicit state argument of a compiled policy. Compiled code holds no
+// mutable globals: everything that changes between packets (time, random
+// numbers, QPS bounds, tags) comes in here, so the same code can run under
+// virtual time in `dnspc test` and be swapped without losing state.
+#pragma once
+
+#include <cstdint>
+
+#include "dnspc/rate_limiter.h"
+
+namespace dnspc {
+
+class SourceRateTable;  // per-source-prefix QPS bounds (issue "shaping")
+
+struct DecisionState {
+  uint64_t now_ns = 0;  // monotonic; virtual in tests
+  uint64_t random = 0;  // xorshift64 state, advanced by probability predicates; never 0
+  RateLimiter* rate_limiters = nullptr;           // global bounds, indexed by the policy
+  SourceRateTable* const* source_tables = nullptr;  // per-source bounds, indexed by the policy
+  uint64_t tags = 0;  // tag bits set so far for this query; a policy has at most 64 tags
+};
+
+// The one random source compiled code and the interpreter share, so their
+// verdicts agree on probability predicates.
+inline uint64_t next_random(uint64_t& s) {
+  s ^= s << 13;
+  s ^= s >> 7;
+  s ^= s << 17;
+  return s;
+}
+
+}  // namespace dnspc
