@@ -4,13 +4,18 @@
 
 namespace dnspc::cli {
 
+int run_check(std::span<char* const> args);
+
 namespace {
 
 constexpr Command kCommands[] = {
     {"check", "check policies and print diagnostics",
      "usage: dnspc check [--format text|json] [--werror] FILE...\n"
-     "Parses and checks each policy without opening any socket.\n",
-     nullptr, "issue 3 (the policy language)"},
+     "Parses and checks each policy without opening any socket or starting anything.\n"
+     "Diagnostics go to stderr as file:line:col (or one JSON document on stdout with\n"
+     "--format json). Exit 0 when clean (warnings allowed), 1 on errors (or warnings\n"
+     "with --werror), 2 on usage errors, 3 when a file cannot be read.\n",
+     run_check, ""},
     {"test", "run a policy against query cases",
      "usage: dnspc test [--interpreter] POLICY CASES\n", nullptr,
      "issue 4 (decision IR and interpreter)"},

@@ -1,0 +1,94 @@
+// `dnspc check FILE...`: parse and check policies; opens no socket.
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "command.h"
+#include "dnspc/frontend/frontend.h"
+#include "exit_codes.h"
+
+namespace dnspc::cli {
+
+namespace {
+
+std::string plural(size_t n, const char* word) {
+  return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
+}
+
+}  // namespace
+
+int run_check(std::span<char* const> args) {
+  std::string format = "text";
+  bool werror = false;
+  std::vector<std::string> files;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string_view a = args[i];
+    if (a == "--werror") {
+      werror = true;
+    } else if (a == "--format" && i + 1 < args.size()) {
+      format = args[++i];
+    } else if (a.starts_with("--format=")) {
+      format = std::string(a.substr(9));
+    } else if (a.starts_with("-") && a != "-") {
+      fmt::print(stderr, "dnspc check: unknown option '{}'\n", a);
+      return kExitUsage;
+    } else {
+      files.emplace_back(a);
+    }
+  }
+  if (format != "text" && format != "json") {
+    fmt::print(stderr, "dnspc check: --format takes text or json, not '{}'\n", format);
+    return kExitUsage;
+  }
+  if (files.empty()) {
+    fmt::print(stderr, "usage: dnspc check [--format text|json] [--werror] FILE...\n");
+    return kExitUsage;
+  }
+
+  diag::SourceManager sources;
+  diag::Diagnostics diags(sources);
+  bool unreadable = false;
+  std::vector<std::string> summaries;
+  for (const std::string& file : files) {
+    size_t errors = diags.error_count(), warnings = diags.warning_count();
+    frontend::LoadResult r = frontend::load_policy(file, diags);
+    if (r.status == frontend::LoadStatus::kUnreadable) {
+      fmt::print(stderr, "dnspc check: {}\n", r.io_error);
+      unreadable = true;
+      continue;
+    }
+    size_t new_errors = diags.error_count() - errors;
+    size_t new_warnings = diags.warning_count() - warnings;
+    if (r.model) {
+      size_t servers = 0;
+      for (auto& p : r.model->pools) servers += p.servers.size();
+      summaries.push_back(fmt::format("{}: ok: {}, {}, {}{}", file, plural(r.model->rules.size(), "rule"),
+                                      plural(r.model->pools.size(), "pool"), plural(servers, "server"),
+                                      new_warnings ? fmt::format(", {} warning{}", new_warnings,
+                                                                 new_warnings == 1 ? "" : "s")
+                                                   : ""));
+    } else {
+      summaries.push_back(fmt::format("{}: {} error{}{}", file, new_errors, new_errors == 1 ? "" : "s",
+                                      new_warnings ? fmt::format(", {} warning{}", new_warnings,
+                                                                 new_warnings == 1 ? "" : "s")
+                                                   : ""));
+    }
+  }
+  diags.sort();
+  if (format == "json") {
+    fmt::print("{}", diag::render_json(diags));
+  } else {
+    bool color = isatty(STDERR_FILENO) && std::getenv("NO_COLOR") == nullptr;
+    fmt::print(stderr, "{}", diag::render_text(diags, color));
+    for (const std::string& s : summaries) fmt::print("{}\n", s);
+  }
+  if (unreadable) return kExitInternal;
+  if (diags.has_errors() || (werror && diags.warning_count() > 0)) return kExitBadInput;
+  return kExitOk;
+}
+
+}  // namespace dnspc::cli

@@ -1,0 +1,110 @@
+// Diagnostics as people and machines read them.
+#include <fmt/core.h>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "dnspc/diag/diagnostics.h"
+
+namespace dnspc::diag {
+
+namespace {
+
+void render_location(std::string& out, const SourceManager& sm, SourceRange r) {
+  LineColumn lc = sm.position(r.file, r.begin);
+  out += fmt::format("{}:{}:{}: ", sm.path(r.file), lc.line, lc.column);
+}
+
+// The source line, then a caret under the first character of the range and
+// tildes under the rest of it (on that line).
+void render_snippet(std::string& out, const SourceManager& sm, SourceRange r) {
+  std::string_view line = sm.line_text(r.file, r.begin);
+  LineColumn lc = sm.position(r.file, r.begin);
+  out += fmt::format("  {}\n  ", line);
+  for (uint32_t i = 1; i < lc.column && i <= line.size(); ++i) out += line[i - 1] == '\t' ? '\t' : ' ';
+  out += '^';
+  uint32_t line_end_column = static_cast<uint32_t>(line.size()) + 1;
+  uint32_t end_column = std::min(line_end_column, lc.column + (r.end > r.begin ? r.end - r.begin : 1));
+  for (uint32_t c = lc.column + 1; c < end_column; ++c) out += '~';
+  out += '\n';
+}
+
+}  // namespace
+
+std::string render_text(const Diagnostics& diags, bool color) {
+  const SourceManager& sm = diags.sources();
+  std::string out;
+  for (const Diagnostic& d : diags.all()) {
+    if (d.range.valid()) render_location(out, sm, d.range);
+    const char* sev = severity_name(d.severity);
+    if (color) {
+      const char* c = d.severity == Severity::kError ? "\033[1;31m" : "\033[1;35m";
+      out += fmt::format("{}{}:\033[0m \033[1m{}\033[0m [{}]\n", c, sev, d.message, d.code);
+    } else {
+      out += fmt::format("{}: {} [{}]\n", sev, d.message, d.code);
+    }
+    if (d.range.valid()) render_snippet(out, sm, d.range);
+    for (const Note& n : d.notes) {
+      if (n.range.valid()) render_location(out, sm, n.range);
+      out += fmt::format("note: {}\n", n.message);
+      if (n.range.valid()) render_snippet(out, sm, n.range);
+    }
+  }
+  return out;
+}
+
+std::string render_json(const Diagnostics& diags) {
+  const SourceManager& sm = diags.sources();
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  auto place = [&](SourceRange r) {
+    if (!r.valid()) return;
+    LineColumn b = sm.position(r.file, r.begin);
+    LineColumn e = sm.position(r.file, r.end);
+    w.Key("file");
+    w.String(sm.path(r.file).c_str());
+    w.Key("line");
+    w.Uint(b.line);
+    w.Key("column");
+    w.Uint(b.column);
+    w.Key("end_line");
+    w.Uint(e.line);
+    w.Key("end_column");
+    w.Uint(e.column);
+  };
+  w.StartObject();
+  w.Key("version");
+  w.Uint(1);
+  w.Key("errors");
+  w.Uint(static_cast<unsigned>(diags.error_count()));
+  w.Key("warnings");
+  w.Uint(static_cast<unsigned>(diags.warning_count()));
+  w.Key("diagnostics");
+  w.StartArray();
+  for (const Diagnostic& d : diags.all()) {
+    w.StartObject();
+    place(d.range);
+    w.Key("severity");
+    w.String(severity_name(d.severity));
+    w.Key("code");
+    w.String(d.code.c_str());
+    w.Key("message");
+    w.String(d.message.c_str());
+    w.Key("notes");
+    w.StartArray();
+    for (const Note& n : d.notes) {
+      w.StartObject();
+      place(n.range);
+      w.Key("message");
+      w.String(n.message.c_str());
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize()) + "\n";
+}
+
+}  // namespace dnspc::diag

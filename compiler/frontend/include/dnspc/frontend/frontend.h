@@ -1,0 +1,38 @@
+// The compiler's front door: a policy file in, a checked model (or
+// diagnostics) out. `check`, `test`, `explain` and `run` all start here, so
+// they accept and reject exactly the same policies.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "dnspc/diag/diagnostics.h"
+#include "dnspc/sema/model.h"
+
+namespace dnspc::frontend {
+
+enum class LoadStatus {
+  kOk,          // the model is usable (warnings allowed)
+  kErrors,      // diagnostics hold errors
+  kUnreadable,  // the file could not be read (I/O), reported in `io_error`
+};
+
+struct LoadResult {
+  LoadStatus status = LoadStatus::kErrors;
+  std::optional<sema::Model> model;
+  std::string io_error;
+};
+
+struct LoadOptions {
+  bool check_lua = true;
+};
+
+// Reads, parses and analyses the policy at `path`; every diagnostic goes to
+// `diags` (whose SourceManager keeps the texts for rendering).
+LoadResult load_policy(const std::string& path, diag::Diagnostics& diags, const LoadOptions& options = {});
+
+// The same for a policy already in memory (tests, reload over the control socket).
+LoadResult load_policy_text(const std::string& path, std::string text, diag::Diagnostics& diags,
+                            const LoadOptions& options = {});
+
+}  // namespace dnspc::frontend

@@ -1,0 +1,58 @@
+#include "dnspc/frontend/frontend.h"
+
+#include <fmt/core.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "dnspc/parse/parse.h"
+#include "dnspc/sema/sema.h"
+
+namespace dnspc::frontend {
+
+LoadResult load_policy(const std::string& path, diag::Diagnostics& diags, const LoadOptions& options) {
+  LoadResult result;
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    result.status = LoadStatus::kUnreadable;
+    result.io_error = fmt::format("{}: is a directory, not a policy file", path);
+    return result;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    result.status = LoadStatus::kUnreadable;
+    result.io_error = fmt::format("{}: cannot read: {}", path, std::strerror(errno));
+    return result;
+  }
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return load_policy_text(path, buf.str(), diags, options);
+}
+
+LoadResult load_policy_text(const std::string& path, std::string text, diag::Diagnostics& diags,
+                            const LoadOptions& options) {
+  LoadResult result;
+  diag::FileId file = diags.sources().add(path, std::move(text));
+  size_t errors_before = diags.error_count();
+  if (diags.sources().text(file).find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    diags.error("empty-policy", {file, 0, 0},
+                "the policy file is empty; a policy needs at least a pool and a catch-all rule");
+    return result;
+  }
+  auto ast = parse::parse_policy(file, diags);
+  if (!ast) return result;
+  sema::Config config;
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  config.base_dir = dir.empty() ? "." : dir.string();
+  config.check_lua = options.check_lua;
+  sema::Model model = sema::analyze(*ast, diags, config);
+  if (diags.error_count() > errors_before) return result;
+  result.status = LoadStatus::kOk;
+  result.model = std::move(model);
+  return result;
+}
+
+}  // namespace dnspc::frontend

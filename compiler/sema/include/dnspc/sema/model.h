@@ -1,0 +1,265 @@
+// The checked policy: what sema produces from the AST and the IR lowering
+// consumes. Names are resolved to indices, values are typed and defaulted,
+// names are normalised (lower case, trailing dot). Source ranges stay, so
+// later passes can still report at file:line:col.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dnspc/diag/source.h"
+#include "dnspc/net_address.h"
+
+namespace dnspc::sema {
+
+using diag::SourceRange;
+
+struct Prefix {
+  NetAddress address;  // host bits cleared
+  uint8_t length = 0;
+  SourceRange range;
+};
+
+// ---------------------------------------------------------------- options
+
+enum class FailureAnswer { kDrop, kServfail };
+enum class AclAction { kRefuse, kDrop };
+
+struct Options {
+  unsigned workers = 0;  // 0: the number of cores
+  uint64_t udp_timeout_ms = 2000;
+  FailureAnswer timeout_answer = FailureAnswer::kDrop;
+  AclAction acl_action = AclAction::kRefuse;
+  unsigned max_outstanding = 10'000;  // per backend, per worker
+  unsigned sockets_per_backend = 4;   // per worker, each on its own random port
+  std::string default_pool;           // for `allow`; empty: the first pool declared
+  unsigned regex_state_budget = 10'000;
+  unsigned source_table_size = 65'536;  // per-source QPS buckets per rule
+  unsigned max_held_answers = 10'000;   // answers held by `delay`, per worker
+  // TCP limits.
+  unsigned tcp_max_connections = 10'000;
+  unsigned tcp_max_connections_per_client = 32;
+  unsigned tcp_max_queries_per_connection = 1'000;
+  uint64_t tcp_idle_timeout_ms = 10'000;
+  uint64_t tcp_max_duration_ms = 120'000;
+  unsigned tcp_max_buffered_bytes = 262'144;
+};
+
+// ---------------------------------------------------------------- pools
+
+enum class LbPolicy {
+  kRoundRobin, kLeastOutstanding, kFirstAvailable, kWeightedRandom, kHashed, kConsistentHash, kLua
+};
+const char* lb_policy_name(LbPolicy p);
+
+enum class ServerState { kAuto, kUp, kDown };
+
+struct HealthCheck {
+  std::string qname = "a.root-servers.net.";  // text form, trailing dot
+  uint16_t qtype = 1;
+  uint64_t interval_ms = 1000;
+  uint64_t timeout_ms = 1000;
+  unsigned down_after = 1;  // consecutive failures
+  unsigned up_after = 1;    // consecutive successes
+  uint16_t healthy_rcodes = 0xffff & ~(1u << 2);  // bit per rcode 0..15; default: all but SERVFAIL
+};
+
+struct Server {
+  NetAddress address;  // port defaults to 53
+  unsigned weight = 1;
+  unsigned qps = 0;  // 0: no limit
+  unsigned order = 1;
+  HealthCheck check;
+  ServerState state = ServerState::kAuto;
+  SourceRange range;
+};
+
+struct Pool {
+  std::string name;
+  LbPolicy policy = LbPolicy::kRoundRobin;
+  std::string lua_policy;  // LbPolicy::kLua
+  std::vector<Server> servers;
+  FailureAnswer no_server = FailureAnswer::kDrop;
+  SourceRange range;
+};
+
+// ---------------------------------------------------------------- sets
+
+enum class SetKind { kSuffixes, kNames, kNetmasks, kQtypes };
+
+struct NamedSet {
+  std::string name;
+  SetKind kind = SetKind::kSuffixes;
+  std::vector<std::string> names;  // kSuffixes, kNames: lower case, trailing dot
+  std::vector<Prefix> prefixes;    // kNetmasks
+  std::vector<uint16_t> qtypes;    // kQtypes
+  SourceRange range;
+};
+
+// ---------------------------------------------------------------- conditions
+
+enum class Compare { kEq, kNe, kLt, kLe, kGt, kGe };
+
+// A typed condition. Leaves test one fact about the query; inner nodes are
+// and/or/not. Names are lower case with the trailing dot.
+struct Cond {
+  enum class Kind {
+    kAnd, kOr, kNot, kTrue, kFalse,
+    kQnameEquals,    // names[0]
+    kQnameSuffix,    // names[0]; a suffix matches itself (the apex) too
+    kQnameInNames,   // set
+    kQnameInSuffixes,  // set
+    kQnameRegex,     // pattern
+    kLabelCount,     // compare with number
+    kNameLength,     // text-form length, trailing dot included
+    kQtype,          // compare (== / !=) with number
+    kQtypeIn,        // set (kQtypes) or inline qtypes
+    kQclass,         // == / !=
+    kOpcode,         // == / !=
+    kHeaderBit,      // bit: header_bits::k*
+    kEdns,           // an OPT record is present
+    kEdnsDo,
+    kEdnsVersion,    // compare
+    kEdnsPayload,    // compare
+    kEdnsOption,     // option code present (number)
+    kSourceIn,       // set (kNetmasks) or inline prefixes
+    kDestinationIn,
+    kTransport,      // number: 0 udp, 1 tcp
+    kPacketSize,     // compare
+    kQps,            // rate bound (only as a top-level conjunct)
+    kProbability,    // number in (0, 1]
+    kTagged,         // tag index
+    kLua,            // Lua predicate function
+  };
+  Kind kind = Kind::kTrue;
+  SourceRange range;
+  std::vector<Cond> children;
+  Compare compare = Compare::kEq;
+  uint64_t number = 0;
+  double real = 0;
+  std::vector<std::string> names;
+  std::vector<uint16_t> qtypes;
+  std::vector<Prefix> prefixes;
+  int set = -1;  // index into Model::sets, or -1 for inline values
+  std::string pattern;  // regex, as written between the slashes
+  std::string function;  // Lua
+  // kQps
+  double rate = 0;
+  double burst = 0;
+  bool per_source = false;
+  uint8_t v4_prefix = 32, v6_prefix = 64;
+};
+
+// ---------------------------------------------------------------- actions
+
+struct SpoofRecord {
+  uint16_t type = 0;               // A, AAAA, CNAME, TXT
+  std::vector<uint8_t> data;       // rdata (TXT: the text; CNAME: wire-form name)
+  std::string text;                // as written, for explain and logs
+};
+
+struct Modifiers {
+  std::vector<int> tags;  // tag indices set by `tag`
+  bool log = false;
+  uint64_t delay_ms = 0;
+  bool no_recurse = false;
+  bool set_cd = false;
+};
+
+enum class Terminal { kPool, kDrop, kRefuse, kRcode, kTruncate, kSpoof, kAllow, kLua };
+const char* terminal_name(Terminal t);
+
+struct Action {
+  Modifiers modifiers;
+  Terminal terminal = Terminal::kDrop;
+  int pool = -1;  // kPool, kAllow (the default pool)
+  uint8_t rcode = 0;
+  std::vector<SpoofRecord> records;
+  uint32_t ttl = 60;
+  std::string lua_function;
+  SourceRange range;
+};
+
+struct Rule {
+  std::string name;
+  Cond condition;
+  Action action;
+  SourceRange range;
+  SourceRange name_range;
+};
+
+// ---------------------------------------------------------------- response rules
+
+struct ResponseCond {
+  // Response facts first; any query-side condition may appear too.
+  enum class Kind { kAnd, kOr, kNot, kQuery, kRcode, kAnswerCount, kLatencyMs, kSize };
+  Kind kind = Kind::kQuery;
+  std::vector<ResponseCond> children;
+  Compare compare = Compare::kEq;
+  uint64_t number = 0;
+  std::shared_ptr<Cond> query;  // kQuery
+  SourceRange range;
+};
+
+enum class ResponseTerminal { kNone, kDrop, kTruncate, kRcode, kLua };
+
+struct ResponseRule {
+  std::string name;
+  ResponseCond condition;
+  Modifiers modifiers;  // tag and log only
+  ResponseTerminal terminal = ResponseTerminal::kNone;
+  uint8_t rcode = 0;
+  std::string lua_function;
+  SourceRange range;
+};
+
+// ---------------------------------------------------------------- dynamic blocks
+
+enum class Measure { kQueries, kServfail, kNxdomain, kResponseBytes, kQtype };
+
+enum class BlockAction { kPool, kDrop, kRefuse, kTruncate, kNoRecurse };
+
+struct DynBlock {
+  std::string name;
+  Measure measure = Measure::kQueries;
+  uint16_t qtype = 0;  // kQtype
+  double bound_per_second = 0;
+  uint8_t v4_prefix = 32, v6_prefix = 64;
+  uint64_t window_ms = 0;
+  BlockAction action = BlockAction::kDrop;
+  int pool = -1;
+  uint64_t duration_ms = 0;
+  std::vector<Prefix> except;
+  SourceRange range;
+};
+
+// ---------------------------------------------------------------- the policy
+
+struct Endpoint {
+  NetAddress address;
+  SourceRange range;
+};
+
+struct Model {
+  Options options;
+  std::vector<Endpoint> listens;  // UDP and TCP each
+  std::vector<Prefix> acl;
+  std::optional<Endpoint> console, web;
+  std::string control_path;
+  std::vector<std::string> lua_files;  // resolved paths
+  std::vector<Pool> pools;
+  std::vector<NamedSet> sets;
+  std::vector<std::string> tags;  // every tag name used, index = tag bit
+  std::vector<Rule> rules;
+  std::vector<ResponseRule> response_rules;
+  std::vector<DynBlock> dynblocks;
+  int default_pool = -1;
+
+  int find_pool(const std::string& name) const;
+  int find_set(const std::string& name) const;
+};
+
+}  // namespace dnspc::sema
