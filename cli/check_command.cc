@@ -24,11 +24,14 @@ std::string plural(size_t n, const char* word) {
 int run_check(std::span<char* const> args) {
   std::string format = "text";
   bool werror = false;
+  bool stats = false;
   std::vector<std::string> files;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string_view a = args[i];
     if (a == "--werror") {
       werror = true;
+    } else if (a == "--stats") {
+      stats = true;
     } else if (a == "--format" && i + 1 < args.size()) {
       format = args[++i];
     } else if (a.starts_with("--format=")) {
@@ -60,6 +63,10 @@ int run_check(std::span<char* const> args) {
       fmt::print(stderr, "dnspc check: {}\n", r.io_error);
       unreadable = true;
       continue;
+    }
+    if (stats) {
+      fmt::print(stderr, "{}: read {:.3f} s, parse {:.3f} s, sema {:.3f} s\n", file, r.times.read_s,
+                 r.times.parse_s, r.times.sema_s);
     }
     size_t new_errors = diags.error_count() - errors;
     size_t new_warnings = diags.warning_count() - warnings;

@@ -10,7 +10,7 @@ namespace {
 
 constexpr Command kCommands[] = {
     {"check", "check policies and print diagnostics",
-     "usage: dnspc check [--format text|json] [--werror] FILE...\n"
+     "usage: dnspc check [--format text|json] [--werror] [--stats] FILE...\n"
      "Parses and checks each policy without opening any socket or starting anything.\n"
      "Diagnostics go to stderr as file:line:col (or one JSON document on stdout with\n"
      "--format json). Exit 0 when clean (warnings allowed), 1 on errors (or warnings\n"

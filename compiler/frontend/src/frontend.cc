@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -13,8 +14,17 @@
 
 namespace dnspc::frontend {
 
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
 LoadResult load_policy(const std::string& path, diag::Diagnostics& diags, const LoadOptions& options) {
   LoadResult result;
+  auto start = std::chrono::steady_clock::now();
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
     result.status = LoadStatus::kUnreadable;
@@ -29,7 +39,10 @@ LoadResult load_policy(const std::string& path, diag::Diagnostics& diags, const 
   }
   std::stringstream buf;
   buf << in.rdbuf();
-  return load_policy_text(path, buf.str(), diags, options);
+  double read_s = seconds_since(start);
+  result = load_policy_text(path, buf.str(), diags, options);
+  result.times.read_s = read_s;
+  return result;
 }
 
 LoadResult load_policy_text(const std::string& path, std::string text, diag::Diagnostics& diags,
@@ -42,13 +55,17 @@ LoadResult load_policy_text(const std::string& path, std::string text, diag::Dia
                 "the policy file is empty; a policy needs at least a pool and a catch-all rule");
     return result;
   }
+  auto start = std::chrono::steady_clock::now();
   auto ast = parse::parse_policy(file, diags);
+  result.times.parse_s = seconds_since(start);
   if (!ast) return result;
+  start = std::chrono::steady_clock::now();
   sema::Config config;
   std::filesystem::path dir = std::filesystem::path(path).parent_path();
   config.base_dir = dir.empty() ? "." : dir.string();
   config.check_lua = options.check_lua;
   sema::Model model = sema::analyze(*ast, diags, config);
+  result.times.sema_s = seconds_since(start);
   if (diags.error_count() > errors_before) return result;
   result.status = LoadStatus::kOk;
   result.model = std::move(model);

@@ -13,6 +13,7 @@ Model Analyzer::run() {
   analyze_rules();
   analyze_response_rules();
   analyze_dynblocks();
+  compile_pending_regexes();
 
   // The default pool serves `allow`: the option, else the first pool.
   if (!model_.options.default_pool.empty()) {

@@ -35,6 +35,7 @@ class Analyzer {
   Cond analyze_in(const ast::Expr& e, Cond::Kind names_kind);
   // regex_check.cc: a pattern must be regular and fit the DFA budget.
   void check_regex(const std::string& pattern, diag::SourceRange range);
+  void compile_pending_regexes();
   // analyze_rules.cc
   void analyze_rules();
   Action analyze_actions(const ast::RuleDecl& rule);
@@ -71,6 +72,11 @@ class Analyzer {
   const Config& config_;
   Model model_;
   std::vector<LuaUse> lua_uses_;
+  struct PendingRegex {
+    std::string pattern;
+    diag::SourceRange range;
+  };
+  std::vector<PendingRegex> pending_regexes_;
   std::map<std::string, const ast::SetDecl*> set_decls_;
 };
 

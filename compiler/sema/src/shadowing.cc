@@ -14,6 +14,8 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <array>
+#include <bitset>
 #include <optional>
 #include <set>
 #include <string>
@@ -212,12 +214,17 @@ bool conj_implies(const Implication& imp, const Conjunction& r, const Conjunctio
 
 // ------------------------------------------------------------------ the index
 
-std::string prefix_key(const char* tag, NetAddress a, unsigned length) {
+// Keys are short binary strings: a tag byte, then the value.
+std::string prefix_key(char tag, NetAddress a, unsigned length) {
   unsigned max = a.is_v6() ? 128 : 32;
   for (unsigned bit = length; bit < max; ++bit) {
     a.bytes[bit / 8] &= static_cast<uint8_t>(~(0x80 >> (bit % 8)));
   }
-  return fmt::format("{}:{}/{}", tag, a.to_string(false), length);
+  std::string key(1, tag);
+  key += static_cast<char>(a.is_v6() ? 6 : 4);
+  key += static_cast<char>(length);
+  key.append(reinterpret_cast<const char*>(a.bytes), (length + 7) / 8);
+  return key;
 }
 
 std::string generic_key(const Literal& l) {
@@ -267,7 +274,7 @@ std::vector<std::string> anchor_keys(const Model& m, const Conjunction& c) {
             rank = 2;
             keys.push_back(fmt::format("{}set:{}", tag, a.set));
           } else {
-            for (const Prefix& p : a.prefixes) keys.push_back(prefix_key(tag, p.address, p.length));
+            for (const Prefix& p : a.prefixes) keys.push_back(prefix_key(*tag, p.address, p.length));
           }
           break;
         }
@@ -292,8 +299,12 @@ std::vector<std::string> anchor_keys(const Model& m, const Conjunction& c) {
   return best;
 }
 
+// Prefix lengths filed so far: [source?][IPv6?][length].
+using FiledLengths = std::array<std::array<std::bitset<129>, 2>, 2>;
+
 // Every key under which an earlier conjunction implied by `l` may be filed.
-void probe_keys(const Model& m, const Literal& l, std::vector<std::string>& out) {
+void probe_keys(const Model& m, const Literal& l, const FiledLengths& filed_lengths,
+                std::vector<std::string>& out) {
   out.push_back(generic_key(l));
   const Cond& a = *l.atom;
   if (l.negated) return;
@@ -334,8 +345,10 @@ void probe_keys(const Model& m, const Literal& l, std::vector<std::string>& out)
       const char* tag = a.kind == K::kSourceIn ? "src" : "dst";
       const auto& prefixes = a.set >= 0 ? m.sets[a.set].prefixes : a.prefixes;
       if (!prefixes.empty()) {
+        // Only the prefix lengths some earlier rule uses can hold a cover.
+        const auto& lengths = filed_lengths[a.kind == K::kSourceIn][prefixes[0].address.is_v6()];
         for (unsigned len = 0; len <= prefixes[0].length; ++len) {
-          out.push_back(prefix_key(tag, prefixes[0].address, len));
+          if (lengths[len]) out.push_back(prefix_key(*tag, prefixes[0].address, len));
         }
       }
       for (size_t i = 0; i < m.sets.size(); ++i) {
@@ -372,6 +385,7 @@ void check_shadowed_rules(const Model& m, diag::Diagnostics& diags) {
   std::unordered_map<std::string, std::vector<Filed>> index;
   std::optional<size_t> catch_all;
   std::vector<std::string> keys;
+  FiledLengths filed_lengths{};
 
   for (size_t r = 0; r < m.rules.size(); ++r) {
     const Rule& rule = m.rules[r];
@@ -385,7 +399,7 @@ void check_shadowed_rules(const Model& m, diag::Diagnostics& diags) {
         std::optional<size_t> cover;
         if (catch_all) cover = *catch_all;
         keys.clear();
-        for (const Literal& l : rc) probe_keys(m, l, keys);
+        for (const Literal& l : rc) probe_keys(m, l, filed_lengths, keys);
         for (size_t k = 0; k < keys.size() && !cover; ++k) {
           auto it = index.find(keys[k]);
           if (it == index.end()) continue;
@@ -443,6 +457,13 @@ void check_shadowed_rules(const Model& m, diag::Diagnostics& diags) {
       }
       for (const std::string& key : anchor_keys(m, conj)) {
         index[key].push_back({static_cast<uint32_t>(r), c});
+      }
+      for (const Literal& l : conj) {
+        const Cond& a = *l.atom;
+        if (l.negated || (a.kind != K::kSourceIn && a.kind != K::kDestinationIn)) continue;
+        for (const Prefix& p : a.set >= 0 ? m.sets[a.set].prefixes : a.prefixes) {
+          filed_lengths[a.kind == K::kSourceIn][p.address.is_v6()][p.length] = true;
+        }
       }
     }
   }

@@ -17,8 +17,14 @@ enum class LoadStatus {
   kUnreadable,  // the file could not be read (I/O), reported in `io_error`
 };
 
+// Wall time of each front-end phase, for `check --stats` and the benchmarks.
+struct PhaseTimes {
+  double read_s = 0, parse_s = 0, sema_s = 0;
+};
+
 struct LoadResult {
   LoadStatus status = LoadStatus::kErrors;
+  PhaseTimes times;
   std::optional<sema::Model> model;
   std::string io_error;
 };
