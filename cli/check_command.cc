@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "command.h"
-#include "dnspc/frontend/frontend.h"
+#include "dnspc/pipeline/pipeline.h"
 #include "exit_codes.h"
 
 namespace dnspc::cli {
@@ -58,23 +58,27 @@ int run_check(std::span<char* const> args) {
   std::vector<std::string> summaries;
   for (const std::string& file : files) {
     size_t errors = diags.error_count(), warnings = diags.warning_count();
-    frontend::LoadResult r = frontend::load_policy(file, diags);
+    // The whole pipeline short of machine code, so that nothing check
+    // accepts can fail to load.
+    pipeline::CompileResult r = pipeline::compile_file(file, diags);
     if (r.status == frontend::LoadStatus::kUnreadable) {
       fmt::print(stderr, "dnspc check: {}\n", r.io_error);
       unreadable = true;
       continue;
     }
     if (stats) {
-      fmt::print(stderr, "{}: read {:.3f} s, parse {:.3f} s, sema {:.3f} s\n", file, r.times.read_s,
-                 r.times.parse_s, r.times.sema_s);
+      fmt::print(stderr, "{}: read {:.3f} s, parse {:.3f} s, sema {:.3f} s, lower {:.3f} s, optimise {:.3f} s\n",
+                 file, r.times.front.read_s, r.times.front.parse_s, r.times.front.sema_s, r.times.lower_s,
+                 r.times.optimize_s);
     }
     size_t new_errors = diags.error_count() - errors;
     size_t new_warnings = diags.warning_count() - warnings;
-    if (r.model) {
+    if (r.policy) {
       size_t servers = 0;
-      for (auto& p : r.model->pools) servers += p.servers.size();
-      summaries.push_back(fmt::format("{}: ok: {}, {}, {}{}", file, plural(r.model->rules.size(), "rule"),
-                                      plural(r.model->pools.size(), "pool"), plural(servers, "server"),
+      const sema::Model& model = r.policy->model;
+      for (auto& p : model.pools) servers += p.servers.size();
+      summaries.push_back(fmt::format("{}: ok: {}, {}, {}{}", file, plural(model.rules.size(), "rule"),
+                                      plural(model.pools.size(), "pool"), plural(servers, "server"),
                                       new_warnings ? fmt::format(", {} warning{}", new_warnings,
                                                                  new_warnings == 1 ? "" : "s")
                                                    : ""));

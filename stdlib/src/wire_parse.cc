@@ -105,7 +105,13 @@ ParseError parse_question_name(const uint8_t* p, size_t n, size_t& off, QueryVie
     if (n - off < 1u + len) return ParseError::kCountsPastEnd;
     v.label_offsets[labels++] = static_cast<uint8_t>(out);
     v.qname_lower[out++] = len;
-    for (unsigned i = 0; i < len; ++i) v.qname_lower[out++] = ascii_lower(p[off + 1 + i]);
+    uint8_t dot = 0;
+    for (unsigned i = 0; i < len; ++i) {
+      uint8_t c = p[off + 1 + i];
+      dot |= c == '.';
+      v.qname_lower[out++] = ascii_lower(c);
+    }
+    v.dot_in_label |= dot;
     off += 1u + len;
   }
   v.label_offsets[labels] = static_cast<uint8_t>(out - 1);  // the root byte
@@ -123,6 +129,7 @@ ParseError parse_query(const uint8_t* p, size_t n, Transport transport, QueryVie
   v.transport = transport;
   v.opt_offset = 0;
   v.trailing = 0;
+  v.dot_in_label = 0;
 
   if (n < kHeaderSize) return ParseError::kTooShort;
   if (n > UINT16_MAX) return ParseError::kCountsPastEnd;  // no DNS message is larger

@@ -25,6 +25,9 @@ def check(dnspc: str, policy: Path) -> str:
 
 def main() -> int:
     dnspc = sys.argv[1]
+    # check runs in this folder, so a relative path to dnspc must be made absolute.
+    if os.sep in dnspc:
+        dnspc = str(Path(dnspc).resolve())
     names = sys.argv[2:]
     policies = sorted(HERE.glob("*.dp")) if not names else [HERE / f"{n}.dp" for n in names]
     update = os.environ.get("UPDATE_GOLDEN") == "1"

@@ -224,7 +224,7 @@ Cond Analyzer::analyze_field_predicate(const Expr& e) {
       if (e.kind == Expr::Kind::kRegex) {
         c.kind = K::kQnameRegex;
         c.pattern = e.text;
-        check_regex(c.pattern, e.text_range);
+        c.regex = check_regex(c.pattern, e.text_range);
         return c;
       }
       if (e.kind == Expr::Kind::kIn) return analyze_in(e, K::kQnameInNames);

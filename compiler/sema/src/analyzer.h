@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <unordered_map>
 #include <string>
 
 #include "dnspc/ast/ast.h"
@@ -34,7 +35,8 @@ class Analyzer {
   Cond analyze_field_predicate(const ast::Expr& e);
   Cond analyze_in(const ast::Expr& e, Cond::Kind names_kind);
   // regex_check.cc: a pattern must be regular and fit the DFA budget.
-  void check_regex(const std::string& pattern, diag::SourceRange range);
+  // Returns the pattern's index in Model::regexes (filled at the end).
+  int check_regex(const std::string& pattern, diag::SourceRange range);
   void compile_pending_regexes();
   // analyze_rules.cc
   void analyze_rules();
@@ -77,6 +79,7 @@ class Analyzer {
     diag::SourceRange range;
   };
   std::vector<PendingRegex> pending_regexes_;
+  std::unordered_map<std::string, int> regex_index_;
   std::map<std::string, const ast::SetDecl*> set_decls_;
 };
 

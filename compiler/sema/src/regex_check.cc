@@ -10,27 +10,47 @@
 
 #include "analyzer.h"
 #include "dnspc/regex/compile.h"
+#include "dnspc/regex/literals.h"
+#include "dnspc/regex/parse.h"
 
 namespace dnspc::sema {
 
-void Analyzer::check_regex(const std::string& pattern, diag::SourceRange range) {
+int Analyzer::check_regex(const std::string& pattern, diag::SourceRange range) {
   pending_regexes_.push_back({pattern, range});
+  auto [it, fresh] = regex_index_.emplace(pattern, static_cast<int>(regex_index_.size()));
+  return it->second;
 }
 
 void Analyzer::compile_pending_regexes() {
-  std::unordered_map<std::string, size_t> first;  // pattern -> index of its first use
-  std::vector<size_t> distinct;
+  // regex_index_ numbered the distinct patterns in order of first use.
+  std::vector<size_t> distinct(regex_index_.size());
   for (size_t i = 0; i < pending_regexes_.size(); ++i) {
-    if (first.emplace(pending_regexes_[i].pattern, i).second) distinct.push_back(i);
+    distinct[regex_index_.at(pending_regexes_[i].pattern)] = i;
   }
   std::vector<std::optional<regex::RegexError>> errors(distinct.size());
+  model_.regexes.resize(distinct.size());
   regex::DfaOptions options;
   options.state_budget = model_.options.regex_state_budget;
   std::atomic<size_t> next{0};
   auto work = [&] {
     for (size_t k; (k = next.fetch_add(1)) < distinct.size();) {
-      auto dfa = regex::compile_regex(pending_regexes_[distinct[k]].pattern, options);
-      if (!dfa) errors[k] = dfa.error();
+      const std::string& pattern = pending_regexes_[distinct[k]].pattern;
+      CompiledRegex& out = model_.regexes[k];
+      out.pattern = pattern;
+      auto ast = regex::parse_regex(pattern);
+      if (!ast) {
+        errors[k] = ast.error();
+        continue;
+      }
+      auto dfa = regex::compile_dfa(ast.value(), options);
+      if (!dfa) {
+        errors[k] = dfa.error();
+        continue;
+      }
+      out.dfa = std::move(dfa.value());
+      regex::RegexLiterals lit = regex::extract_literals(ast.value());
+      out.required = std::move(lit.required);
+      out.dns_suffix = std::move(lit.dns_suffix);
     }
   };
   unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
@@ -55,6 +75,7 @@ void Analyzer::compile_pending_regexes() {
     diags_.error("bad-regex", {p.range.file, begin, end}, e.message);
   }
   pending_regexes_.clear();
+  regex_index_.clear();
 }
 
 }  // namespace dnspc::sema

@@ -78,6 +78,9 @@ struct QueryView {
   // first shown as '.', i.e. "www.example.com."; the root name is ".".
   uint8_t qname_length = 0;
   uint8_t label_count = 0;
+  // Some label holds a '.' byte, so the text form's dots and the wire form's
+  // labels disagree; suffix-based prefilters of regexes must not be trusted.
+  uint8_t dot_in_label = 0;
   uint8_t label_offsets[kMaxLabels + 1]{};
   uint8_t qname_lower[kMaxNameLength + 1]{};
 

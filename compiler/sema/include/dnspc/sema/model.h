@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "dnspc/dfa_table.h"
 #include "dnspc/diag/source.h"
 #include "dnspc/net_address.h"
 
@@ -145,6 +146,7 @@ struct Cond {
   std::vector<Prefix> prefixes;
   int set = -1;  // index into Model::sets, or -1 for inline values
   std::string pattern;  // regex, as written between the slashes
+  int regex = -1;       // index into Model::regexes
   std::string function;  // Lua
   // kQps
   double rate = 0;
@@ -243,8 +245,17 @@ struct Endpoint {
   SourceRange range;
 };
 
+// A regex sema compiled to check it, kept so lowering need not build it again.
+struct CompiledRegex {
+  std::string pattern;
+  DfaTable dfa;
+  std::string required;    // a literal every match contains
+  std::string dns_suffix;  // every match lies under this name (text form), or empty
+};
+
 struct Model {
   Options options;
+  std::vector<CompiledRegex> regexes;  // one per distinct pattern
   std::vector<Endpoint> listens;  // UDP and TCP each
   std::vector<Prefix> acl;
   std::optional<Endpoint> console, web;

@@ -1,0 +1,293 @@
+#include "dnspc/ir/lower.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "dnspc/wire.h"
+
+namespace dnspc::ir {
+
+namespace {
+
+using K = sema::Cond::Kind;
+
+std::string wire_name(const std::string& text) {
+  uint8_t buf[256];
+  size_t len = encode_name(text, buf, sizeof buf);
+  return std::string(reinterpret_cast<const char*>(buf), len);
+}
+
+Compare to_compare(sema::Compare c) { return static_cast<Compare>(c); }
+
+class Lowering {
+ public:
+  explicit Lowering(const sema::Model& m) : m_(m) {}
+
+  Program run() {
+    p_.pools.reserve(m_.pools.size());
+    for (const sema::Pool& pool : m_.pools) p_.pools.push_back(pool.name);
+    p_.tags = m_.tags;
+    named_tables_.assign(m_.sets.size(), UINT32_MAX);
+    for (uint32_t r = 0; r < m_.rules.size(); ++r) lower_rule(r);
+    return std::move(p_);
+  }
+
+ private:
+  uint32_t add_test(Test t) {
+    p_.tests.push_back(t);
+    return static_cast<uint32_t>(p_.tests.size() - 1);
+  }
+
+  uint32_t add_node(Node n) {
+    p_.nodes.push_back(std::move(n));
+    return static_cast<uint32_t>(p_.nodes.size() - 1);
+  }
+
+  uint32_t leaf(Test t) {
+    Node n;
+    n.op = Node::Op::kTest;
+    n.test = add_test(t);
+    return add_node(std::move(n));
+  }
+
+  // Whether a subtree holds a test with side effects.
+  bool stateful(uint32_t node) const {
+    const Node& n = p_.nodes[node];
+    if (n.op == Node::Op::kTest) return is_stateful(p_.tests[n.test].kind);
+    return std::any_of(n.children.begin(), n.children.end(), [&](uint32_t c) { return stateful(c); });
+  }
+
+  uint32_t name_table(const sema::Cond& c) {
+    if (c.set >= 0) {
+      if (named_tables_[c.set] == UINT32_MAX) {
+        const sema::NamedSet& s = m_.sets[c.set];
+        NameSet out;
+        for (const std::string& n : s.names) out.entries.push_back({wire_name(n), s.kind == sema::SetKind::kSuffixes});
+        p_.name_sets.push_back(std::move(out));
+        named_tables_[c.set] = static_cast<uint32_t>(p_.name_sets.size() - 1);
+      }
+      return named_tables_[c.set];
+    }
+    NameSet out;
+    for (const std::string& n : c.names) out.entries.push_back({wire_name(n), c.kind == K::kQnameSuffix});
+    p_.name_sets.push_back(std::move(out));
+    return static_cast<uint32_t>(p_.name_sets.size() - 1);
+  }
+
+  uint32_t prefix_table(const sema::Cond& c) {
+    if (c.set >= 0 && named_tables_[c.set] != UINT32_MAX) return named_tables_[c.set];
+    const auto& prefixes = c.set >= 0 ? m_.sets[c.set].prefixes : c.prefixes;
+    PrefixSet out;
+    for (const sema::Prefix& p : prefixes) out.prefixes.push_back({p.address, p.length});
+    p_.prefix_sets.push_back(std::move(out));
+    uint32_t id = static_cast<uint32_t>(p_.prefix_sets.size() - 1);
+    if (c.set >= 0) named_tables_[c.set] = id;
+    return id;
+  }
+
+  uint32_t qtype_table(std::vector<uint16_t> types) {
+    std::sort(types.begin(), types.end());
+    types.erase(std::unique(types.begin(), types.end()), types.end());
+    p_.qtype_sets.push_back({std::move(types)});
+    return static_cast<uint32_t>(p_.qtype_sets.size() - 1);
+  }
+
+  // sema compiled each distinct pattern once; reuse its DFA and literals.
+  uint32_t regex_table(int index) {
+    if (regex_tables_.empty()) regex_tables_.assign(m_.regexes.size(), UINT32_MAX);
+    if (regex_tables_[index] == UINT32_MAX) {
+      const sema::CompiledRegex& c = m_.regexes[index];
+      p_.regexes.push_back({c.pattern, c.dfa, c.required, c.dns_suffix});
+      regex_tables_[index] = static_cast<uint32_t>(p_.regexes.size() - 1);
+    }
+    return regex_tables_[index];
+  }
+
+  uint32_t lower_cond(const sema::Cond& c, uint32_t rule) {
+    Test t;
+    t.range = c.range;
+    switch (c.kind) {
+      case K::kAnd:
+      case K::kOr: {
+        Node n;
+        n.op = c.kind == K::kAnd ? Node::Op::kAnd : Node::Op::kOr;
+        // `a and (b and c)` is one and of three: the parser nests, the
+        // meaning does not, and a flat list makes "evaluated before any
+        // stateful test" a property of the direct children.
+        for (const sema::Cond& child : c.children) {
+          uint32_t lowered = lower_cond(child, rule);
+          if (p_.nodes[lowered].op == n.op) {
+            const auto& grand = p_.nodes[lowered].children;
+            n.children.insert(n.children.end(), grand.begin(), grand.end());
+          } else {
+            n.children.push_back(lowered);
+          }
+        }
+        std::stable_partition(n.children.begin(), n.children.end(),
+                              [&](uint32_t child) { return !stateful(child); });
+        return add_node(std::move(n));
+      }
+      case K::kNot: {
+        Node n;
+        n.op = Node::Op::kNot;
+        n.children.push_back(lower_cond(c.children[0], rule));
+        return add_node(std::move(n));
+      }
+      case K::kTrue: t.kind = TestKind::kTrue; break;
+      case K::kFalse: t.kind = TestKind::kFalse; break;
+      case K::kQnameEquals:
+      case K::kQnameSuffix:
+      case K::kQnameInNames:
+      case K::kQnameInSuffixes:
+        t.kind = TestKind::kName;
+        t.table = name_table(c);
+        break;
+      case K::kQnameRegex:
+        t.kind = TestKind::kRegex;
+        t.table = regex_table(c.regex);
+        break;
+      case K::kLabelCount:
+      case K::kNameLength:
+      case K::kEdnsVersion:
+      case K::kEdnsPayload:
+      case K::kPacketSize:
+        t.kind = c.kind == K::kLabelCount   ? TestKind::kLabelCount
+                 : c.kind == K::kNameLength ? TestKind::kNameLength
+                 : c.kind == K::kEdnsVersion ? TestKind::kEdnsVersion
+                 : c.kind == K::kEdnsPayload ? TestKind::kEdnsPayload
+                                             : TestKind::kSize;
+        t.op = to_compare(c.compare);
+        t.value = c.number;
+        break;
+      case K::kQtype:
+        t.kind = TestKind::kQtype;
+        t.table = qtype_table({static_cast<uint16_t>(c.number)});
+        break;
+      case K::kQtypeIn:
+        t.kind = TestKind::kQtype;
+        t.table = qtype_table(c.set >= 0 ? m_.sets[c.set].qtypes : c.qtypes);
+        break;
+      case K::kQclass: t.kind = TestKind::kQclass; t.value = c.number; break;
+      case K::kOpcode: t.kind = TestKind::kOpcode; t.value = c.number; break;
+      case K::kHeaderBit: t.kind = TestKind::kHeaderBit; t.value = c.number; break;
+      case K::kEdns: t.kind = TestKind::kEdns; break;
+      case K::kEdnsDo: t.kind = TestKind::kEdnsDo; break;
+      case K::kEdnsOption: t.kind = TestKind::kEdnsOption; t.value = c.number; break;
+      case K::kSourceIn:
+      case K::kDestinationIn:
+        t.kind = c.kind == K::kSourceIn ? TestKind::kSource : TestKind::kDestination;
+        t.table = prefix_table(c);
+        break;
+      case K::kTransport: t.kind = TestKind::kTransport; t.value = c.number; break;
+      case K::kQps: {
+        t.kind = TestKind::kQps;
+        Limiter l;
+        l.qps = c.rate;
+        l.burst = c.burst;
+        l.spec = RateSpec::per_second(c.rate, c.burst);
+        l.per_source = c.per_source;
+        l.v4_prefix = c.v4_prefix;
+        l.v6_prefix = c.v6_prefix;
+        l.table_size = c.per_source ? m_.options.source_table_size : 0;
+        l.rule = rule;
+        p_.limiters.push_back(l);
+        t.table = static_cast<uint32_t>(p_.limiters.size() - 1);
+        break;
+      }
+      case K::kProbability:
+        t.kind = TestKind::kProbability;
+        t.value = c.real >= 1.0 ? UINT64_MAX : static_cast<uint64_t>(std::ldexp(c.real, 64));
+        break;
+      case K::kTagged: t.kind = TestKind::kTagged; t.value = c.number; break;
+      case K::kLua:
+        t.kind = TestKind::kLua;
+        t.table = static_cast<uint32_t>(p_.lua_functions.size());
+        p_.lua_functions.push_back(c.function);
+        break;
+    }
+    return leaf(t);
+  }
+
+  void lower_rule(uint32_t index) {
+    const sema::Rule& r = m_.rules[index];
+    Rule out;
+    out.name = r.name;
+    out.range = r.name_range;
+    out.root = lower_cond(r.condition, index);
+    if (r.action.terminal == sema::Terminal::kTruncate) {
+      Test udp;
+      udp.kind = TestKind::kTransport;
+      udp.value = 0;
+      udp.range = r.action.range;
+      Node n;
+      n.op = Node::Op::kAnd;
+      n.children = {leaf(udp)};
+      const Node& root = p_.nodes[out.root];
+      if (root.op == Node::Op::kAnd) {
+        n.children.insert(n.children.end(), root.children.begin(), root.children.end());
+      } else {
+        n.children.push_back(out.root);
+      }
+      out.root = add_node(std::move(n));
+    }
+    out.action = lower_action(r.action);
+    p_.rules.push_back(std::move(out));
+  }
+
+  RuleAction lower_action(const sema::Action& a) {
+    RuleAction out;
+    const sema::Modifiers& mod = a.modifiers;
+    if (!mod.tags.empty()) out.modifiers |= modifier_bits::kTag;
+    for (int tag : mod.tags) out.tag_bits |= uint64_t{1} << tag;
+    if (mod.log) out.modifiers |= modifier_bits::kLog;
+    if (mod.delay_ms) {
+      out.modifiers |= modifier_bits::kDelay;
+      out.delay_ms = static_cast<uint32_t>(mod.delay_ms);
+    }
+    if (mod.no_recurse) out.modifiers |= modifier_bits::kNoRecurse;
+    if (mod.set_cd) out.modifiers |= modifier_bits::kSetCd;
+    switch (a.terminal) {
+      case sema::Terminal::kPool:
+        out.terminal = ActionKind::kPool;
+        out.argument = static_cast<uint16_t>(a.pool);
+        break;
+      case sema::Terminal::kAllow:
+        out.terminal = ActionKind::kAllow;
+        out.argument = static_cast<uint16_t>(a.pool < 0 ? 0 : a.pool);
+        break;
+      case sema::Terminal::kDrop: out.terminal = ActionKind::kDrop; break;
+      case sema::Terminal::kRefuse: out.terminal = ActionKind::kRefuse; break;
+      case sema::Terminal::kRcode:
+        out.terminal = ActionKind::kRcode;
+        out.argument = a.rcode;
+        break;
+      case sema::Terminal::kTruncate: out.terminal = ActionKind::kTruncate; break;
+      case sema::Terminal::kSpoof: {
+        out.terminal = ActionKind::kSpoof;
+        SpoofSet set;
+        set.ttl = a.ttl;
+        for (const sema::SpoofRecord& r : a.records) set.records.push_back({r.type, r.data});
+        p_.spoof_sets.push_back(std::move(set));
+        out.argument = static_cast<uint16_t>(p_.spoof_sets.size() - 1);
+        break;
+      }
+      case sema::Terminal::kLua:
+        out.terminal = ActionKind::kLua;
+        out.argument = static_cast<uint16_t>(p_.lua_functions.size());
+        p_.lua_functions.push_back(a.lua_function);
+        break;
+    }
+    return out;
+  }
+
+  const sema::Model& m_;
+  Program p_;
+  std::vector<uint32_t> named_tables_;
+  std::vector<uint32_t> regex_tables_;  // sema regex -> table  // sema set -> table, per kind's own table list
+};
+
+}  // namespace
+
+Program lower(const sema::Model& model) { return Lowering(model).run(); }
+
+}  // namespace dnspc::ir

@@ -1,0 +1,3 @@
+-- Top-level code that fails when the file is loaded (line 3).
+function deep_name(query) return true end
+local x = nil + 1

@@ -1,0 +1,52 @@
+// Random policies and the queries that exercise them, for differential
+// tests: the names, prefixes and strings in the queries come from the policy
+// itself, so every kind of rule gets hit.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "dnspc/net_address.h"
+#include "dnspc/query_view.h"
+
+namespace dnspc::testing {
+
+struct RandomQuery {
+  std::vector<uint8_t> packet;
+  NetAddress source, destination;
+  Transport transport = Transport::kUdp;
+  uint64_t now_ns = 0;
+  std::string describe;  // for failure messages
+};
+
+class RandomPolicy {
+ public:
+  explicit RandomPolicy(uint64_t seed);
+
+  // A policy text of up to `max_rules` rules ending with the catch-all.
+  std::string policy(unsigned max_rules);
+  // A query built from the vocabulary of the last policy; time moves on.
+  RandomQuery query();
+
+ private:
+  std::string name();
+  std::string qtype();
+  std::string netmask(bool v6);
+  std::string address(bool v6);
+  std::string atom(bool allow_stateful);
+  std::string expr(int depth, bool allow_stateful);
+  std::string action();
+
+  std::mt19937_64 rng_;
+  std::vector<std::string> names_;
+  std::vector<std::string> v4_, v6_;  // netmasks used
+  std::vector<std::string> regex_texts_;  // strings some regex accepts
+  std::vector<std::string> pools_;
+  uint64_t now_ns_ = 1'000'000'000;
+  int pick(int n) { return static_cast<int>(rng_() % static_cast<uint64_t>(n)); }
+  bool coin(int percent) { return pick(100) < percent; }
+};
+
+}  // namespace dnspc::testing
