@@ -64,15 +64,16 @@ predicate
     | TAGGED STRING                                                 # taggedPred
     | LUA name=IDENT                                                # luaPred
     | field SUFFIX STRING                                           # suffixPred
-    | field TILDE (REGEX | REGEX_MISSING)                           # regexPred
+    | field TILDE REGEX                                             # regexPred
     | field IN setRef                                               # inPred
     | field op=(EQ | NE | LT | LE | GT | GE) value                   # comparePred
     | field                                                         # flagPred
     ;
 
 field: fieldWord (DOT fieldWord)*;
-// `rcode` is also an action keyword; as a response field it is a name.
-fieldWord: IDENT | RCODE_ACTION;
+// Some field words are keywords elsewhere (`rcode` the action, `option` and
+// `response` statements); in a field they are names.
+fieldWord: IDENT | RCODE_ACTION | OPTION | RESPONSE;
 setRef: name=IDENT | netmask | LBRACE value (COMMA value)* COMMA? RBRACE;
 prefixLengths: (SLASH INT (SLASH INT)?)?;
 number: INT | FLOAT;
@@ -113,6 +114,8 @@ value
     | FLOAT
     | DURATION
     | IDENT
+    | DROP      // option values that are also actions
+    | REFUSE
     | TRUE
     | FALSE
     | netmask

@@ -106,6 +106,18 @@ std::optional<uint8_t> opcode_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+std::vector<std::string> qtype_mnemonics() {
+  std::vector<std::string> out;
+  for (const auto& m : kTypes) out.push_back(m.name);
+  return out;
+}
+
+std::vector<std::string> rcode_mnemonics() {
+  std::vector<std::string> out;
+  for (const auto& m : kRcodes) out.push_back(m.name);
+  return out;
+}
+
 std::optional<uint16_t> edns_option_from_name(std::string_view name) {
   return lookup(kEdnsOptions, name);
 }

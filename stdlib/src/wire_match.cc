@@ -26,6 +26,7 @@ bool answer_matches(const uint8_t* a, size_t n, uint16_t id, const QueryView& q)
 size_t encode_name(std::string_view text, uint8_t* out, size_t cap) {
   if (text == ".") text = "";
   if (!text.empty() && text.back() == '.') text.remove_suffix(1);
+  if (!text.empty() && text.back() == '.') return 0;  // "example.com.." has an empty label
   size_t len = 0;
   while (!text.empty()) {
     size_t dot = text.find('.');

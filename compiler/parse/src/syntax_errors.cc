@@ -128,7 +128,10 @@ void SyntaxErrorListener::syntaxError(antlr4::Recognizer* recognizer, antlr4::To
                  "with '/' on the same line");
     return;
   }
-  if (type == DnsPolicyLexer::ASSIGN && expects(expected, DnsPolicyLexer::EQ)) {
+  // `qname = "x"`: wherever '=' is an error, a comparison was meant.
+  if (type == DnsPolicyLexer::ASSIGN &&
+      (expects(expected, DnsPolicyLexer::EQ) || expects(expected, DnsPolicyLexer::ARROW) ||
+       expects(expected, DnsPolicyLexer::RPAREN))) {
     diags_.error("syntax-assign", here, "'=' is not a comparison; use '=='");
     return;
   }

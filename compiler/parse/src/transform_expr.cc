@@ -37,7 +37,7 @@ std::unique_ptr<Expr> Transformer::transform_predicate(P::PredicateContext* ctx)
     out->kind = Expr::Kind::kQps;
     out->value = transform_number(q->number());
     if (q->BURST()) {
-      out->burst = integer(q->INT()->getSymbol());
+      out->burst = integer(q->INT()->getSymbol());  // nullopt: reported, default kept
       out->burst_range = range(q->INT());
     }
     if (q->PER()) {
@@ -66,14 +66,12 @@ std::unique_ptr<Expr> Transformer::transform_predicate(P::PredicateContext* ctx)
     out->kind = Expr::Kind::kRegex;
     out->field = transform_field(r->field());
     antlr4::tree::TerminalNode* re = r->REGEX();
-    std::string raw = re ? re->getText() : "";
+    std::string raw = re->getText();
     out->text = raw.size() >= 2 ? raw.substr(1, raw.size() - 2) : "";
-    if (re) {
-      // The range of the pattern itself, inside the slashes, so regex errors
-      // can point at an offset within it.
-      diag::SourceRange whole = range(re);
-      out->text_range = {whole.file, whole.begin + 1, whole.end - 1};
-    }
+    // The range of the pattern itself, inside the slashes, so regex errors
+    // can point at an offset within it.
+    diag::SourceRange whole = range(re);
+    out->text_range = {whole.file, whole.begin + 1, whole.end - 1};
   } else if (auto* in = dynamic_cast<P::InPredContext*>(ctx)) {
     out->kind = Expr::Kind::kIn;
     out->field = transform_field(in->field());
@@ -122,8 +120,9 @@ ast::SetRef Transformer::transform_set_ref(P::SetRefContext* ctx) {
 void Transformer::transform_prefix_lengths(P::PrefixLengthsContext* ctx, int& v4, int& v6) {
   if (!ctx) return;
   auto ints = ctx->INT();
-  if (ints.size() > 0) v4 = static_cast<int>(std::min<int64_t>(integer(ints[0]->getSymbol()), 1000));
-  if (ints.size() > 1) v6 = static_cast<int>(std::min<int64_t>(integer(ints[1]->getSymbol()), 1000));
+  // A malformed length is reported once and leaves the default.
+  if (ints.size() > 0) v4 = static_cast<int>(std::min<int64_t>(integer(ints[0]->getSymbol()).value_or(-1), 1000));
+  if (ints.size() > 1) v6 = static_cast<int>(std::min<int64_t>(integer(ints[1]->getSymbol()).value_or(-1), 1000));
 }
 
 ast::Action Transformer::transform_action(P::ActionContext* ctx) {
@@ -148,7 +147,7 @@ ast::Action Transformer::transform_action(P::ActionContext* ctx) {
       out.records.push_back({name(rec->type), transform_value(rec->value()), range(rec)});
     }
     if (s->TTL()) {
-      out.ttl = integer(s->INT()->getSymbol());
+      out.ttl = integer(s->INT()->getSymbol());  // nullopt: reported, default kept
       out.ttl_range = range(s->INT());
     }
   } else if (dynamic_cast<P::AllowActionContext*>(ctx)) {
@@ -163,7 +162,7 @@ ast::Action Transformer::transform_action(P::ActionContext* ctx) {
     out.kind = K::kLog;
   } else if (auto* d = dynamic_cast<P::DelayModifierContext*>(ctx)) {
     out.kind = K::kDelay;
-    out.delay_ms = duration_ms(d->DURATION()->getSymbol());
+    out.delay_ms = duration_ms(d->DURATION()->getSymbol()).value_or(1);  // 1: reported, valid
   } else if (dynamic_cast<P::NoRecurseModifierContext*>(ctx)) {
     out.kind = K::kNoRecurse;
   } else if (dynamic_cast<P::SetCdModifierContext*>(ctx)) {

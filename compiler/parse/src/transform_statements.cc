@@ -1,3 +1,5 @@
+#include <fmt/core.h>
+
 #include "transformer.h"
 
 namespace dnspc::parse {
@@ -63,12 +65,21 @@ ast::PoolDecl Transformer::transform_pool(P::PoolDeclContext* ctx) {
   ast::PoolDecl out;
   out.name = name(ctx->name);
   out.range = range(ctx);
+  auto policy_twice = [&](antlr4::ParserRuleContext* second) {
+    if (!out.policy) return false;
+    auto& d = diags_.error("duplicate-pool-setting", range(second),
+                           fmt::format("pool '{}' sets its policy twice", out.name.text));
+    d.notes.push_back({out.policy_range, "first set here"});
+    return true;
+  };
   for (auto* item : ctx->poolItem()) {
     if (auto* p = dynamic_cast<P::PoolPolicyContext*>(item)) {
+      if (policy_twice(p)) continue;
       out.policy = name(p->name);
       out.policy_is_lua = false;
       out.policy_range = range(p);
     } else if (auto* l = dynamic_cast<P::PoolLuaPolicyContext*>(item)) {
+      if (policy_twice(l)) continue;
       out.policy = name(l->name);
       out.policy_is_lua = true;
       out.policy_range = range(l);
@@ -139,10 +150,11 @@ ast::DynBlockDecl Transformer::transform_dynblock(P::DynblockDeclContext* ctx) {
   transform_prefix_lengths(ctx->prefixLengths(), out.per_v4, out.per_v6);
   out.per_range = range(ctx->prefixLengths()->getStop() ? ctx->prefixLengths() : nullptr);
   if (!out.per_range.valid()) out.per_range = out.per.range;
-  out.window_ms = duration_ms(ctx->DURATION(0)->getSymbol());
+  // A malformed duration is reported once; a valid stand-in avoids a second error.
+  out.window_ms = duration_ms(ctx->DURATION(0)->getSymbol()).value_or(1000);
   out.window_range = range(ctx->DURATION(0));
   out.action = transform_action(ctx->action());
-  out.duration_ms = duration_ms(ctx->DURATION(1)->getSymbol());
+  out.duration_ms = duration_ms(ctx->DURATION(1)->getSymbol()).value_or(1000);
   out.duration_range = range(ctx->DURATION(1));
   if (ctx->netmaskList()) {
     for (auto* n : ctx->netmaskList()->netmask()) out.except.push_back(transform_netmask(n));

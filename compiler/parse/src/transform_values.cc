@@ -40,18 +40,18 @@ std::string Transformer::unquote(antlr4::Token* t) {
   return out;
 }
 
-int64_t Transformer::integer(antlr4::Token* t) {
+std::optional<int64_t> Transformer::integer(antlr4::Token* t) {
   std::string text = t->getText();
   int64_t v = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc{} || end != text.data() + text.size()) {
     diags_.error("bad-integer", range(t), fmt::format("integer '{}' is too large", text));
-    return INT64_MAX;
+    return std::nullopt;
   }
   return v;
 }
 
-uint64_t Transformer::duration_ms(antlr4::Token* t) {
+std::optional<uint64_t> Transformer::duration_ms(antlr4::Token* t) {
   std::string text = t->getText();
   size_t digits = text.find_first_not_of("0123456789");
   std::string unit = text.substr(digits);
@@ -60,7 +60,7 @@ uint64_t Transformer::duration_ms(antlr4::Token* t) {
   uint64_t scale = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60'000 : unit == "h" ? 3'600'000 : 86'400'000;
   if (ec != std::errc{} || n > UINT64_MAX / scale / 1'000'000) {
     diags_.error("bad-duration", range(t), fmt::format("duration '{}' is too long", text));
-    return 0;
+    return std::nullopt;
   }
   return n * scale;
 }
@@ -76,7 +76,9 @@ NetAddress Transformer::address(antlr4::Token* t, bool ipv6) {
 }
 
 uint16_t Transformer::port(antlr4::tree::TerminalNode* n) {
-  int64_t v = integer(n->getSymbol());
+  std::optional<int64_t> parsed = integer(n->getSymbol());
+  if (!parsed) return 0;
+  int64_t v = *parsed;
   if (v < 1 || v > 65535) {
     diags_.error("bad-port", range(n), fmt::format("port {} is out of range; use 1 to 65535", n->getText()));
     return 0;
@@ -117,7 +119,12 @@ ast::Netmask Transformer::transform_netmask(P::NetmaskContext* ctx) {
   if (ctx->IPV4()) out.address = address(ctx->IPV4()->getSymbol(), false);
   if (ctx->IPV6()) out.address = address(ctx->IPV6()->getSymbol(), true);
   if (ctx->INT()) {
-    int64_t len = integer(ctx->INT()->getSymbol());
+    std::optional<int64_t> parsed = integer(ctx->INT()->getSymbol());
+    if (!parsed) {
+      out.address.family = AddressFamily::kNone;  // reported; sema skips it
+      return out;
+    }
+    int64_t len = *parsed;
     int64_t max = out.address.is_v6() ? 128 : 32;
     if (len > max) {
       diags_.error("bad-prefix", range(ctx->INT()),
@@ -136,7 +143,9 @@ Value Transformer::transform_number(P::NumberContext* ctx) {
   v.text = ctx->getText();
   if (ctx->INT()) {
     v.kind = Value::Kind::kInt;
-    v.integer = integer(ctx->INT()->getSymbol());
+    auto parsed = integer(ctx->INT()->getSymbol());
+    v.invalid = !parsed;
+    v.integer = parsed.value_or(0);
     v.number = static_cast<double>(v.integer);
   } else {
     v.kind = Value::Kind::kFloat;
@@ -154,15 +163,19 @@ Value Transformer::transform_value(P::ValueContext* ctx) {
     v.text = unquote(ctx->STRING()->getSymbol());
   } else if (ctx->INT()) {
     v.kind = Value::Kind::kInt;
-    v.integer = integer(ctx->INT()->getSymbol());
+    auto parsed = integer(ctx->INT()->getSymbol());
+    v.invalid = !parsed;
+    v.integer = parsed.value_or(0);
     v.number = static_cast<double>(v.integer);
   } else if (ctx->FLOAT()) {
     v.kind = Value::Kind::kFloat;
     v.number = std::strtod(v.text.c_str(), nullptr);
   } else if (ctx->DURATION()) {
     v.kind = Value::Kind::kDuration;
-    v.duration_ms = duration_ms(ctx->DURATION()->getSymbol());
-  } else if (ctx->IDENT()) {
+    auto parsed = duration_ms(ctx->DURATION()->getSymbol());
+    v.invalid = !parsed;
+    v.duration_ms = parsed.value_or(0);
+  } else if (ctx->IDENT() || ctx->DROP() || ctx->REFUSE()) {
     v.kind = Value::Kind::kIdent;
   } else if (ctx->TRUE() || ctx->FALSE()) {
     v.kind = Value::Kind::kBool;

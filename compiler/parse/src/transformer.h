@@ -53,8 +53,9 @@ class Transformer {
   ast::Name name(antlr4::Token* t);
   ast::Name name(antlr4::tree::TerminalNode* n) { return name(n->getSymbol()); }
   std::string unquote(antlr4::Token* t);
-  int64_t integer(antlr4::Token* t);
-  uint64_t duration_ms(antlr4::Token* t);
+  // Both report a malformed token and return nullopt.
+  std::optional<int64_t> integer(antlr4::Token* t);
+  std::optional<uint64_t> duration_ms(antlr4::Token* t);
   NetAddress address(antlr4::Token* t, bool ipv6);
   uint16_t port(antlr4::tree::TerminalNode* n);
 

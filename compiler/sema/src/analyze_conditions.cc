@@ -131,7 +131,7 @@ Cond Analyzer::analyze_condition(const Expr& e, bool top_level_conjunct, bool re
                                 "the top level (not under 'or' or 'not'), so that it is charged "
                                 "only when the rest of the rule matches");
       }
-      if (e.value.number <= 0 || e.value.number > 1e9) {
+      if (!e.value.invalid && (e.value.number <= 0 || e.value.number > 1e9)) {
         diags_.error("out-of-range", e.value.range, "the QPS bound must be above 0 and at most 1e9");
       }
       c.rate = e.value.number;
@@ -163,7 +163,7 @@ Cond Analyzer::analyze_condition(const Expr& e, bool top_level_conjunct, bool re
     case Expr::Kind::kProbability:
       c.kind = K::kProbability;
       c.real = e.value.number;
-      if (!(c.real > 0 && c.real <= 1)) {
+      if (!e.value.invalid && !(c.real > 0 && c.real <= 1)) {
         diags_.error("out-of-range", e.value.range, "a probability is above 0 and at most 1, like 0.1");
       }
       return c;

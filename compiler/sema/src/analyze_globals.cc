@@ -30,6 +30,7 @@ auto integer_option(unsigned Options::*field, int64_t lo, int64_t hi) {
 auto duration_option(uint64_t Options::*field, uint64_t lo_ms, uint64_t hi_ms,
                      diag::Diagnostics& diags) {
   return [=, &diags](Analyzer&, const Value& v, Options& o) {
+    if (v.invalid) return false;
     if (v.kind != Value::Kind::kDuration) {
       diags.error("bad-value", v.range, "expected a duration like 500ms, 2s or 5m");
       return false;

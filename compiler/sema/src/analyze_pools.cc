@@ -50,8 +50,16 @@ void Analyzer::analyze_pools() {
         }
       }
     }
+    std::optional<diag::SourceRange> no_server_seen;
     for (const ast::PoolSetting& s : decl.settings) {
+      if (s.name.text == "on_no_server" && no_server_seen) {
+        auto& d = diags_.error("duplicate-pool-setting", s.range,
+                               fmt::format("pool '{}' sets on_no_server twice", pool.name));
+        d.notes.push_back({*no_server_seen, "first set here"});
+        continue;
+      }
       if (s.name.text == "on_no_server") {
+        no_server_seen = s.range;
         if (s.value && s.value->kind == ast::Value::Kind::kIdent &&
             (s.value->text == "drop" || s.value->text == "servfail")) {
           pool.no_server = s.value->text == "drop" ? FailureAnswer::kDrop : FailureAnswer::kServfail;
@@ -103,6 +111,7 @@ Server Analyzer::analyze_server(const ast::ServerDecl& decl) {
     }
     const ast::Value& v = attr.values.front();
     auto duration = [&](uint64_t& out, uint64_t lo, uint64_t hi) {
+      if (v.invalid) return;
       if (v.kind != ast::Value::Kind::kDuration) {
         diags_.error("bad-value", v.range, fmt::format("'{}' takes a duration like 1s or 500ms", n));
       } else if (v.duration_ms < lo || v.duration_ms > hi) {

@@ -309,7 +309,7 @@ void Analyzer::analyze_dynblocks() {
       diags_.error("bad-measure", decl.measure_arg->range,
                    fmt::format("'{}' takes no argument", m));
     }
-    if (decl.bound.number <= 0) {
+    if (!decl.bound.invalid && decl.bound.number <= 0) {
       diags_.error("out-of-range", decl.bound.range, "the bound must be above 0 per second");
     }
     b.bound_per_second = decl.bound.number;

@@ -85,7 +85,7 @@ void Analyzer::analyze_sets() {
     } else {
       for (const ast::Value& v : decl.entries) add_set_entry(v, set, seen);
     }
-    if (set.names.empty() && set.prefixes.empty() && set.qtypes.empty() && !diags_.has_errors()) {
+    if (set.names.empty() && set.prefixes.empty() && set.qtypes.empty() && !has_errors()) {
       diags_.warning("empty-set", decl.name.range,
                      fmt::format("set '{}' is empty; nothing will match it", decl.name.text));
     }

@@ -6,6 +6,7 @@
 namespace dnspc::sema {
 
 Model Analyzer::run() {
+  errors_before_ = diags_.error_count();
   analyze_options();
   analyze_endpoints();
   analyze_sets();
@@ -47,7 +48,7 @@ Model Analyzer::run() {
   }
   check_catch_all();
   if (config_.check_lua) check_lua_hooks();
-  if (!diags_.has_errors()) run_static_checks(model_, diags_);
+  if (!has_errors()) run_static_checks(model_, diags_);
   return std::move(model_);
 }
 

@@ -69,8 +69,12 @@ class Analyzer {
   };
 
  private:
+  // Errors of this policy only: one Diagnostics may serve several files.
+  bool has_errors() const { return diags_.error_count() > errors_before_; }
+
   const ast::Policy& ast_;
   diag::Diagnostics& diags_;
+  size_t errors_before_ = 0;
   const Config& config_;
   Model model_;
   std::vector<LuaUse> lua_uses_;

@@ -54,20 +54,36 @@ std::optional<Prefix> Analyzer::prefix(const ast::Netmask& n) {
   return p;
 }
 
+namespace {
+
+std::string upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
 std::optional<uint16_t> Analyzer::qtype(const std::string& name, diag::SourceRange range) {
   if (auto t = qtype_from_name(name)) return t;
+  std::string guess = diag::closest_match(upper(name), qtype_mnemonics());
   diags_.error("unknown-qtype", range,
-               fmt::format("unknown query type '{}'; use a mnemonic like AAAA or the generic "
-                           "form TYPE65",
-                           name));
+               guess.empty() ? fmt::format("unknown query type '{}'; use a mnemonic like AAAA or the "
+                                           "generic form TYPE65",
+                                           name)
+                             : fmt::format("unknown query type '{}'; did you mean '{}'?", name, guess));
   return std::nullopt;
 }
 
 std::optional<uint8_t> Analyzer::rcode(const std::string& name, diag::SourceRange range) {
   if (auto r = rcode_from_name(name)) return r;
-  auto& d = diags_.error("unknown-rcode", range, fmt::format("unknown rcode '{}'", name));
-  d.notes.push_back({{}, "known rcodes: NOERROR, FORMERR, SERVFAIL, NXDOMAIN, NOTIMP, REFUSED, "
-                         "YXDOMAIN, YXRRSET, NXRRSET, NOTAUTH, NOTZONE, or RCODE0..RCODE15"});
+  std::string guess = diag::closest_match(upper(name), rcode_mnemonics());
+  auto& d = diags_.error("unknown-rcode", range,
+                         guess.empty() ? fmt::format("unknown rcode '{}'", name)
+                                       : fmt::format("unknown rcode '{}'; did you mean '{}'?", name, guess));
+  if (guess.empty()) {
+    d.notes.push_back({{}, "known rcodes: NOERROR, FORMERR, SERVFAIL, NXDOMAIN, NOTIMP, REFUSED, "
+                           "YXDOMAIN, YXRRSET, NXRRSET, NOTAUTH, NOTZONE, or RCODE0..RCODE15"});
+  }
   return std::nullopt;
 }
 
@@ -88,6 +104,7 @@ int Analyzer::tag_index(const std::string& tag) {
 }
 
 bool Analyzer::in_range(const ast::Value& v, int64_t lo, int64_t hi, const char* what) {
+  if (v.invalid) return false;  // reported by the parser
   if (v.kind != ast::Value::Kind::kInt) {
     diags_.error("bad-value", v.range,
                  fmt::format("{} must be an integer, not {}", what, ast::value_kind_name(v.kind)));

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace dnspc {
 
@@ -22,6 +23,10 @@ std::string rcode_name(uint8_t rcode);
 
 // "QUERY", "IQUERY", "STATUS", "NOTIFY", "UPDATE" (and "OPCODE7").
 std::optional<uint8_t> opcode_from_name(std::string_view name);
+
+// The mnemonics, for "did you mean" suggestions.
+std::vector<std::string> qtype_mnemonics();
+std::vector<std::string> rcode_mnemonics();
 
 // EDNS option codes by name: "NSID", "ECS" (or "CLIENT_SUBNET"), "COOKIE", "PADDING", ...
 std::optional<uint16_t> edns_option_from_name(std::string_view name);

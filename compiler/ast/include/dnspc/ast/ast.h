@@ -45,6 +45,9 @@ struct Value {
   uint64_t duration_ms = 0;  // kDuration
   Netmask netmask;         // kNetmask
   Endpoint endpoint;       // kEndpoint
+  // Already reported as malformed (an integer too large, ...): checks that
+  // would complain again about the same token stay quiet.
+  bool invalid = false;
   SourceRange range;
 };
 const char* value_kind_name(Value::Kind k);

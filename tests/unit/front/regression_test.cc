@@ -1,7 +1,4 @@
-// Known front-end bugs, written as the tests they should pass. They are
-// hidden ([.]) so the suite stays green until they are fixed; run them with
-//   dnspc_front_tests "[known-bug]"
-// and drop the [.] from a test once its bug is fixed.
+// Front-end bugs found by review, kept as regression tests now they are fixed.
 #include <catch2/catch.hpp>
 
 #include "front_test_support.h"
@@ -10,7 +7,7 @@ using front_test::load;
 using front_test::load_wrapped;
 using front_test::Loaded;
 
-TEST_CASE("bug: '=' for '==' in a condition should be syntax-assign", "[.][known-bug][front]") {
+TEST_CASE("regression: '=' for '==' in a condition should be syntax-assign", "[front][regression]") {
   // Today: "expected '=>' between the rule's condition and its action, found '='"
   // [syntax-arrow]; syntax-assign is never emitted: after `qname` the parser
   // has already closed a flag predicate, so '==' is not among the expected tokens.
@@ -19,7 +16,7 @@ TEST_CASE("bug: '=' for '==' in a condition should be syntax-assign", "[.][known
   CHECK_NO_CODE(l, "syntax-arrow");
 }
 
-TEST_CASE("bug: a regex without slashes should be syntax-regex", "[.][known-bug][front]") {
+TEST_CASE("regression: a regex without slashes should be syntax-regex", "[front][regression]") {
   // Today `qname ~ a` parses (the grammar accepts REGEX_MISSING after '~')
   // and sema reports "empty pattern" [bad-regex] with no source location.
   Loaded l = load_wrapped("rule r: qname ~ a => drop;");
@@ -27,27 +24,27 @@ TEST_CASE("bug: a regex without slashes should be syntax-regex", "[.][known-bug]
   for (const auto& d : l.diags().all()) CHECK(d.range.valid());
 }
 
-TEST_CASE("bug: an unclosed regex should be syntax-regex", "[.][known-bug][front]") {
+TEST_CASE("regression: an unclosed regex should be syntax-regex", "[front][regression]") {
   // Today: "expected '=>' ..., found 'abc'" [syntax-arrow].
   Loaded l = load_wrapped("rule r: qname ~ /abc => drop;");
   CHECK_CODE(l, "syntax-regex");
 }
 
-TEST_CASE("bug: a name ending in two dots should be bad-name", "[.][known-bug][front]") {
+TEST_CASE("regression: a name ending in two dots should be bad-name", "[front][regression]") {
   // Today "example.com.." is accepted and kept as "example.com..".
   CHECK_CODE(load_wrapped("rule r: qname suffix \"example.com..\" => drop;"), "bad-name");
 }
 
-TEST_CASE("bug: edns.option cannot be written ('option' is reserved)", "[.][known-bug][front]") {
+TEST_CASE("regression: edns.option cannot be written ('option' is reserved)", "[front][regression]") {
   // Today: "'option' is a reserved word and cannot be used as a name here".
   CHECK_CLEAN(load_wrapped("rule r: edns.option == NSID => drop;"));
 }
 
-TEST_CASE("bug: response.size cannot be written ('response' is reserved)", "[.][known-bug][front]") {
+TEST_CASE("regression: response.size cannot be written ('response' is reserved)", "[front][regression]") {
   CHECK_CLEAN(load_wrapped("response rule r: response.size > 512 => log;"));
 }
 
-TEST_CASE("bug: a too-large integer is reported twice", "[.][known-bug][front]") {
+TEST_CASE("regression: a too-large integer is reported twice", "[front][regression]") {
   // Today bad-integer is followed by "weight 9223372036854775807 is out of
   // range" [out-of-range], a number the user never wrote.
   Loaded l = load("pool main { server 192.0.2.1 weight 99999999999999999999; }\nrule default: true => pool main;\n");
@@ -55,14 +52,14 @@ TEST_CASE("bug: a too-large integer is reported twice", "[.][known-bug][front]")
   CHECK_CODE(l, "bad-integer");
 }
 
-TEST_CASE("bug: a too-long duration is reported twice", "[.][known-bug][front]") {
+TEST_CASE("regression: a too-long duration is reported twice", "[front][regression]") {
   // Today bad-duration is followed by "delay must be 1ms to 10s" [out-of-range].
   Loaded l = load_wrapped("rule r: rd => delay 99999999999999999999ms drop;");
   CHECK(l.diags().error_count() == 1);
   CHECK_CODE(l, "bad-duration");
 }
 
-TEST_CASE("bug: errors in one policy silence the warnings of the next", "[.][known-bug][front]") {
+TEST_CASE("regression: errors in one policy silence the warnings of the next", "[front][regression]") {
   // `dnspc check bad.dp good.dp` shares one Diagnostics; sema gates the
   // static checks and empty-set on diags.has_errors(), which counts the
   // errors of every file so far.
@@ -79,7 +76,7 @@ TEST_CASE("bug: errors in one policy silence the warnings of the next", "[.][kno
   CHECK(diags.warning_count() - before == 2);  // unused-pool and empty-set
 }
 
-TEST_CASE("bug: unknown qtypes and rcodes get no 'did you mean'", "[.][known-bug][front]") {
+TEST_CASE("regression: unknown qtypes and rcodes get no 'did you mean'", "[front][regression]") {
   // docs/language.md promises "did you mean" for qtypes and rcodes too.
   Loaded qtype = load_wrapped("rule r: qtype == AAA => drop;");
   CHECK(qtype.first("unknown-qtype").message.find("did you mean 'AAAA'") != std::string::npos);
@@ -87,7 +84,7 @@ TEST_CASE("bug: unknown qtypes and rcodes get no 'did you mean'", "[.][known-bug
   CHECK(rcode.first("unknown-rcode").message.find("did you mean 'NXDOMAIN'") != std::string::npos);
 }
 
-TEST_CASE("bug: the documented values drop and refuse cannot be written", "[.][known-bug][front]") {
+TEST_CASE("regression: the documented values drop and refuse cannot be written", "[front][regression]") {
   // `drop` and `refuse` are keywords, and the grammar's `value` takes no
   // keyword, so these documented settings are "reserved word" syntax errors.
   CHECK_CLEAN(load_wrapped("option timeout_answer drop;"));
