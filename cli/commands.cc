@@ -5,6 +5,8 @@
 namespace dnspc::cli {
 
 int run_check(std::span<char* const> args);
+int run_test(std::span<char* const> args);
+int run_explain(std::span<char* const> args);
 
 namespace {
 
@@ -17,11 +19,21 @@ constexpr Command kCommands[] = {
      "with --werror), 2 on usage errors, 3 when a file cannot be read.\n",
      run_check, ""},
     {"test", "run a policy against query cases",
-     "usage: dnspc test [--interpreter] POLICY CASES\n", nullptr,
-     "issue 4 (decision IR and interpreter)"},
+     "usage: dnspc test [--interpreter] POLICY CASES...\n"
+     "Runs each query of the case files (docs/test-cases.md) through the policy, with\n"
+     "virtual time, and compares the verdicts with the expected ones. Exit 0 when all\n"
+     "pass, 1 on any failure or a rejected policy, 2 on usage errors, 3 on I/O errors.\n"
+     "--interpreter uses the reference interpreter instead of the optimised structure.\n",
+     run_test, ""},
     {"explain", "show the decision structure, or why a query gets its verdict",
-     "usage: dnspc explain [--emit-llvm] POLICY [QUERY]\n", nullptr,
-     "issue 4 (decision IR and interpreter)"},
+     "usage: dnspc explain [--all] POLICY [QUERY]\n"
+     "Without a query: the merged lookups (name index, prefix tables, qtype lookup),\n"
+     "the regexes with their DFA sizes and prefilters, and each rule in evaluation\n"
+     "order with the test it is filed under. With a query, written as in case files\n"
+     "(docs/test-cases.md), e.g. `www.example.com AAAA from 10.0.0.1 tcp do`: every\n"
+     "test the reference interpreter evaluates, its value, and the deciding rule.\n"
+     "--all lists every rule and regex (default: the first 50 and 20).\n",
+     run_explain, ""},
     {"run", "run the load balancer in the foreground",
      "usage: dnspc run [--log-format text|json] [--control PATH] POLICY\n", nullptr,
      "issue 6 (runtime core)"},

@@ -77,6 +77,7 @@ ParseError parse_opt(const uint8_t* p, size_t rr, size_t rdata, size_t rdlen, Qu
     off += 4;
     if (end - off < len) return ParseError::kBadOpt;
     if (v.edns_option_count < kMaxRecordedEdnsOptions) v.edns_options[v.edns_option_count] = code;
+    if (code < 64) v.edns_option_bits |= uint64_t{1} << code;
     if (v.edns_option_count < 255) ++v.edns_option_count;
     if (code == kEdnsOptionEcs) {
       if (v.ecs_present) return ParseError::kBadOpt;

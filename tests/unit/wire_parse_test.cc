@@ -98,6 +98,7 @@ TEST_CASE("EDNS: payload, version, DO and option codes", "[wire][parse][edns]") 
   CHECK(v.edns_option_count == 2);
   CHECK(v.edns_options[0] == 10);
   CHECK(v.edns_options[1] == 3);
+  CHECK(v.edns_option_bits == ((uint64_t{1} << 10) | (uint64_t{1} << 3)));
   CHECK(v.opt_offset == v.question_end);
   CHECK(v.ecs_present == 0);
 }

@@ -67,6 +67,7 @@ bool eval_test(const ir::Program& p, const ir::Test& t, const QueryView& q, Deci
     case TestKind::kEdnsVersion: return ir::compare(q.edns_version, t.op, t.value);
     case TestKind::kEdnsPayload: return ir::compare(q.edns_payload, t.op, t.value);
     case TestKind::kEdnsOption: {
+      if (t.value < 64) return (q.edns_option_bits >> t.value) & 1;
       unsigned n = std::min<unsigned>(q.edns_option_count, kMaxRecordedEdnsOptions);
       return std::find(q.edns_options, q.edns_options + n, t.value) != q.edns_options + n;
     }

@@ -55,6 +55,7 @@ struct QueryView {
   uint8_t edns_option_count = 0;  // options in the OPT record, may exceed what is recorded
   uint16_t edns_payload = 0;      // requested UDP payload size
   uint16_t edns_options[kMaxRecordedEdnsOptions]{};  // first option codes, in order
+  uint64_t edns_option_bits = 0;  // bit c set when an option with code c < 64 is present (any position)
 
   // EDNS Client Subnet, when the client sent one.
   uint8_t ecs_present = 0;

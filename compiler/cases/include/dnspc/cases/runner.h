@@ -1,0 +1,74 @@
+// Running case files against a compiled policy: each case is encoded to DNS
+// wire format, parsed by the real codec (parse_query), decided by one
+// evaluator under virtual time, and its verdict compared with the expected
+// one. See docs/test-cases.md.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dnspc/cases/case_file.h"
+#include "dnspc/ir/program.h"
+#include "dnspc/pipeline/pipeline.h"
+#include "dnspc/verdict.h"
+
+namespace dnspc::cases {
+
+// Builds the query packet of `q` (DNS message, no TCP length prefix) with
+// the given ID. Returns an empty vector and sets `error` when the name is
+// not a valid DNS name or the packet would exceed 65535 bytes.
+std::vector<uint8_t> encode_query(const QuerySpec& q, uint16_t id, std::string& error);
+
+// Why `dnspc test` cannot evaluate a policy, or nullopt when it can. Today:
+// rules whose condition or action calls Lua (the Lua runtime does not run
+// inside `dnspc test` yet). Names every such rule.
+std::optional<std::string> unsupported_reason(const ir::Program& program);
+
+// An expectation resolved against the policy: the rule it names.
+struct BoundExpectation {
+  uint32_t rule = 0;
+  uint32_t count = 1;
+};
+
+struct BoundCase {
+  const Case* source = nullptr;  // points into the CaseFile given to bind_cases
+  std::vector<uint8_t> packet;   // the encoded query, shared by all repetitions
+  NetAddress destination;        // the query's, or the policy's first listen address
+  std::vector<BoundExpectation> expect;
+};
+
+struct BindResult {
+  std::string path;  // the case file's, for messages
+  std::vector<BoundCase> cases;
+  std::vector<CaseError> errors;
+  bool ok() const { return errors.empty(); }
+};
+
+// Resolves rule, pool and rcode names; checks that each expected action and
+// argument is the named rule's own (a rule has exactly one action, so a
+// mismatch could never pass); encodes every query. The CaseFile must outlive
+// the result.
+BindResult bind_cases(const CaseFile& file, const pipeline::CompiledPolicy& policy);
+
+enum class Evaluator {
+  kOptimized,    // opt::evaluate over the optimised structure (what `run` does)
+  kInterpreter,  // interp::interpret over the program as lowered (the oracle)
+};
+
+struct RunResult {
+  size_t passed = 0, failed = 0;  // cases (lines), not queries
+  size_t queries = 0;             // queries decided, repetitions included
+  // One line per failure (runs of repetitions failing the same way share a
+  // line): "path:line: expected rule 'x' (pool main), got rule 'y' (drop) for ...".
+  std::vector<std::string> failures;
+};
+
+// Runs bound cases in order with a fresh ir::ProgramState (virtual clock at 0).
+RunResult run_cases(const pipeline::CompiledPolicy& policy, const BindResult& bound, Evaluator evaluator);
+
+// "rule 'default' (pool main)": how failures show a verdict.
+std::string describe_verdict(const ir::Program& program, const Verdict& verdict);
+
+}  // namespace dnspc::cases

@@ -1,0 +1,330 @@
+// Binding case files to a policy and running them.
+#include "dnspc/cases/runner.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+
+#include "dnspc/dns_names.h"
+#include "dnspc/interp/interpreter.h"
+#include "dnspc/ir/state.h"
+#include "dnspc/opt/index.h"
+#include "dnspc/wire.h"
+
+namespace dnspc::cases {
+
+namespace {
+
+void put16(std::vector<uint8_t>& out, uint16_t v) {
+  out.push_back(static_cast<uint8_t>(v >> 8));
+  out.push_back(static_cast<uint8_t>(v));
+}
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string did_you_mean(std::string_view name, const std::vector<std::string>& candidates) {
+  const std::string* best = nullptr;
+  size_t best_d = 0;
+  for (const std::string& c : candidates) {
+    size_t d = edit_distance(name, c);
+    if (!best || d < best_d) {
+      best = &c;
+      best_d = d;
+    }
+  }
+  if (best && best_d <= std::max<size_t>(1, name.size() / 3)) return fmt::format("; did you mean '{}'?", *best);
+  return "";
+}
+
+std::string action_text(const ir::Program& p, ActionKind kind, uint16_t argument) {
+  auto pool = [&] { return argument < p.pools.size() ? p.pools[argument] : fmt::format("#{}", argument); };
+  switch (kind) {
+    case ActionKind::kPool: return "pool " + pool();
+    case ActionKind::kAllow: return "allow, pool " + pool();
+    case ActionKind::kDrop: return "drop";
+    case ActionKind::kRefuse: return "refuse";
+    case ActionKind::kRcode: return "rcode " + rcode_name(static_cast<uint8_t>(argument));
+    case ActionKind::kTruncate: return "truncate";
+    case ActionKind::kSpoof: return "spoof";
+    case ActionKind::kLua:
+      return "lua " + (argument < p.lua_functions.size() ? p.lua_functions[argument] : std::string("?"));
+  }
+  return "?";
+}
+
+std::optional<ActionKind> action_from_word(std::string_view w) {
+  if (w == "pool") return ActionKind::kPool;
+  if (w == "allow") return ActionKind::kAllow;
+  if (w == "drop") return ActionKind::kDrop;
+  if (w == "refuse") return ActionKind::kRefuse;
+  if (w == "rcode") return ActionKind::kRcode;
+  if (w == "truncate") return ActionKind::kTruncate;
+  if (w == "spoof") return ActionKind::kSpoof;
+  if (w == "lua") return ActionKind::kLua;
+  return std::nullopt;
+}
+
+// The Lua functions a rule's condition calls, in node order.
+void lua_calls(const ir::Program& p, uint32_t node, std::vector<std::string>& out) {
+  const ir::Node& n = p.nodes[node];
+  if (n.op == ir::Node::Op::kTest) {
+    const ir::Test& t = p.tests[n.test];
+    if (t.kind == ir::TestKind::kLua && t.table < p.lua_functions.size()) out.push_back(p.lua_functions[t.table]);
+    return;
+  }
+  for (uint32_t c : n.children) lua_calls(p, c, out);
+}
+
+std::string describe_query(const Case& c, const QueryView& view, uint64_t now_ns) {
+  char text[kMaxNameLength + 2];
+  size_t len = qname_text(view, text, sizeof text);
+  std::string out = fmt::format("{} {}", std::string_view(text, len), qtype_name(c.query.qtype));
+  switch (c.query.qclass) {
+    case 1: break;
+    case 3: out += " CH"; break;
+    case 4: out += " HS"; break;
+    case 254: out += " NONE"; break;
+    case 255: out += " ANY"; break;
+    default: out += " CLASS" + std::to_string(c.query.qclass); break;
+  }
+  const NetAddress& src = c.query.source;
+  out += " from " + src.to_string(src.port != default_source().port);
+  if (c.query.transport == Transport::kTcp) out += " over tcp";
+  if (now_ns != 0) out += " at " + format_time(now_ns);
+  return out;
+}
+
+}  // namespace
+
+std::vector<uint8_t> encode_query(const QuerySpec& q, uint16_t id, std::string& error) {
+  std::vector<uint8_t> out;
+  uint8_t name[kMaxNameLength + 1];
+  size_t name_len = encode_name(q.qname, name, sizeof name);
+  if (name_len == 0) {
+    error = fmt::format("'{}' is not a valid DNS name", q.qname);
+    return {};
+  }
+  uint16_t flags = static_cast<uint16_t>((q.flags & ~(header_bits::kOpcodeMask | header_bits::kQR)) |
+                                         ((q.opcode << header_bits::kOpcodeShift) & header_bits::kOpcodeMask));
+  put16(out, id);
+  put16(out, flags);
+  put16(out, 1);              // QDCOUNT
+  put16(out, 0);              // ANCOUNT
+  put16(out, 0);              // NSCOUNT
+  put16(out, q.edns ? 1 : 0);  // ARCOUNT
+  out.insert(out.end(), name, name + name_len);
+  put16(out, q.qtype);
+  put16(out, q.qclass);
+  if (q.edns) {
+    size_t rdlen = 0;
+    for (const EdnsOption& o : q.options) rdlen += 4 + o.data.size();
+    if (out.size() + 11 + rdlen > 65535 || rdlen > 65535) {
+      error = "the query would be larger than 65535 bytes";
+      return {};
+    }
+    out.push_back(0);  // owner: the root
+    put16(out, qtype::kOPT);
+    put16(out, q.payload);         // CLASS: the UDP payload size
+    out.push_back(0);              // extended rcode
+    out.push_back(q.edns_version);
+    out.push_back(q.dnssec_ok ? 0x80 : 0);
+    out.push_back(0);
+    put16(out, static_cast<uint16_t>(rdlen));
+    for (const EdnsOption& o : q.options) {
+      put16(out, o.code);
+      put16(out, static_cast<uint16_t>(o.data.size()));
+      out.insert(out.end(), o.data.begin(), o.data.end());
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> unsupported_reason(const ir::Program& p) {
+  std::vector<std::string> uses;
+  for (const ir::Rule& r : p.rules) {
+    std::vector<std::string> calls;
+    lua_calls(p, r.root, calls);
+    if (r.action.terminal == ActionKind::kLua) calls.push_back(action_text(p, ActionKind::kLua, r.action.argument));
+    for (std::string& fn : calls) {
+      if (!fn.starts_with("lua ")) fn = "lua " + fn;
+    }
+    if (!calls.empty()) {
+      std::string joined;
+      for (const std::string& fn : calls) joined += (joined.empty() ? "" : ", ") + fn;
+      uses.push_back(fmt::format("'{}' ({})", r.name, joined));
+    }
+  }
+  if (uses.empty()) return std::nullopt;
+  std::string list;
+  for (const std::string& u : uses) list += (list.empty() ? "" : ", ") + u;
+  return fmt::format("{} {} Lua, and dnspc test cannot run Lua hooks yet; the policy is not tested",
+                     uses.size() == 1 ? "rule " + list : "rules " + list, uses.size() == 1 ? "uses" : "use");
+}
+
+std::string describe_verdict(const ir::Program& p, const Verdict& v) {
+  if (v.rule >= p.rules.size()) {
+    return fmt::format("no rule (verdict #{}, {})", v.rule, action_text(p, v.action, v.argument));
+  }
+  return fmt::format("rule '{}' ({})", p.rules[v.rule].name, action_text(p, v.action, v.argument));
+}
+
+BindResult bind_cases(const CaseFile& file, const pipeline::CompiledPolicy& policy) {
+  BindResult out;
+  out.path = file.path;
+  const ir::Program& p = policy.reference;
+  std::vector<std::string> rule_names;
+  for (const ir::Rule& r : p.rules) rule_names.push_back(r.name);
+  NetAddress listen;
+  if (!policy.model.listens.empty()) {
+    listen = policy.model.listens.front().address;
+  } else {
+    listen = *NetAddress::parse("127.0.0.1:53");
+  }
+
+  for (const Case& c : file.cases) {
+    auto error = [&](size_t column, std::string message) {
+      out.errors.push_back({file.path, c.line, column, std::move(message)});
+    };
+    BoundCase b;
+    b.source = &c;
+    b.destination = c.query.destination.value_or(listen);
+    std::string encode_error;
+    b.packet = encode_query(c.query, c.query.id.value_or(static_cast<uint16_t>(c.line)), encode_error);
+    if (b.packet.empty()) {
+      error(0, encode_error);
+      continue;
+    }
+    bool ok = true;
+    for (const Expectation& e : c.expect) {
+      auto it = std::find(rule_names.begin(), rule_names.end(), e.rule);
+      if (it == rule_names.end()) {
+        bool is_block = std::any_of(policy.model.dynblocks.begin(), policy.model.dynblocks.end(),
+                                    [&](const sema::DynBlock& d) { return d.name == e.rule; });
+        if (is_block) {
+          error(e.column, fmt::format("'{}' is a dynamic block; dnspc test does not evaluate dynamic blocks "
+                                      "yet, only rules",
+                                      e.rule));
+        } else {
+          error(e.column, fmt::format("the policy has no rule '{}'{}", e.rule, did_you_mean(e.rule, rule_names)));
+        }
+        ok = false;
+        continue;
+      }
+      uint32_t rule = static_cast<uint32_t>(it - rule_names.begin());
+      const ir::RuleAction& a = p.rules[rule].action;
+      std::string actual = action_text(p, a.terminal, a.argument);
+      if (!e.action.empty()) {
+        auto kind = action_from_word(e.action);
+        bool same = kind == a.terminal;
+        if (same && !e.argument.empty()) {
+          switch (a.terminal) {
+            case ActionKind::kPool:
+            case ActionKind::kAllow:
+              same = a.argument < p.pools.size() && p.pools[a.argument] == e.argument;
+              break;
+            case ActionKind::kRcode: same = rcode_from_name(e.argument) == a.argument; break;
+            case ActionKind::kLua:
+              same = a.argument < p.lua_functions.size() && p.lua_functions[a.argument] == e.argument;
+              break;
+            default: break;
+          }
+        }
+        if (!same) {
+          std::string wanted = e.argument.empty() ? e.action : e.action + " " + e.argument;
+          error(e.column, fmt::format("rule '{}' is '{}', never '{}': a rule has one action, so this "
+                                      "expectation could not pass",
+                                      e.rule, actual, wanted));
+          ok = false;
+          continue;
+        }
+      }
+      b.expect.push_back({rule, e.count});
+    }
+    if (ok) out.cases.push_back(std::move(b));
+  }
+  return out;
+}
+
+RunResult run_cases(const pipeline::CompiledPolicy& policy, const BindResult& bound, Evaluator evaluator) {
+  RunResult result;
+  const ir::Program& program =
+      evaluator == Evaluator::kInterpreter ? policy.reference : policy.optimized.program;
+  ir::ProgramState state(program);
+  QueryView view;
+
+  for (const BoundCase& b : bound.cases) {
+    const Case& c = *b.source;
+    // A run of repetitions that failed the same way, reported as one line.
+    struct Run {
+      uint32_t first = 0, last = 0;
+      uint32_t expected = 0;
+      Verdict got;
+      std::string query;
+    };
+    std::vector<Run> runs;
+    std::string rejected;
+    uint32_t rep = 0;
+    for (const BoundExpectation& e : b.expect) {
+      for (uint32_t k = 0; k < e.count; ++k, ++rep) {
+        uint64_t now = c.time_of(rep);
+        ParseError pe = parse_query(b.packet.data(), b.packet.size(), c.query.transport, view);
+        if (pe != ParseError::kOk) {
+          rejected = parse_error_name(pe);
+          break;
+        }
+        view.source = c.query.source;
+        view.destination = b.destination;
+        DecisionState& s = state.for_query(now);
+        Verdict v = evaluator == Evaluator::kInterpreter ? interp::interpret(program, view, s)
+                                                         : opt::evaluate(policy.optimized, view, s);
+        ++result.queries;
+        if (v == program.verdict_of(e.rule)) continue;
+        if (!runs.empty() && runs.back().last + 1 == rep && runs.back().expected == e.rule &&
+            runs.back().got == v) {
+          runs.back().last = rep;
+        } else {
+          runs.push_back({rep, rep, e.rule, v, describe_query(c, view, now)});
+        }
+      }
+      if (!rejected.empty()) break;
+    }
+    if (!rejected.empty()) {
+      ++result.failed;
+      result.failures.push_back(fmt::format("{}:{}: the codec rejected the query ({}); nothing was decided",
+                                            bound.path, c.line,
+                                            rejected));
+      continue;
+    }
+    if (runs.empty()) {
+      ++result.passed;
+      continue;
+    }
+    ++result.failed;
+    for (const Run& r : runs) {
+      std::string which;
+      if (c.repeat > 1) {
+        which = r.first == r.last ? fmt::format("repetition {} of {}: ", r.first + 1, c.repeat)
+                                  : fmt::format("repetitions {}-{} of {}: ", r.first + 1, r.last + 1, c.repeat);
+      }
+      result.failures.push_back(fmt::format("{}:{}: {}expected {}, got {} for {}", bound.path, c.line, which,
+                                            describe_verdict(program, program.verdict_of(r.expected)),
+                                            describe_verdict(program, r.got), r.query));
+    }
+  }
+  return result;
+}
+
+}  // namespace dnspc::cases
