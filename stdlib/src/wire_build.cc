@@ -89,7 +89,7 @@ void add_record(AnswerWriter& w, const QueryView& q, const SpoofRecord& r) {
     do {
       size_t chunk = std::min(kMaxCharacterString, r.data.size() - pos);
       *o++ = static_cast<uint8_t>(chunk);
-      std::memcpy(o, r.data.data() + pos, chunk);
+      if (chunk) std::memcpy(o, r.data.data() + pos, chunk);  // an empty span may hold no pointer
       o += chunk;
       pos += chunk;
     } while (pos < r.data.size());
