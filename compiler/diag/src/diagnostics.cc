@@ -23,6 +23,10 @@ Diagnostic& Diagnostics::warning(std::string code, SourceRange range, std::strin
   return diagnostics_.back();
 }
 
+void Diagnostics::append(const Diagnostics& other) {
+  diagnostics_.insert(diagnostics_.end(), other.diagnostics_.begin(), other.diagnostics_.end());
+}
+
 size_t Diagnostics::error_count() const {
   return static_cast<size_t>(std::count_if(diagnostics_.begin(), diagnostics_.end(),
                                            [](auto& d) { return d.severity == Severity::kError; }));

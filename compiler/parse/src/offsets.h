@@ -1,5 +1,7 @@
-// ANTLR indexes characters (code points); our ranges are byte offsets. For
-// pure ASCII files, the two agree and the map stays empty.
+// ANTLR indexes characters (code points) of the text it was given; our
+// ranges are byte offsets into the whole file. The map adds the chunk's own
+// offset in the file (see split.h), and for pure ASCII text the character
+// and byte positions agree, so the table stays empty.
 #pragma once
 
 #include <cstdint>
@@ -10,7 +12,7 @@ namespace dnspc::parse {
 
 class OffsetMap {
  public:
-  explicit OffsetMap(std::string_view utf8) {
+  explicit OffsetMap(std::string_view utf8, uint32_t base = 0) : base_(base) {
     bool ascii = true;
     for (unsigned char c : utf8) ascii &= c < 0x80;
     if (ascii) return;
@@ -21,11 +23,12 @@ class OffsetMap {
     starts_.push_back(static_cast<uint32_t>(utf8.size()));
   }
   uint32_t byte_offset(size_t char_index) const {
-    if (starts_.empty()) return static_cast<uint32_t>(char_index);
-    return char_index < starts_.size() ? starts_[char_index] : starts_.back();
+    if (starts_.empty()) return base_ + static_cast<uint32_t>(char_index);
+    return base_ + (char_index < starts_.size() ? starts_[char_index] : starts_.back());
   }
 
  private:
+  uint32_t base_ = 0;
   std::vector<uint32_t> starts_;
 };
 

@@ -144,6 +144,12 @@ void SyntaxErrorListener::syntaxError(antlr4::Recognizer* recognizer, antlr4::To
   if (prev && prev->getType() == DnsPolicyLexer::IDENT &&
       (expects(expected, DnsPolicyLexer::EQ) || expects(expected, DnsPolicyLexer::ARROW)) &&
       (type == DnsPolicyLexer::IDENT || type == DnsPolicyLexer::STRING || type == DnsPolicyLexer::INT)) {
+    std::string keyword = diag::closest_match(text, {"suffix", "in"});
+    if (type == DnsPolicyLexer::IDENT && !keyword.empty()) {
+      diags_.error("syntax-operator", here,
+                   fmt::format("unknown operator '{}'; did you mean '{}'?", text, keyword));
+      return;
+    }
     diags_.error("syntax-operator", here,
                  fmt::format("expected an operator between '{}' and '{}'; write '{} == {}'",
                              prev->getText(), text, prev->getText(), text));

@@ -34,6 +34,8 @@ class Diagnostics {
   Diagnostic& warning(std::string code, SourceRange range, std::string message);
 
   const std::vector<Diagnostic>& all() const { return diagnostics_; }
+  // Adds another engine's diagnostics (same sources), after these.
+  void append(const Diagnostics& other);
   size_t error_count() const;
   size_t warning_count() const;
   bool has_errors() const { return error_count() > 0; }
