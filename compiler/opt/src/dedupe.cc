@@ -1,6 +1,7 @@
 // Hash-consing of tables and tests.
 #include <algorithm>
 #include <map>
+#include <unordered_map>
 #include <string>
 #include <tuple>
 
@@ -48,7 +49,8 @@ std::string canonical(const ir::Regex& r) { return r.pattern; }
 // Merges equal tables of one kind; returns old index -> new index.
 template <typename T>
 std::vector<uint32_t> merge_tables(std::vector<T>& tables) {
-  std::map<std::string, uint32_t> seen;
+  std::unordered_map<std::string, uint32_t> seen;
+  seen.reserve(tables.size());
   std::vector<uint32_t> remap(tables.size());
   std::vector<T> kept;
   for (size_t i = 0; i < tables.size(); ++i) {
@@ -82,7 +84,16 @@ DedupeStats dedupe_tests(ir::Program& p) {
     }
   }
   // Now equal tests have equal fields; source ranges differ and do not count.
-  std::map<std::tuple<int, int, uint32_t, uint64_t>, uint32_t> seen;
+  // Key: kind, operator, table and value, packed; equal keys, equal tests.
+  struct KeyHash {
+    size_t operator()(const std::tuple<int, int, uint32_t, uint64_t>& k) const {
+      uint64_t h = (uint64_t(std::get<0>(k)) << 56) ^ (uint64_t(std::get<1>(k)) << 48) ^ std::get<2>(k);
+      h = (h ^ (h >> 31)) * 0x9e3779b97f4a7c15ull ^ std::get<3>(k);
+      return static_cast<size_t>(h ^ (h >> 29));
+    }
+  };
+  std::unordered_map<std::tuple<int, int, uint32_t, uint64_t>, uint32_t, KeyHash> seen;
+  seen.reserve(p.tests.size());
   std::vector<uint32_t> remap(p.tests.size());
   std::vector<ir::Test> kept;
   for (size_t i = 0; i < p.tests.size(); ++i) {
