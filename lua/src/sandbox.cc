@@ -179,4 +179,10 @@ LuaLoadError Sandbox::memory_error() const {
                       limit)};
 }
 
+void Sandbox::reset_instruction_budget() {
+  budget_.instructions_run = 0;
+  budget_.instructions_exhausted = false;
+  if (state_) lua_sethook(state_, count_instructions, LUA_MASKCOUNT, budget_.hook_interval);
+}
+
 }  // namespace dnspc::lua

@@ -48,6 +48,10 @@ class Sandbox {
   // nullptr when even the bare state did not fit in the memory limit.
   lua_State* state() const { return state_; }
 
+  // A fresh instruction budget, for each call of a hook after loading.
+  void reset_instruction_budget();
+  bool instructions_exhausted() const { return budget_.instructions_exhausted; }
+
   // Whether the global `value` at `key` (absolute stack indexes) is one the
   // sandbox installed and the chunk left alone. Needs 2 free stack slots;
   // allocates nothing, so it may run outside lua_pcall.
