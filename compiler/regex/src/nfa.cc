@@ -2,7 +2,9 @@
 // the state it continues to, which needs no patch lists.
 #include "nfa.h"
 
-#include <map>
+#include <algorithm>
+
+#include "id_table.h"
 
 namespace dnspc::regex::detail {
 
@@ -30,18 +32,15 @@ class Builder {
     return static_cast<uint32_t>(nfa_.states.size() - 1);
   }
 
+  // Sets are interned so later passes work per distinct set.
   uint32_t set_index(const ByteSet& s) {
-    auto [it, inserted] = set_ids_.try_emplace(key(s), static_cast<uint32_t>(nfa_.sets.size()));
-    if (inserted) nfa_.sets.push_back(s);
-    return it->second;
-  }
-
-  static std::array<uint64_t, 4> key(const ByteSet& s) {
-    std::array<uint64_t, 4> k{};
-    for (unsigned b = 0; b < 256; ++b) {
-      if (s.test(static_cast<uint8_t>(b))) k[b >> 6] |= uint64_t{1} << (b & 63);
-    }
-    return k;
+    const uint64_t h = hash_sequence(std::span<const uint64_t>(s.words()));
+    const uint32_t found = set_ids_.find(h, [&](uint32_t id) { return nfa_.sets[id] == s; });
+    if (found != IdTable::kNone) return found;
+    const auto id = static_cast<uint32_t>(nfa_.sets.size());
+    nfa_.sets.push_back(s);
+    set_ids_.insert(h, id);
+    return id;
   }
 
   uint32_t split(uint32_t a, uint32_t b) { return add({NfaKind::kSplit, a, b, 0, pattern_}); }
@@ -88,13 +87,21 @@ class Builder {
 
   Nfa& nfa_;
   uint32_t pattern_ = 0;
-  std::map<std::array<uint64_t, 4>, uint32_t> set_ids_;
+  IdTable set_ids_{32};
 };
 
 }  // namespace
 
 Nfa build_nfa(std::span<const Regex* const> regexes) {
   Nfa nfa;
+  // Room for typical patterns (a state or two per pattern byte, a few
+  // dozen distinct sets), so the vectors rarely regrow.
+  size_t bytes = 0;
+  for (const Regex* r : regexes) bytes += r->pattern.size();
+  nfa.states.reserve(std::min<size_t>(2 * bytes + 16, 4096));
+  nfa.sets.reserve(32);
+  nfa.starts.reserve(regexes.size());
+  nfa.matches.reserve(regexes.size());
   Builder b(nfa);
   for (size_t i = 0; i < regexes.size(); ++i) b.add_pattern(*regexes[i], static_cast<uint32_t>(i));
   return nfa;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "bits256.h"
 #include "byte_classes.h"
 #include "nfa.h"
 
@@ -17,6 +18,17 @@ struct RawDfa {
   uint32_t start = 0;                       // state 0 is the dead state
   std::vector<uint32_t> next;               // [state * classes.count() + class]
   std::vector<std::vector<uint32_t>> accepts;  // per state: matching patterns, ascending
+
+  // The transitions again, sparse: per state, for each state it moves to
+  // other than state 0, the classes that lead there (ordered by their lowest
+  // class). A state has a few such edges where it has dozens of classes, so
+  // the passes after this one (minimisation, emit) mostly follow these.
+  struct Edge {
+    uint32_t target;
+    Bits256 classes;
+  };
+  std::vector<uint32_t> edge_begin{0};  // per state: its range of edges
+  std::vector<Edge> edges;
 };
 
 enum class SubsetStatus { kOk, kTooManyStates, kTooMuchWork };

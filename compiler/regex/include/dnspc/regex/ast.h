@@ -55,6 +55,9 @@ class ByteSet {
     return -1;
   }
   bool operator==(const ByteSet&) const = default;
+  // Bit b % 64 of word b / 64 is byte b: for hashing and whole-word set
+  // algebra in the automaton passes.
+  const std::array<uint64_t, 4>& words() const { return bits_; }
 
  private:
   std::array<uint64_t, 4> bits_{};
