@@ -7,6 +7,8 @@ namespace dnspc::cli {
 int run_check(std::span<char* const> args);
 int run_test(std::span<char* const> args);
 int run_explain(std::span<char* const> args);
+int run_run(std::span<char* const> args);
+int run_ctl(std::span<char* const> args);
 
 namespace {
 
@@ -35,11 +37,21 @@ constexpr Command kCommands[] = {
      "--all lists every rule and regex (default: the first 50 and 20).\n",
      run_explain, ""},
     {"run", "run the load balancer in the foreground",
-     "usage: dnspc run [--log-format text|json] [--control PATH] POLICY\n", nullptr,
-     "issue 6 (runtime core)"},
+     "usage: dnspc run [--log-format text|json] [--control PATH] POLICY\n"
+     "Checks the policy as `check` does (it refuses one with errors, or one that calls\n"
+     "Lua, with exit 1), then serves DNS over UDP in the foreground: listeners, ACL,\n"
+     "rules, pools, health checks. Logs go to stderr, as text or one JSON object a line.\n"
+     "The control socket (`control` in the policy, --control, default\n"
+     "/run/dnspc/control.sock) answers `dnspc ctl`. SIGTERM or SIGINT: stop reading,\n"
+     "answer or time out what is in flight, exit 0. Exit 3 when a socket cannot be\n"
+     "opened. docs/runtime.md.\n",
+     run_run, ""},
     {"ctl", "query a running instance over its control socket",
-     "usage: dnspc ctl [--control PATH] stats|servers|blocks\n", nullptr,
-     "issue 6 (runtime core)"},
+     "usage: dnspc ctl [--control PATH] stats|servers\n"
+     "Asks a running `dnspc run` over its control socket (default\n"
+     "/run/dnspc/control.sock) and prints the JSON answer: `stats`, every counter;\n"
+     "`servers`, each backend's state and figures. Exit 3 when it cannot connect.\n",
+     run_ctl, ""},
     {"reload", "reload a running instance's policy",
      "usage: dnspc reload [--control PATH] [FILE]\n", nullptr, "issue 9 (hot reload)"},
     {"console", "attach the Lua console to a running instance",

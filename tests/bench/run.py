@@ -41,6 +41,10 @@ from typing import Callable, Optional
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import rules  # noqa: E402  (sibling module, found through the path above)
+import render_dnspc  # noqa: E402
+
+rules.RENDERERS["dnspc"] = render_dnspc.render_dnspc
+DEFAULT_DNSPC = HERE.parents[1] / "build" / "cli" / "dnspc"
 
 ZONE = "bench.test."
 # (owner, address) of the A records the zone serves; the query file asks for
@@ -278,15 +282,25 @@ def start_floor(ctx, rule_list, port):
     return proc
 
 
+def start_dnspc(ctx, rule_list, port):
+    """`dnspc run` with one worker (dnsdist has one UDP listener thread),
+    the same rules rendered by render_dnspc, its control socket in the
+    temp dir."""
+    net = rules.Network(port, ctx.nsd_port, CHECK_NAME)
+    policy = ctx.workdir / f"dnspc-{port}.dp"
+    policy.write_text(render_dnspc.render_dnspc(rule_list, net, workers=ctx.args.dnspc_workers,
+                                                control=str(ctx.workdir / f"dnspc-{port}.sock")))
+    proc = start_process(ctx, f"dnspc-{port}", [str(ctx.args.dnspc), "run", str(policy)])
+    wait_answering(proc, port, _expected_address(rule_list))
+    return proc
+
+
 # target name -> how to start it and which scenarios it joins.
-# Hook for dnspc (a later issue): add rules.render_dnspc beside
-# rules.render_dnsdist, then a start function like start_dnsdist that writes
-# the policy and runs ["dnspc", "run", POLICY] with one worker, and register
-#     "dnspc": Target(start_dnspc, joins=lambda scenario: True),
 # Ratios are always computed against "dnsdist", whatever the order here.
 TARGETS = {
     "dnsdist": Target(start_dnsdist, joins=lambda scenario: True),
     "floor": Target(start_floor, joins=rules.floor_takes_part),
+    "dnspc": Target(start_dnspc, joins=lambda scenario: True),
 }
 
 
@@ -521,6 +535,8 @@ def parse_args(argv=None):
     ap.add_argument("--outstanding", type=int, default=100,
                     help="dnsperf -q (queries in flight); see README before raising it")
     ap.add_argument("--timeout", type=int, default=2, help="dnsperf -t: an answer later than this is lost")
+    ap.add_argument("--dnspc", type=Path, default=DEFAULT_DNSPC, help="the dnspc binary (default: build/cli/dnspc)")
+    ap.add_argument("--dnspc-workers", type=int, default=1, help="dnspc's `option workers` (default 1, as dnsdist)")
     ap.add_argument("--build-dir", type=Path, help="where to compile the floor forwarder (default: temp)")
     ap.add_argument("--json", type=Path, help="write every run and the medians here")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (configs, logs)")

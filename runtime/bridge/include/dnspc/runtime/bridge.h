@@ -1,0 +1,25 @@
+// The bridge from the compiler to the runtime: fills a runtime::PolicyImage
+// (plain data and a decision function) from a pipeline::CompiledPolicy. The
+// one place that sees both sides, so the runtime library itself never
+// includes a compiler header. The decision function is opt::evaluate for
+// now; the JIT's NativePolicy::decide plugs in here with the same shape.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "dnspc/pipeline/pipeline.h"
+#include "dnspc/runtime/policy_image.h"
+
+namespace dnspc::runtime_bridge {
+
+// Why `dnspc run` cannot start this policy yet (it calls Lua), naming the
+// rules and pools; empty when it can.
+std::string lua_refusal(const sema::Model& model);
+
+// The image of a compiled policy. The image keeps `policy` alive (it owns
+// the tables the decision function reads).
+std::shared_ptr<runtime::PolicyImage> make_image(std::shared_ptr<const pipeline::CompiledPolicy> policy,
+                                                 const std::string& path);
+
+}  // namespace dnspc::runtime_bridge

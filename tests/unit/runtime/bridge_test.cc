@@ -1,0 +1,136 @@
+#include <catch2/catch.hpp>
+
+#include "dnspc/frontend/frontend.h"
+#include "dnspc/pipeline/pipeline.h"
+#include "dnspc/runtime/bridge.h"
+#include "dnspc/runtime/runtime.h"
+#include "dnspc/wire.h"
+#include "packet_builder.h"
+
+using namespace dnspc;
+
+namespace {
+
+std::shared_ptr<const pipeline::CompiledPolicy> compile(const std::string& text) {
+  diag::SourceManager sources;
+  diag::Diagnostics diags(sources);
+  frontend::LoadOptions options;
+  options.check_lua = false;
+  auto loaded = frontend::load_policy_text("t.dp", text, diags, options);
+  INFO(diag::render_text(diags));
+  REQUIRE(loaded.model);
+  return std::make_shared<const pipeline::CompiledPolicy>(pipeline::compile_model(std::move(*loaded.model)));
+}
+
+const char* kPolicy = R"(
+listen 127.0.0.1:5300, [::1]:5300;
+acl 10.0.0.0/8;
+control "/tmp/x.sock";
+option workers 3;
+option udp_timeout 1500ms;
+option timeout_answer servfail;
+option acl_action drop;
+option max_outstanding 77;
+option sockets_per_backend 2;
+pool a { policy consistent_hash; server 192.0.2.1 weight 7 check "a.test." check_type SOA every 2s timeout 500ms down_after 3 up_after 2 healthy NOERROR, NXDOMAIN; server [2001:db8::1]:5353 state down order 4 qps 10; on_no_server servfail; }
+pool b { server 192.0.2.9; }
+rule s: qname == "s.test." => spoof A 192.0.2.5, TXT "hi" ttl 9;
+rule t: qname suffix "t.test." => tag "x" log no_recurse set_cd pool b;
+rule d: qname suffix "d.test." => delay 5ms drop;
+rule q: qname suffix "q.test." and qps > 10 => rcode NXDOMAIN;
+rule default: true => allow;
+)";
+
+Verdict decide(const runtime::PolicyImage& im, const std::string& name) {
+  auto bytes = testing::PacketBuilder().header(1, 0x0100, 1).question(name, 1).bytes();
+  QueryView v;
+  REQUIRE(parse_query(bytes.data(), bytes.size(), Transport::kUdp, v) == ParseError::kOk);
+  std::unique_ptr<RateLimiter[]> limiters(new RateLimiter[4]);
+  SourceRateTable* tables[4] = {};
+  DecisionState s;
+  s.random = 1;
+  s.rate_limiters = limiters.get();
+  s.source_tables = tables;
+  return im.decide(v, s);
+}
+
+}  // namespace
+
+TEST_CASE("bridge: the image holds the policy as plain data", "[runtime]") {
+  auto image = runtime_bridge::make_image(compile(kPolicy), "t.dp");
+  const runtime::PolicyImage& im = *image;
+  CHECK(runtime::validate(im).empty());
+  REQUIRE(im.listeners.size() == 2);
+  CHECK(im.listeners[1].to_string(true) == "[::1]:5300");
+  REQUIRE(im.acl.size() == 1);
+  CHECK(im.acl[0].length == 8);
+  CHECK(im.control_path == "/tmp/x.sock");
+  CHECK(im.options.workers == 3);
+  CHECK(im.options.udp_timeout_ms == 1500);
+  CHECK(im.options.timeout_servfail);
+  CHECK(im.options.acl_drop);
+  CHECK(im.options.max_outstanding == 77);
+  CHECK(im.options.sockets_per_backend == 2);
+
+  REQUIRE(im.pools.size() == 2);
+  const runtime::PoolSpec& a = im.pools[0];
+  CHECK(a.policy == runtime::LbPolicy::kConsistentHash);
+  CHECK(a.servfail_on_no_server);
+  REQUIRE(a.servers.size() == 2);
+  CHECK(a.servers[0].address.to_string(true) == "192.0.2.1:53");
+  CHECK(a.servers[0].weight == 7);
+  CHECK(a.servers[0].check.qname == "a.test.");
+  CHECK(a.servers[0].check.qtype == qtype::kSOA);
+  CHECK(a.servers[0].check.interval_ms == 2000);
+  CHECK(a.servers[0].check.timeout_ms == 500);
+  CHECK(a.servers[0].check.down_after == 3);
+  CHECK(a.servers[0].check.up_after == 2);
+  CHECK(a.servers[0].check.healthy_rcodes == ((1u << 0) | (1u << 3)));
+  CHECK(a.servers[1].mode == runtime::ServerMode::kDown);
+  CHECK(a.servers[1].order == 4);
+  CHECK(a.servers[1].qps == 10);
+  CHECK(im.pools[1].servers[0].check.qname == "a.root-servers.net.");
+
+  REQUIRE(im.rules.size() == 5);
+  CHECK(im.rules[0].action == ActionKind::kSpoof);
+  REQUIRE(im.spoof_sets.size() == 1);
+  CHECK(im.spoof_sets[0].ttl == 9);
+  CHECK(im.spoof_sets[0].records.size() == 2);
+  CHECK(im.rules[1].name == "t");
+  CHECK(im.rules[1].modifiers ==
+        (modifier_bits::kTag | modifier_bits::kLog | modifier_bits::kNoRecurse | modifier_bits::kSetCd));
+  CHECK(im.rules[1].argument == 1);
+  REQUIRE(im.tags.size() == 1);
+  CHECK(im.rules[1].tag_bits == 1);
+  CHECK(im.rules[2].delay_ms == 5);
+  CHECK(im.limiters.size() == 1);
+  CHECK(im.rules[4].action == ActionKind::kAllow);
+  CHECK(im.rules[4].argument == 0);  // the first pool
+
+  // What the runtime does not apply yet is said, not hidden.
+  bool delay_said = false;
+  for (const std::string& w : im.not_applied) delay_said |= w.find("delay on rule 'd'") != std::string::npos;
+  CHECK(delay_said);
+
+  // The decision function.
+  Verdict v = decide(im, "S.Test.");
+  CHECK(v.rule == 0);
+  CHECK(v.action == ActionKind::kSpoof);
+  v = decide(im, "www.t.test.");
+  CHECK(v.rule == 1);
+  CHECK(v.argument == 1);
+  CHECK(decide(im, "other.").rule == 4);
+}
+
+TEST_CASE("bridge: a policy calling Lua is refused, naming the rules", "[runtime]") {
+  auto p = compile(R"(
+lua "hooks.lua";
+pool p { policy lua pick; server 192.0.2.1; }
+rule a: lua deep and rd => drop;
+rule b: qname suffix "x." => lua act;
+rule c: true => pool p;
+)");
+  std::string why = runtime_bridge::lua_refusal(p->model);
+  CHECK(why.find("rule 'a' (lua deep), rule 'b' (lua act), pool 'p' (policy lua pick) use Lua") == 0);
+  CHECK(runtime_bridge::lua_refusal(compile("pool p { server 192.0.2.1; }\nrule c: true => pool p;\n")->model).empty());
+}
