@@ -1,5 +1,6 @@
 // `dnspc explain POLICY [QUERY]`: the decision structure, or why a query
 // gets its verdict (a trace of the reference interpreter).
+// `dnspc explain --emit-llvm[=raw] POLICY`: the native code's LLVM IR.
 #include <fmt/core.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include "dnspc/interp/interpreter.h"
 #include "dnspc/ir/describe.h"
 #include "dnspc/ir/state.h"
+#include "dnspc/jit/native.h"
 #include "dnspc/opt/index.h"
 #include "dnspc/pipeline/pipeline.h"
 #include "dnspc/wire.h"
@@ -116,13 +118,50 @@ int explain_query(const pipeline::CompiledPolicy& pol, const std::string& query_
   ir::ProgramState opt_state(pol.optimized.program);
   Verdict o = opt::evaluate(pol.optimized, view, opt_state.for_query(0));
   fmt::print("optimised structure: {}\n", o == v ? "same verdict" : "DIFFERENT verdict (a bug; please report)");
-  return o == v ? kExitOk : kExitInternal;
+  // And the native code, when the policy compiles (no Lua tests).
+  bool native_same = true;
+  error.clear();
+  if (std::unique_ptr<jit::Engine> engine = jit::Engine::create(error)) {
+    std::shared_ptr<const opt::OptimizedPolicy> optimized(
+        std::shared_ptr<const opt::OptimizedPolicy>(), &pol.optimized);
+    if (auto native = engine->compile(optimized, error)) {
+      ir::ProgramState native_state(pol.optimized.program);
+      native_state.reserve_scratch(native->scratch_words());
+      native_same = native->decide(view, native_state.for_query(0)) == v;
+      fmt::print("native code: {}\n",
+                 native_same ? "same verdict" : "DIFFERENT verdict (a bug; please report)");
+    } else {
+      fmt::print("native code: not compiled ({})\n", error);
+    }
+  } else {
+    fmt::print("native code: no JIT ({})\n", error);
+  }
+  return o == v && native_same ? kExitOk : kExitInternal;
+}
+
+// The native code's LLVM module: after the O2 pipeline (what runs), or as
+// emitted (--emit-llvm=raw).
+int print_llvm(const opt::OptimizedPolicy& policy, bool optimized) {
+  std::string error;
+  std::unique_ptr<jit::Engine> engine = jit::Engine::create(error);
+  if (!engine) {
+    fmt::print(stderr, "dnspc explain: {}\n", error);
+    return kExitInternal;
+  }
+  const std::string ir = engine->emit_llvm(policy, error, optimized);
+  if (ir.empty()) {
+    fmt::print(stderr, "dnspc explain: {}\n", error);
+    return kExitBadInput;
+  }
+  fmt::print("{}", ir);
+  return kExitOk;
 }
 
 }  // namespace
 
 int run_explain(std::span<char* const> args) {
   bool all = false;
+  bool emit_llvm = false, emit_optimized = true;
   std::string policy;
   std::string query;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -130,8 +169,10 @@ int run_explain(std::span<char* const> args) {
     if (a == "--all") {
       all = true;
     } else if (a == "--emit-llvm") {
-      fmt::print(stderr, "dnspc explain: --emit-llvm comes with the native code generator (not built yet)\n");
-      return kExitUsage;
+      emit_llvm = true;
+    } else if (a == "--emit-llvm=raw") {
+      emit_llvm = true;
+      emit_optimized = false;
     } else if (policy.empty()) {
       policy = a;
     } else {
@@ -139,7 +180,9 @@ int run_explain(std::span<char* const> args) {
     }
   }
   if (policy.empty()) {
-    fmt::print(stderr, "usage: dnspc explain [--all] POLICY [QUERY]\n");
+    fmt::print(stderr,
+               "usage: dnspc explain [--all] POLICY [QUERY]\n"
+               "       dnspc explain --emit-llvm[=raw] POLICY\n");
     return kExitUsage;
   }
   diag::SourceManager sources;
@@ -152,6 +195,14 @@ int run_explain(std::span<char* const> args) {
   diags.sort();
   fmt::print(stderr, "{}", diag::render_text(diags, isatty(STDERR_FILENO) && !std::getenv("NO_COLOR")));
   if (!r.policy) return kExitBadInput;
+  if (emit_llvm) {
+    if (!query.empty()) {
+      fmt::print(stderr,
+                 "dnspc explain: --emit-llvm prints the policy's code; it takes no query\n");
+      return kExitUsage;
+    }
+    return print_llvm(r.policy->optimized, emit_optimized);
+  }
   if (query.empty()) {
     print_structure(*r.policy, policy, all);
     return kExitOk;

@@ -1,6 +1,8 @@
 // The C-linkage wrappers of probes.h, for JIT-compiled code.
 #include "dnspc/probes.h"
 
+#include "dnspc/source_rate_table.h"
+
 extern "C" {
 
 uint32_t dnspc_name_probe(const dnspc::NameIndex* index, const dnspc::QueryView* view,
@@ -22,6 +24,14 @@ const uint32_t* dnspc_qtype_ids(const dnspc::QtypeIndex* index, uint16_t qtype, 
   const std::span<const uint32_t> ids = dnspc::qtype_ids(*index, qtype);
   *count = static_cast<uint32_t>(ids.size());
   return ids.data();
+}
+
+uint32_t dnspc_rate_over(dnspc::DecisionState* state, const dnspc::RateSpec* spec, uint32_t limiter,
+                         uint32_t per_source, const dnspc::NetAddress* source) {
+  const bool conforms = per_source != 0
+                            ? state->source_tables[limiter]->try_take(*source, state->now_ns)
+                            : state->rate_limiters[limiter].try_take(*spec, state->now_ns);
+  return conforms ? 0 : 1;
 }
 
 }  // extern "C"

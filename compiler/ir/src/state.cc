@@ -22,6 +22,13 @@ DecisionState& ProgramState::for_query(uint64_t now_ns) {
   return state_;
 }
 
+void ProgramState::reserve_scratch(uint32_t words) {
+  if (words <= scratch_.size()) return;
+  scratch_.assign(words, 0);
+  state_.scratch = scratch_.data();
+  state_.scratch_words = words;
+}
+
 std::vector<uint64_t> ProgramState::snapshot() const {
   std::vector<uint64_t> out;
   for (size_t i = 0; i < limiter_count_; ++i) {

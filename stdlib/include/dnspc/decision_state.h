@@ -18,6 +18,13 @@ struct DecisionState {
   RateLimiter* rate_limiters = nullptr;           // global bounds, indexed by the policy
   SourceRateTable* const* source_tables = nullptr;  // per-source bounds, indexed by the policy
   uint64_t tags = 0;  // tag bits set so far for this query; a policy has at most 64 tags
+  // Working memory for native code (the probes' results, the candidate merge):
+  // `scratch_words` 32-bit words, owned by whoever owns the state (one buffer
+  // per worker). A compiled policy says how many words it needs
+  // (NativePolicy::scratch_words(), a bound computed from its tables, so the
+  // buffer cannot overflow); interpreters do not use it.
+  uint32_t* scratch = nullptr;
+  uint32_t scratch_words = 0;
 };
 
 // The one random source compiled code and the interpreter share, so their

@@ -9,10 +9,12 @@
 
 #include <cstdint>
 
+#include "dnspc/decision_state.h"
 #include "dnspc/name_index.h"
 #include "dnspc/prefix_index.h"
 #include "dnspc/qtype_index.h"
 #include "dnspc/query_view.h"
+#include "dnspc/rate_limiter.h"
 
 extern "C" {
 
@@ -32,5 +34,14 @@ uint32_t dnspc_qtype_probe(const dnspc::QtypeIndex* index, const dnspc::QueryVie
 // qtype_ids() without copying: stores the count in *count and returns the
 // ids (inside the index; not null-terminated, possibly with *count == 0).
 const uint32_t* dnspc_qtype_ids(const dnspc::QtypeIndex* index, uint16_t qtype, uint32_t* count);
+
+// A QPS test (ir::TestKind::kQps), exactly as the reference interpreter runs
+// it: takes a token from bound `limiter` at state->now_ns and returns 1 when
+// the query does NOT conform (the test holds: the traffic is over the bound),
+// 0 when it took a token. With `per_source` 0 the bound is the global bucket
+// state->rate_limiters[limiter] with `spec`; otherwise it is the per-source
+// table state->source_tables[limiter] keyed by `source` (`spec` unused).
+uint32_t dnspc_rate_over(dnspc::DecisionState* state, const dnspc::RateSpec* spec, uint32_t limiter,
+                         uint32_t per_source, const dnspc::NetAddress* source);
 
 }  // extern "C"

@@ -26,11 +26,17 @@ class ProgramState {
   // Bucket state, for comparing two evaluators after the same queries.
   std::vector<uint64_t> snapshot() const;
 
+  // Native code needs working memory in the state (DecisionState::scratch):
+  // grows it to at least `words` 32-bit words (NativePolicy::scratch_words()).
+  // Never shrinks; interpreters need none.
+  void reserve_scratch(uint32_t words);
+
  private:
   std::unique_ptr<RateLimiter[]> limiters_;
   size_t limiter_count_ = 0;
   std::vector<std::unique_ptr<SourceRateTable>> tables_;
   std::vector<SourceRateTable*> table_ptrs_;
+  std::vector<uint32_t> scratch_;
   DecisionState state_;
 };
 
