@@ -21,30 +21,33 @@ constexpr Command kCommands[] = {
      "with --werror), 2 on usage errors, 3 when a file cannot be read.\n",
      run_check, ""},
     {"test", "run a policy against query cases",
-     "usage: dnspc test [--interpreter] POLICY CASES...\n"
+     "usage: dnspc test [--interpreter | --optimised] POLICY CASES...\n"
      "Runs each query of the case files (docs/test-cases.md) through the policy, with\n"
      "virtual time, and compares the verdicts with the expected ones. Exit 0 when all\n"
      "pass, 1 on any failure or a rejected policy, 2 on usage errors, 3 on I/O errors.\n"
-     "--interpreter uses the reference interpreter instead of the optimised structure.\n",
+     "Cases run on the policy's native code (LLVM JIT); --interpreter uses the\n"
+     "reference interpreter, --optimised the C++ optimised evaluator.\n",
      run_test, ""},
     {"explain", "show the decision structure, or why a query gets its verdict",
-     "usage: dnspc explain [--all] POLICY [QUERY]\n"
+     "usage: dnspc explain [--all] [--emit-llvm[=raw]] POLICY [QUERY]\n"
      "Without a query: the merged lookups (name index, prefix tables, qtype lookup),\n"
      "the regexes with their DFA sizes and prefilters, and each rule in evaluation\n"
      "order with the test it is filed under. With a query, written as in case files\n"
      "(docs/test-cases.md), e.g. `www.example.com AAAA from 10.0.0.1 tcp do`: every\n"
      "test the reference interpreter evaluates, its value, and the deciding rule.\n"
-     "--all lists every rule and regex (default: the first 50 and 20).\n",
+     "--all lists every rule and regex (default: the first 50 and 20).\n"
+     "--emit-llvm prints the policy's LLVM IR after the O2 pipeline (=raw: before).\n",
      run_explain, ""},
     {"run", "run the load balancer in the foreground",
-     "usage: dnspc run [--log-format text|json] [--control PATH] POLICY\n"
+     "usage: dnspc run [--log-format text|json] [--control PATH] [--no-jit] POLICY\n"
      "Checks the policy as `check` does (it refuses one with errors, or one that calls\n"
      "Lua, with exit 1), then serves DNS over UDP in the foreground: listeners, ACL,\n"
      "rules, pools, health checks. Logs go to stderr, as text or one JSON object a line.\n"
      "The control socket (`control` in the policy, --control, default\n"
      "/run/dnspc/control.sock) answers `dnspc ctl`. SIGTERM or SIGINT: stop reading,\n"
      "answer or time out what is in flight, exit 0. Exit 3 when a socket cannot be\n"
-     "opened. docs/runtime.md.\n",
+     "opened. The policy runs as native code (docs/jit.md); --no-jit uses the C++\n"
+     "optimised evaluator instead (same verdicts). docs/runtime.md.\n",
      run_run, ""},
     {"ctl", "query a running instance over its control socket",
      "usage: dnspc ctl [--control PATH] stats|servers\n"

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "command.h"
+#include "dnspc/jit/native.h"
 #include "dnspc/pipeline/pipeline.h"
 #include "dnspc/runtime/bridge.h"
 #include "dnspc/runtime/runtime.h"
@@ -18,7 +19,7 @@ namespace dnspc::cli {
 
 namespace {
 
-constexpr const char* kUsage = "usage: dnspc run [--log-format text|json] [--control PATH] POLICY\n";
+constexpr const char* kUsage = "usage: dnspc run [--log-format text|json] [--control PATH] [--no-jit] POLICY\n";
 
 }  // namespace
 
@@ -26,9 +27,12 @@ int run_run(std::span<char* const> args) {
   std::string log_format = "text";
   std::string control;
   std::string policy_path;
+  bool use_jit = true;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string_view a = args[i];
-    if (a == "--log-format" && i + 1 < args.size()) {
+    if (a == "--no-jit") {
+      use_jit = false;  // the C++ optimised evaluator: same verdicts, for diagnosis
+    } else if (a == "--log-format" && i + 1 < args.size()) {
       log_format = args[++i];
     } else if (a.starts_with("--log-format=")) {
       log_format = std::string(a.substr(13));
@@ -81,7 +85,20 @@ int run_run(std::span<char* const> args) {
     return kExitBadInput;
   }
   auto policy = std::make_shared<const pipeline::CompiledPolicy>(std::move(*compiled.policy));
-  std::shared_ptr<runtime::PolicyImage> image = runtime_bridge::make_image(policy, policy_path);
+  std::string error;
+  std::unique_ptr<jit::Engine> engine;
+  if (use_jit) {
+    engine = jit::Engine::create(error);
+    if (!engine) {
+      runtime::log(runtime::LogLevel::kError, "cannot start the JIT", {{"reason", error}});
+      return kExitInternal;
+    }
+  }
+  std::shared_ptr<runtime::PolicyImage> image = runtime_bridge::make_image(policy, policy_path, engine.get(), error);
+  if (!image) {
+    runtime::log(runtime::LogLevel::kError, "cannot compile the policy to native code", {{"reason", error}});
+    return kExitInternal;
+  }
   runtime::RunOptions options;
   options.control_path = control;
   return runtime::run(std::move(image), options);

@@ -1,5 +1,7 @@
 #include "dnspc/runtime/bridge.h"
 
+#include "dnspc/jit/native.h"
+
 #include <fmt/core.h>
 
 #include <vector>
@@ -52,6 +54,10 @@ Verdict decide_optimized(const void* context, const QueryView& q, DecisionState&
   return opt::evaluate(*static_cast<const opt::OptimizedPolicy*>(context), q, s);
 }
 
+Verdict decide_native(const void* context, const QueryView& q, DecisionState& s) {
+  return static_cast<const jit::NativePolicy*>(context)->decide(q, s);
+}
+
 }  // namespace
 
 std::string lua_refusal(const sema::Model& model) {
@@ -78,7 +84,8 @@ std::string lua_refusal(const sema::Model& model) {
 }
 
 std::shared_ptr<runtime::PolicyImage> make_image(std::shared_ptr<const pipeline::CompiledPolicy> policy,
-                                                 const std::string& path) {
+                                                 const std::string& path, jit::Engine* engine,
+                                                 std::string& error) {
   auto image = std::make_shared<runtime::PolicyImage>();
   const sema::Model& m = policy->model;
   const ir::Program& program = policy->optimized.program;
@@ -161,6 +168,18 @@ std::shared_ptr<runtime::PolicyImage> make_image(std::shared_ptr<const pipeline:
   if (m.web) image->not_applied.push_back("the web server (" + m.web->address.to_string(true) + ")");
   image->not_applied.push_back("TCP on the listeners (this runtime serves UDP only)");
 
+  if (engine) {
+    // The native code reads the optimised policy's tables; the aliasing
+    // pointer keeps the whole compiled policy alive for as long as it runs.
+    std::shared_ptr<const opt::OptimizedPolicy> optimized(policy, &policy->optimized);
+    std::shared_ptr<const jit::NativePolicy> native = engine->compile(optimized, error);
+    if (!native) return nullptr;
+    image->decide.fn = decide_native;
+    image->decide.context = native.get();
+    image->decide.owner = native;
+    image->decide.scratch_words = native->scratch_words();
+    return image;
+  }
   image->decide.fn = decide_optimized;
   image->decide.context = &policy->optimized;
   image->decide.owner = policy;

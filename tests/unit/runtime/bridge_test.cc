@@ -57,7 +57,8 @@ Verdict decide(const runtime::PolicyImage& im, const std::string& name) {
 }  // namespace
 
 TEST_CASE("bridge: the image holds the policy as plain data", "[runtime]") {
-  auto image = runtime_bridge::make_image(compile(kPolicy), "t.dp");
+  std::string error;
+  auto image = runtime_bridge::make_image(compile(kPolicy), "t.dp", nullptr, error);
   const runtime::PolicyImage& im = *image;
   CHECK(runtime::validate(im).empty());
   REQUIRE(im.listeners.size() == 2);

@@ -11,6 +11,10 @@
 #include "dnspc/pipeline/pipeline.h"
 #include "dnspc/runtime/policy_image.h"
 
+namespace dnspc::jit {
+class Engine;
+}  // namespace dnspc::jit
+
 namespace dnspc::runtime_bridge {
 
 // Why `dnspc run` cannot start this policy yet (it calls Lua), naming the
@@ -18,8 +22,11 @@ namespace dnspc::runtime_bridge {
 std::string lua_refusal(const sema::Model& model);
 
 // The image of a compiled policy. The image keeps `policy` alive (it owns
-// the tables the decision function reads).
+// the tables the decision function reads). With a JIT engine the decision
+// function is the policy's native code; without one (--no-jit), the C++
+// optimised evaluator. nullptr and `error` when native compilation fails.
 std::shared_ptr<runtime::PolicyImage> make_image(std::shared_ptr<const pipeline::CompiledPolicy> policy,
-                                                 const std::string& path);
+                                                 const std::string& path, jit::Engine* engine,
+                                                 std::string& error);
 
 }  // namespace dnspc::runtime_bridge
