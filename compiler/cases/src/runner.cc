@@ -157,7 +157,8 @@ std::optional<std::string> unsupported_reason(const ir::Program& p) {
   for (const ir::Rule& r : p.rules) {
     std::vector<std::string> calls;
     lua_calls(p, r.root, calls);
-    if (r.action.terminal == ActionKind::kLua) calls.push_back(action_text(p, ActionKind::kLua, r.action.argument));
+    // A Lua action does not change which rule decides (the verdict names
+    // it), so only Lua predicates keep a policy from being tested.
     for (std::string& fn : calls) {
       if (!fn.starts_with("lua ")) fn = "lua " + fn;
     }
@@ -170,7 +171,7 @@ std::optional<std::string> unsupported_reason(const ir::Program& p) {
   if (uses.empty()) return std::nullopt;
   std::string list;
   for (const std::string& u : uses) list += (list.empty() ? "" : ", ") + u;
-  return fmt::format("{} {} Lua, and dnspc test cannot run Lua hooks yet; the policy is not tested",
+  return fmt::format("{} {} Lua predicates, and dnspc test cannot run Lua hooks yet; the policy is not tested",
                      uses.size() == 1 ? "rule " + list : "rules " + list, uses.size() == 1 ? "uses" : "use");
 }
 
