@@ -7,6 +7,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
+#include <memory>
+#include <sstream>
 #include <cstdlib>
 #include <span>
 #include <string>
@@ -16,7 +19,10 @@
 #include "dnspc/cases/runner.h"
 #include "dnspc/dns_names.h"
 #include "dnspc/ir/state.h"
+#include "dnspc/interp/interpreter.h"
 #include "dnspc/jit/native.h"
+#include "dnspc/lua/hook_runtime.h"
+#include "dnspc/opt/index.h"
 #include "dnspc/pipeline/pipeline.h"
 #include "dnspc/wire.h"
 #include "exit_codes.h"
@@ -41,104 +47,18 @@ const char* engine_name(Engine e) {
   return "?";
 }
 
-// As cases::describe_query (runner.cc) shows a query in failures.
-std::string describe_query(const cases::Case& c, const QueryView& view, uint64_t now_ns) {
-  char text[kMaxNameLength + 2];
-  size_t len = qname_text(view, text, sizeof text);
-  std::string out = fmt::format("{} {}", std::string_view(text, len), qtype_name(c.query.qtype));
-  switch (c.query.qclass) {
-    case 1:
-      break;
-    case 3:
-      out += " CH";
-      break;
-    case 4:
-      out += " HS";
-      break;
-    case 254:
-      out += " NONE";
-      break;
-    case 255:
-      out += " ANY";
-      break;
-    default:
-      out += " CLASS" + std::to_string(c.query.qclass);
-      break;
+// Lua predicates run in the sandboxed hook runtime, one for the whole run
+// (cases run one after another). nullptr when the policy has no Lua function.
+std::unique_ptr<lua::HookRuntime> load_lua(const pipeline::CompiledPolicy& policy, std::string& error) {
+  if (policy.reference.lua_functions.empty()) return nullptr;
+  std::vector<std::pair<std::string, std::string>> files;
+  for (const std::string& path : policy.model.lua_files) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    files.emplace_back(path, text.str());
   }
-  const NetAddress& src = c.query.source;
-  out += " from " + src.to_string(src.port != cases::default_source().port);
-  if (c.query.transport == Transport::kTcp) out += " over tcp";
-  if (now_ns != 0) out += " at " + cases::format_time(now_ns);
-  return out;
-}
-
-// cases::run_cases with the native code deciding: the same order, state,
-// virtual time and failure lines.
-cases::RunResult run_native(const jit::NativePolicy& native, const cases::BindResult& bound) {
-  cases::RunResult result;
-  const ir::Program& program = native.policy().program;
-  ir::ProgramState state(program);
-  state.reserve_scratch(native.scratch_words());
-  QueryView view;
-  for (const cases::BoundCase& b : bound.cases) {
-    const cases::Case& c = *b.source;
-    struct Run {
-      uint32_t first = 0, last = 0;
-      uint32_t expected = 0;
-      Verdict got;
-      std::string query;
-    };
-    std::vector<Run> runs;
-    std::string rejected;
-    uint32_t rep = 0;
-    for (const cases::BoundExpectation& e : b.expect) {
-      for (uint32_t k = 0; k < e.count; ++k, ++rep) {
-        const uint64_t now = c.time_of(rep);
-        ParseError pe = parse_query(b.packet.data(), b.packet.size(), c.query.transport, view);
-        if (pe != ParseError::kOk) {
-          rejected = parse_error_name(pe);
-          break;
-        }
-        view.source = c.query.source;
-        view.destination = b.destination;
-        const Verdict v = native.decide(view, state.for_query(now));
-        ++result.queries;
-        if (v == program.verdict_of(e.rule)) continue;
-        if (!runs.empty() && runs.back().last + 1 == rep && runs.back().expected == e.rule &&
-            runs.back().got == v) {
-          runs.back().last = rep;
-        } else {
-          runs.push_back({rep, rep, e.rule, v, describe_query(c, view, now)});
-        }
-      }
-      if (!rejected.empty()) break;
-    }
-    if (!rejected.empty()) {
-      ++result.failed;
-      result.failures.push_back(
-          fmt::format("{}:{}: the codec rejected the query ({}); nothing was decided", bound.path,
-                      c.line, rejected));
-      continue;
-    }
-    if (runs.empty()) {
-      ++result.passed;
-      continue;
-    }
-    ++result.failed;
-    for (const Run& r : runs) {
-      std::string which;
-      if (c.repeat > 1) {
-        which = r.first == r.last
-                    ? fmt::format("repetition {} of {}: ", r.first + 1, c.repeat)
-                    : fmt::format("repetitions {}-{} of {}: ", r.first + 1, r.last + 1, c.repeat);
-      }
-      result.failures.push_back(
-          fmt::format("{}:{}: {}expected {}, got {} for {}", bound.path, c.line, which,
-                      cases::describe_verdict(program, program.verdict_of(r.expected)),
-                      cases::describe_verdict(program, r.got), r.query));
-    }
-  }
-  return result;
+  return lua::HookRuntime::load(files, policy.reference.lua_functions, error);
 }
 
 }  // namespace
@@ -185,8 +105,10 @@ int run_test(std::span<char* const> args) {
     return kExitBadInput;
   }
   const pipeline::CompiledPolicy& policy = *compiled.policy;
-  if (auto reason = cases::unsupported_reason(policy.reference)) {
-    fmt::print(stderr, "dnspc test: {}: {}\n", policy_path, *reason);
+  std::string lua_error;
+  std::unique_ptr<lua::HookRuntime> lua_hooks = load_lua(policy, lua_error);
+  if (!lua_hooks && !policy.reference.lua_functions.empty()) {
+    fmt::print(stderr, "dnspc test: {}: {}\n", policy_path, lua_error);
     return kExitBadInput;
   }
 
@@ -207,8 +129,28 @@ int run_test(std::span<char* const> args) {
       return kExitInternal;
     }
   }
-  const cases::Evaluator evaluator = engine == Engine::kInterpreter ? cases::Evaluator::kInterpreter
-                                                                    : cases::Evaluator::kOptimized;
+  cases::Decider decider;
+  switch (engine) {
+    case Engine::kNative:
+      decider.program = &native->policy().program;
+      decider.decide = [&](const QueryView& v, DecisionState& st) { return native->decide(v, st); };
+      decider.scratch_words = native->scratch_words();
+      break;
+    case Engine::kInterpreter:
+      decider.program = &policy.reference;
+      decider.decide = [&](const QueryView& v, DecisionState& st) { return interp::interpret(policy.reference, v, st); };
+      break;
+    case Engine::kOptimised:
+      decider.program = &policy.optimized.program;
+      decider.decide = [&](const QueryView& v, DecisionState& st) { return opt::evaluate(policy.optimized, v, st); };
+      break;
+  }
+  if (lua_hooks) {
+    decider.prepare = [&](DecisionState& st) {
+      st.lua_predicate = lua::HookRuntime::call_predicate;
+      st.lua_context = lua_hooks.get();
+    };
+  }
   bool unreadable = false, bad_input = false, failed = false;
   for (size_t f = 1; f < files.size(); ++f) {
     std::string io_error;
@@ -231,8 +173,7 @@ int run_test(std::span<char* const> args) {
       bad_input = true;
       continue;
     }
-    cases::RunResult r =
-        native ? run_native(*native, bound) : cases::run_cases(policy, bound, evaluator);
+    cases::RunResult r = cases::run_cases(decider, bound);
     for (const std::string& line : r.failures) fmt::print("{}\n", line);
     fmt::print("{}: {} passed, {} failed ({} quer{}, {})\n", files[f], r.passed, r.failed,
                r.queries, r.queries == 1 ? "y" : "ies", engine_name(engine));

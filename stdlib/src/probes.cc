@@ -34,4 +34,8 @@ uint32_t dnspc_rate_over(dnspc::DecisionState* state, const dnspc::RateSpec* spe
   return conforms ? 0 : 1;
 }
 
+uint32_t dnspc_lua_predicate(dnspc::DecisionState* state, uint32_t function, const dnspc::QueryView* view) {
+  return state->lua_predicate && state->lua_predicate(state->lua_context, function, view) ? 1 : 0;
+}
+
 }  // extern "C"

@@ -78,15 +78,6 @@ std::optional<ActionKind> action_from_word(std::string_view w) {
 }
 
 // The Lua functions a rule's condition calls, in node order.
-void lua_calls(const ir::Program& p, uint32_t node, std::vector<std::string>& out) {
-  const ir::Node& n = p.nodes[node];
-  if (n.op == ir::Node::Op::kTest) {
-    const ir::Test& t = p.tests[n.test];
-    if (t.kind == ir::TestKind::kLua && t.table < p.lua_functions.size()) out.push_back(p.lua_functions[t.table]);
-    return;
-  }
-  for (uint32_t c : n.children) lua_calls(p, c, out);
-}
 
 std::string describe_query(const Case& c, const QueryView& view, uint64_t now_ns) {
   char text[kMaxNameLength + 2];
@@ -150,29 +141,6 @@ std::vector<uint8_t> encode_query(const QuerySpec& q, uint16_t id, std::string& 
     }
   }
   return out;
-}
-
-std::optional<std::string> unsupported_reason(const ir::Program& p) {
-  std::vector<std::string> uses;
-  for (const ir::Rule& r : p.rules) {
-    std::vector<std::string> calls;
-    lua_calls(p, r.root, calls);
-    // A Lua action does not change which rule decides (the verdict names
-    // it), so only Lua predicates keep a policy from being tested.
-    for (std::string& fn : calls) {
-      if (!fn.starts_with("lua ")) fn = "lua " + fn;
-    }
-    if (!calls.empty()) {
-      std::string joined;
-      for (const std::string& fn : calls) joined += (joined.empty() ? "" : ", ") + fn;
-      uses.push_back(fmt::format("'{}' ({})", r.name, joined));
-    }
-  }
-  if (uses.empty()) return std::nullopt;
-  std::string list;
-  for (const std::string& u : uses) list += (list.empty() ? "" : ", ") + u;
-  return fmt::format("{} {} Lua predicates, and dnspc test cannot run Lua hooks yet; the policy is not tested",
-                     uses.size() == 1 ? "rule " + list : "rules " + list, uses.size() == 1 ? "uses" : "use");
 }
 
 std::string describe_verdict(const ir::Program& p, const Verdict& v) {
@@ -260,10 +228,23 @@ BindResult bind_cases(const CaseFile& file, const pipeline::CompiledPolicy& poli
 }
 
 RunResult run_cases(const pipeline::CompiledPolicy& policy, const BindResult& bound, Evaluator evaluator) {
+  Decider d;
+  if (evaluator == Evaluator::kInterpreter) {
+    d.program = &policy.reference;
+    d.decide = [&policy](const QueryView& v, DecisionState& s) { return interp::interpret(policy.reference, v, s); };
+  } else {
+    d.program = &policy.optimized.program;
+    d.decide = [&policy](const QueryView& v, DecisionState& s) { return opt::evaluate(policy.optimized, v, s); };
+  }
+  return run_cases(d, bound);
+}
+
+RunResult run_cases(const Decider& decider, const BindResult& bound) {
   RunResult result;
-  const ir::Program& program =
-      evaluator == Evaluator::kInterpreter ? policy.reference : policy.optimized.program;
+  const ir::Program& program = *decider.program;
   ir::ProgramState state(program);
+  if (decider.scratch_words) state.reserve_scratch(decider.scratch_words);
+  if (decider.prepare) decider.prepare(state.state());
   QueryView view;
 
   for (const BoundCase& b : bound.cases) {
@@ -289,8 +270,7 @@ RunResult run_cases(const pipeline::CompiledPolicy& policy, const BindResult& bo
         view.source = c.query.source;
         view.destination = b.destination;
         DecisionState& s = state.for_query(now);
-        Verdict v = evaluator == Evaluator::kInterpreter ? interp::interpret(program, view, s)
-                                                         : opt::evaluate(policy.optimized, view, s);
+        Verdict v = decider.decide(view, s);
         ++result.queries;
         if (v == program.verdict_of(e.rule)) continue;
         if (!runs.empty() && runs.back().last + 1 == rep && runs.back().expected == e.rule &&

@@ -169,6 +169,8 @@ class Emitter {
     // per_source,
     //                          const NetAddress* source)
     rate_over_ = declare("dnspc_rate_over", i32_, {ptr_, ptr_, i32_, i32_, ptr_});
+    // uint32_t dnspc_lua_predicate(DecisionState*, uint32_t function, const QueryView*)
+    lua_predicate_ = declare("dnspc_lua_predicate", i32_, {ptr_, i32_, ptr_});
   }
 
   // i1 contains(ptr ids, i32 n, i32 key): binary search of a sorted list.
@@ -520,6 +522,11 @@ class Emitter {
                                                  byte_gep(a.view, offsetof(QueryView, source))});
         return b_.CreateICmpNE(over, b_.getInt32(0));
       }
+      case TestKind::kLua: {
+        // dnspc_lua_predicate(state, function, view) != 0
+        Value* called = b_.CreateCall(lua_predicate_, {a.state, b_.CreateTrunc(word(0), i32_), a.view});
+        return b_.CreateICmpNE(called, b_.getInt32(0));
+      }
       case TestKind::kProbability: {
         // next_random(state->random) (xorshift64), then r < value, or always at UINT64_MAX.
         Value* at = byte_gep(a.state, offsetof(DecisionState, random));
@@ -539,13 +546,12 @@ class Emitter {
         Value* set = b_.CreateTrunc(b_.CreateLShr(tags, b_.CreateAnd(bit, b_.getInt64(63))), i1_);
         return b_.CreateAnd(in_range, set);
       }
-      // Not reached: sources above, and Lua refused by PolicyData::build.
+      // Not reached: answered by the lookups above.
       case TestKind::kName:
       case TestKind::kRegex:
       case TestKind::kQtype:
       case TestKind::kSource:
       case TestKind::kDestination:
-      case TestKind::kLua:
         break;
     }
     return b_.getInt1(false);
@@ -892,7 +898,7 @@ class Emitter {
   llvm::MDNode* invariant_;
   llvm::StructType* facts_ty_;
   Function *name_probe_ = nullptr, *prefix_probe_ = nullptr, *qtype_ids_ = nullptr,
-           *rate_over_ = nullptr;
+           *rate_over_ = nullptr, *lua_predicate_ = nullptr;
   Function *contains_ = nullptr, *dfa_run_ = nullptr, *edns_option_ = nullptr;
   std::vector<Function*> shape_fns_;
 };

@@ -21,9 +21,11 @@ namespace dnspc::codegen {
 inline constexpr const char* kEntryName = "dnspc_decide";
 
 // The only functions emitted code may call (besides its own internal ones):
-// the stdlib probes of probes.h.
+// the stdlib probes of probes.h; dnspc_lua_predicate only in policies whose
+// rules call Lua.
 inline constexpr const char* kAllowedCalls[] = {"dnspc_name_probe", "dnspc_prefix_probe",
-                                                "dnspc_qtype_ids", "dnspc_rate_over"};
+                                                "dnspc_qtype_ids", "dnspc_rate_over",
+                                                "dnspc_lua_predicate"};
 
 // Emits the decision function: code per lookup (probes, regex union loops,
 // candidate lists, the merge) and one function per shape. Its size depends

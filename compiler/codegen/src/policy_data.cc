@@ -198,7 +198,6 @@ class ShapeBuilder {
       leaf.param = u32(row_.size());
       put(static_cast<uint32_t>(t.kind) | static_cast<uint32_t>(source) << 8 |
           static_cast<uint32_t>(op) << 16);
-      if (t.kind == TestKind::kLua) error_ = "Lua tests cannot be compiled yet";
       row_params(n.test, t, source);
       return self;
     }
@@ -232,7 +231,9 @@ class ShapeBuilder {
       case TestKind::kFalse:
       case TestKind::kEdns:
       case TestKind::kEdnsDo:
+        return;
       case TestKind::kLua:
+        row_.push_back(t.table);  // the Lua function's index
         return;
       case TestKind::kQps: {
         const ir::Limiter& l = pol_.program.limiters[t.table];
@@ -275,7 +276,6 @@ uint32_t leaf_param_words(TestKind kind, TestSource source) {
     case TestKind::kFalse:
     case TestKind::kEdns:
     case TestKind::kEdnsDo:
-    case TestKind::kLua:
       return 0;
     case TestKind::kQps:
       return 2;

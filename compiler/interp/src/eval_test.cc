@@ -86,7 +86,8 @@ bool eval_test(const ir::Program& p, const ir::Test& t, const QueryView& q, Deci
       return t.value == UINT64_MAX || r < t.value;
     }
     case TestKind::kTagged: return (state.tags >> t.value) & 1;
-    case TestKind::kLua: return false;
+    case TestKind::kLua:
+      return state.lua_predicate && state.lua_predicate(state.lua_context, t.table, &q);
   }
   return false;
 }

@@ -24,6 +24,7 @@ const Allowed kAllowed[] = {
     {"dnspc_prefix_probe", reinterpret_cast<uintptr_t>(&dnspc_prefix_probe)},
     {"dnspc_qtype_ids", reinterpret_cast<uintptr_t>(&dnspc_qtype_ids)},
     {"dnspc_rate_over", reinterpret_cast<uintptr_t>(&dnspc_rate_over)},
+    {"dnspc_lua_predicate", reinterpret_cast<uintptr_t>(&dnspc_lua_predicate)},
 };
 
 }  // namespace

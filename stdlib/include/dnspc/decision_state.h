@@ -10,7 +10,8 @@
 
 namespace dnspc {
 
-class SourceRateTable;  // per-source-prefix QPS bounds (issue "shaping")
+class SourceRateTable;
+struct QueryView;  // per-source-prefix QPS bounds (issue "shaping")
 
 struct DecisionState {
   uint64_t now_ns = 0;  // monotonic; virtual in tests
@@ -25,6 +26,12 @@ struct DecisionState {
   // buffer cannot overflow); interpreters do not use it.
   uint32_t* scratch = nullptr;
   uint32_t scratch_words = 0;
+  // Lua predicates (`lua NAME` in a condition), when the policy has any: the
+  // owner of the state binds the policy's Lua functions (by index) to a Lua
+  // runtime. Without one, a Lua predicate is false. Compiled code reaches it
+  // only through dnspc_lua_predicate (probes.h).
+  bool (*lua_predicate)(void* context, uint32_t function, const QueryView* query) = nullptr;
+  void* lua_context = nullptr;
 };
 
 // The one random source compiled code and the interpreter share, so their

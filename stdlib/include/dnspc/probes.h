@@ -44,4 +44,9 @@ const uint32_t* dnspc_qtype_ids(const dnspc::QtypeIndex* index, uint16_t qtype, 
 uint32_t dnspc_rate_over(dnspc::DecisionState* state, const dnspc::RateSpec* spec, uint32_t limiter,
                          uint32_t per_source, const dnspc::NetAddress* source);
 
+// A Lua predicate (ir::TestKind::kLua): 1 when state->lua_predicate says
+// function `function` holds for the query, 0 otherwise or without a Lua
+// runtime. The one way compiled code reaches Lua, and only when a rule asks.
+uint32_t dnspc_lua_predicate(dnspc::DecisionState* state, uint32_t function, const dnspc::QueryView* view);
+
 }  // extern "C"

@@ -356,39 +356,6 @@ TEST_CASE("a query the codec rejects fails its case", "[cases]") {
   CHECK(r.failures[0] == "t.dpt:1: the codec rejected the query (bad_opt); nothing was decided");
 }
 
-TEST_CASE("policies with Lua predicates are refused, naming the rules", "[cases]") {
-  auto plain = compile(kPolicy);
-  CHECK_FALSE(unsupported_reason(plain.reference));
-  // A Lua action names the verdict; it does not change which rule decides.
-  auto action = compile(
-      "pool main { server 192.0.2.1; }\n"
-      "rule special: src in 203.0.113.8/32 => lua silence;\n"
-      "rule default: true => pool main;\n");
-  CHECK_FALSE(unsupported_reason(action.reference));
-  auto one = compile(
-      "pool main { server 192.0.2.1; }\n"
-      "rule deep: lua deep_name and udp => truncate;\n"
-      "rule default: true => pool main;\n");
-  auto reason = unsupported_reason(one.reference);
-  REQUIRE(reason);
-  CHECK(*reason ==
-        "rule 'deep' (lua deep_name) uses Lua predicates, and dnspc test cannot run Lua hooks yet; the policy is not "
-        "tested");
-  auto two = compile(
-      "pool main { server 192.0.2.1; }\n"
-      "rule deep: lua deep_name and udp => truncate;\n"
-      "rule custom: qname suffix \"lua.example.\" => lua silence;\n"
-      "rule both: lua a or lua b => lua c;\n"
-      "rule default: true => pool main;\n");
-  reason = unsupported_reason(two.reference);
-  REQUIRE(reason);
-  CHECK(reason->find("rules 'deep' (lua deep_name), 'both' (lua a, lua b) use Lua predicates") == 0);
-  // A Lua load-balancing policy does not change verdicts: not refused.
-  auto lb = compile(
-      "pool main { policy lua first_up; server 192.0.2.1; }\n"
-      "rule default: true => pool main;\n");
-  CHECK_FALSE(unsupported_reason(lb.reference));
-}
 
 TEST_CASE("describe_verdict", "[cases]") {
   auto policy = compile(kPolicy);

@@ -144,18 +144,30 @@ TEST_CASE("a policy outlives its engine", "[jit][engine]") {
   CHECK(native->decide(view_of("www.bad.example."), state.for_query(0)).rule == 0);
 }
 
-TEST_CASE("Lua tests are refused with our own message", "[jit][engine]") {
+TEST_CASE("Lua predicates call the state's Lua runtime through the allowlist", "[jit][engine]") {
   std::string error;
   auto policy = testing::optimized_policy(
       "pool p { server 192.0.2.1; }\nrule l: lua deep and udp => drop;\nrule default: true => pool "
       "p;\n",
       error);
   REQUIRE(policy);
-  CHECK(testing::test_engine().compile(policy, error) == nullptr);
-  CHECK(error == "Lua tests cannot be compiled yet");
-  error.clear();
-  CHECK(testing::test_engine().emit_llvm(*policy, error).empty());
-  CHECK(error == "Lua tests cannot be compiled yet");
+  auto native = testing::test_engine().compile(policy, error);
+  INFO(error);
+  REQUIRE(native);
+  CHECK(testing::test_engine().emit_llvm(*policy, error).find("dnspc_lua_predicate") != std::string::npos);
+  ir::ProgramState state(policy->program);
+  state.reserve_scratch(native->scratch_words());
+  // No Lua runtime bound: the predicate is false.
+  CHECK(native->decide(view_of("www.example."), state.for_query(0)).rule == 1);
+  // A runtime that says yes for function 0 and counts its calls.
+  static int calls = 0;
+  DecisionState& s = state.for_query(0);
+  s.lua_predicate = [](void*, uint32_t function, const QueryView*) {
+    ++calls;
+    return function == 0;
+  };
+  CHECK(native->decide(view_of("www.example."), s).rule == 0);
+  CHECK(calls == 1);
   // A Lua action is only a verdict: it compiles.
   policy = testing::optimized_policy(
       "pool p { server 192.0.2.1; }\nrule l: qname suffix \"x.\" => lua act;\nrule default: true "

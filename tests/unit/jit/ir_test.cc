@@ -17,7 +17,8 @@ using testing::IrReport;
 namespace {
 
 const std::set<std::string> kAllowlist = {"dnspc_name_probe", "dnspc_prefix_probe",
-                                          "dnspc_qtype_ids", "dnspc_rate_over"};
+                                          "dnspc_qtype_ids", "dnspc_rate_over",
+                                          "dnspc_lua_predicate"};
 
 // Intrinsics are not calls out of the code, except the memory ones, which
 // may become calls to libc.

@@ -41,7 +41,7 @@ TEST_CASE("the packet view's layout is pinned", "[jit][layout]") {
 }
 
 TEST_CASE("the decision state's layout is pinned", "[jit][layout]") {
-  CHECK(sizeof(DecisionState) == 56);
+  CHECK(sizeof(DecisionState) == 72);
   CHECK(offsetof(DecisionState, now_ns) == 0);
   CHECK(offsetof(DecisionState, random) == 8);
   CHECK(offsetof(DecisionState, rate_limiters) == 16);
@@ -49,6 +49,8 @@ TEST_CASE("the decision state's layout is pinned", "[jit][layout]") {
   CHECK(offsetof(DecisionState, tags) == 32);
   CHECK(offsetof(DecisionState, scratch) == 40);
   CHECK(offsetof(DecisionState, scratch_words) == 48);
+  CHECK(offsetof(DecisionState, lua_predicate) == 56);
+  CHECK(offsetof(DecisionState, lua_context) == 64);
 }
 
 TEST_CASE("the verdict's layout is pinned", "[jit][layout]") {

@@ -4,6 +4,8 @@
 // one. See docs/test-cases.md.
 #pragma once
 
+#include <functional>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,10 +23,6 @@ namespace dnspc::cases {
 // not a valid DNS name or the packet would exceed 65535 bytes.
 std::vector<uint8_t> encode_query(const QuerySpec& q, uint16_t id, std::string& error);
 
-// Why `dnspc test` cannot evaluate a policy, or nullopt when it can. Today:
-// rules whose condition or action calls Lua (the Lua runtime does not run
-// inside `dnspc test` yet). Names every such rule.
-std::optional<std::string> unsupported_reason(const ir::Program& program);
 
 // An expectation resolved against the policy: the rule it names.
 struct BoundExpectation {
@@ -65,7 +63,19 @@ struct RunResult {
   std::vector<std::string> failures;
 };
 
+// Whatever decides: the program whose rules and verdicts the cases name, and
+// a decision function over it (any engine: native code, the optimised
+// evaluator, the interpreter).
+struct Decider {
+  const ir::Program* program = nullptr;
+  std::function<Verdict(const QueryView&, DecisionState&)> decide;
+  uint32_t scratch_words = 0;                      // for native code
+  std::function<void(DecisionState&)> prepare;     // e.g. binds a Lua runtime; may be empty
+};
+
 // Runs bound cases in order with a fresh ir::ProgramState (virtual clock at 0).
+RunResult run_cases(const Decider& decider, const BindResult& bound);
+// The same with the interpreter or the C++ optimised evaluator.
 RunResult run_cases(const pipeline::CompiledPolicy& policy, const BindResult& bound, Evaluator evaluator);
 
 // "rule 'default' (pool main)": how failures show a verdict.

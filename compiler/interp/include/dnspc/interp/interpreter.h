@@ -28,8 +28,8 @@ Verdict interpret(const ir::Program& program, const QueryView& query, DecisionSt
                   Trace* trace = nullptr);
 
 // One test's value, the plain way. Stateful tests act on `state` (a QPS test
-// takes a token, a probability test draws a number). Lua tests are false:
-// commands that evaluate policies refuse Lua until the Lua runtime exists.
+// takes a token, a probability test draws a number, a Lua test calls the
+// state's Lua runtime; without one it is false).
 bool eval_test(const ir::Program& program, const ir::Test& test, const QueryView& query,
                DecisionState& state);
 
