@@ -69,6 +69,7 @@ LoadResult load_policy_text(const std::string& path, std::string text, diag::Dia
   if (diags.error_count() > errors_before) return result;
   result.status = LoadStatus::kOk;
   result.model = std::move(model);
+  result.syntax_tree = std::shared_ptr<const ast::Policy>(std::move(ast));
   return result;
 }
 

@@ -29,6 +29,7 @@ struct CompiledPolicy {
 
 struct CompileResult {
   frontend::LoadStatus status = frontend::LoadStatus::kErrors;
+  std::shared_ptr<const void> syntax_tree;  // see frontend::LoadResult
   std::optional<CompiledPolicy> policy;
   std::string io_error;
   CompileTimes times;
