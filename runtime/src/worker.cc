@@ -72,17 +72,6 @@ void format_client(const SockAddr& a, char (&out)[64]) {
   }
 }
 
-// Native code's working memory, when DecisionState has a place for it.
-template <class S>
-void set_scratch(S& s, uint32_t* words, uint32_t count) {
-  if constexpr (requires { s.scratch; s.scratch_words; }) {
-    s.scratch = words;
-    s.scratch_words = count;
-  } else {
-    (void)s, (void)words, (void)count;
-  }
-}
-
 void poll_cb(uv_poll_t* handle, int status, int events) {
   (void)events;
   auto* ref = static_cast<PollRef*>(handle->data);
@@ -197,6 +186,10 @@ bool Worker::open(std::string& error) {
   for (uint32_t i = 0; i < slot_count_; ++i) free_[i] = slot_count_ - 1 - i;  // slot 0 on top
   free_count_ = slot_count_;
 
+  // The per-batch lists of touched sockets never grow past these, so the
+  // packet path never allocates for them.
+  touched_.reserve(backends_.size());
+  listeners_touched_.reserve(listeners_.size());
   round_robin_.assign(policy_->pools.size(), 0);
   for (uint32_t& rr : round_robin_) rr = random_.u32();  // workers do not all start on the first server
   fast_random_ = FastRandom(random_.u64());
@@ -204,8 +197,10 @@ bool Worker::open(std::string& error) {
   state_.rate_limiters = policy_->limiters;
   state_.source_tables = policy_->source_tables;
   if (uint32_t words = policy_->decide.scratch_words) {
+    // Native code's working memory, one buffer per worker.
     scratch_.reset(new uint32_t[words]());
-    set_scratch(state_, scratch_.get(), words);
+    state_.scratch = scratch_.get();
+    state_.scratch_words = words;
   }
 
   // Handles, on this worker's loop (the thread has not started yet).

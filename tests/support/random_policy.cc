@@ -137,20 +137,21 @@ std::string RandomPolicy::policy(unsigned max_rules) {
   return out;
 }
 
-std::string RandomPolicy::address(bool v6) {
-  auto& pool = v6 ? v6_ : v4_;
+std::string address_near(const std::vector<std::string>& netmasks, bool v6, std::mt19937_64& rng) {
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<uint64_t>(n)); };
   std::string base;
-  if (!pool.empty() && coin(80)) {
-    base = pool[pick(static_cast<int>(pool.size()))];
+  if (!netmasks.empty() && pick(100) < 80) {
+    base = netmasks[pick(static_cast<int>(netmasks.size()))];
     base = base.substr(0, base.find('/'));
   } else {
     base = v6 ? "2001:db8:9::" : "10.9.9.0";
   }
-  // Vary the host part a little so prefixes match at several lengths.
   if (v6) return base + (base.ends_with("::") ? fmt::format("{:x}", pick(3)) : "");
   auto last_dot = base.rfind('.');
   return base.substr(0, last_dot + 1) + std::to_string(pick(3));
 }
+
+std::string RandomPolicy::address(bool v6) { return address_near(v6 ? v6_ : v4_, v6, rng_); }
 
 RandomQuery RandomPolicy::query() {
   RandomQuery q;

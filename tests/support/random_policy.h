@@ -21,6 +21,10 @@ struct RandomQuery {
   std::string describe;  // for failure messages
 };
 
+// An address inside one of `netmasks` (usually) or outside them all, with
+// the host part varied a little so prefixes match at several lengths.
+std::string address_near(const std::vector<std::string>& netmasks, bool v6, std::mt19937_64& rng);
+
 class RandomPolicy {
  public:
   explicit RandomPolicy(uint64_t seed);

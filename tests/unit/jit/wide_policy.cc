@@ -1,5 +1,7 @@
 #include "wide_policy.h"
 
+#include "random_policy.h"
+
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -251,16 +253,7 @@ std::string WidePolicy::policy(unsigned max_rules) {
 }
 
 std::string WidePolicy::address(bool v6, const std::vector<std::string>& pool) {
-  std::string base;
-  if (!pool.empty() && coin(80)) {
-    base = pool[pick(static_cast<int>(pool.size()))];
-    base = base.substr(0, base.find('/'));
-  } else {
-    base = v6 ? "2001:db8:9::" : "10.9.9.0";
-  }
-  if (v6) return base + (base.ends_with("::") ? fmt::format("{:x}", pick(3)) : "");
-  auto last_dot = base.rfind('.');
-  return base.substr(0, last_dot + 1) + std::to_string(pick(3));
+  return testing::address_near(pool, v6, rng_);
 }
 
 WideQuery WidePolicy::query() {
