@@ -3,6 +3,7 @@
 
     python3 tests/bench/compile_bench.py [--build build] [--sizes 10,1000,10000,100000]
                                          [--runs 3] [--dnsdist-sizes 1000,10000]
+    python3 tests/bench/compile_bench.py --check-only --sizes 10000 --dnsdist-sizes 10000 --runs 5
 
 For each size N it renders N rules of the standard mix (rules.py) as a dnspc
 policy, and reports:
@@ -12,6 +13,9 @@ policy, and reports:
   - for --dnsdist-sizes, `dnsdist --check-config` on the same rules.
 Prints a Markdown table for docs/benchmarks.md. Not a test: the machine is
 shared, so figures are indications; ratios taken in one run are the point.
+--check-only skips the decision benchmark and prints the check comparison
+alone, with the minimum over --runs (the least disturbed run) beside the
+median; runs of dnspc and dnsdist alternate, so both see the same load.
 """
 import argparse
 import json
@@ -49,6 +53,31 @@ def timed(cmd, runs, may_fail=False):
     return statistics.median(walls), max(rss)
 
 
+def check_only(args, sizes, dnsdist_sizes):
+    """`dnspc check` against `dnsdist --check-config`, alternating runs."""
+    dnspc = Path(args.build) / "cli" / "dnspc"
+    print("| rules | dnspc check min s | median s | RSS MiB | dnsdist --check-config min s | median s | ratio (min) |")
+    print("|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            rule_list = neutral.generate_nonmatching(n)
+            policy = Path(tmp) / f"p{n}.dp"
+            policy.write_text(render_dnspc.render_dnspc(rule_list, NET))
+            conf = Path(tmp) / f"d{n}.conf"
+            conf.write_text(neutral.render_dnsdist(rule_list, NET))
+            ours, theirs, rss = [], [], 0
+            for _ in range(args.runs):
+                wall, peak = timed([str(dnspc), "check", str(policy)], 1)
+                ours.append(wall)
+                rss = max(rss, peak)
+                if n in dnsdist_sizes:
+                    wall, _ = timed(["dnsdist", "--check-config", "-C", str(conf)], 1, may_fail=True)
+                    if wall is not None:
+                        theirs.append(wall)
+            d = f"{min(theirs):.3f} | {statistics.median(theirs):.3f} | {min(ours) / min(theirs):.2f}x" if theirs else "- | - | -"
+            print(f"| {n} | {min(ours):.3f} | {statistics.median(ours):.3f} | {rss:.0f} | {d} |")
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--build", default="build")
@@ -56,12 +85,15 @@ def main():
     p.add_argument("--dnsdist-sizes", default="1000,10000")
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--json")
+    p.add_argument("--check-only", action="store_true", help="only dnspc check vs dnsdist --check-config")
     args = p.parse_args()
     build = Path(args.build)
     dnspc = build / "cli" / "dnspc"
     decide = build / "tests" / "bench" / "decide" / "dnspc_decide_bench"
     sizes = [int(s) for s in args.sizes.split(",")]
     dnsdist_sizes = {int(s) for s in args.dnsdist_sizes.split(",") if s}
+    if args.check_only:
+        return check_only(args, sizes, dnsdist_sizes)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:

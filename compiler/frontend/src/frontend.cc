@@ -56,7 +56,8 @@ LoadResult load_policy_text(const std::string& path, std::string text, diag::Dia
     return result;
   }
   auto start = std::chrono::steady_clock::now();
-  auto ast = parse::parse_policy(file, diags);
+  std::shared_ptr<const void> parse_state;
+  auto ast = parse::parse_policy(file, diags, options.keep_parse_state ? &parse_state : nullptr);
   result.times.parse_s = seconds_since(start);
   if (!ast) return result;
   start = std::chrono::steady_clock::now();
@@ -69,7 +70,12 @@ LoadResult load_policy_text(const std::string& path, std::string text, diag::Dia
   if (diags.error_count() > errors_before) return result;
   result.status = LoadStatus::kOk;
   result.model = std::move(model);
-  result.syntax_tree = std::shared_ptr<const ast::Policy>(std::move(ast));
+  struct SyntaxTree {
+    std::unique_ptr<ast::Policy> ast;
+    std::shared_ptr<const void> parse_state;
+  };
+  result.syntax_tree =
+      std::make_shared<const SyntaxTree>(SyntaxTree{std::move(ast), std::move(parse_state)});
   return result;
 }
 

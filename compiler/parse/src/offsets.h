@@ -22,6 +22,7 @@ class OffsetMap {
     }
     starts_.push_back(static_cast<uint32_t>(utf8.size()));
   }
+  bool ascii() const { return starts_.empty(); }
   uint32_t byte_offset(size_t char_index) const {
     if (starts_.empty()) return base_ + static_cast<uint32_t>(char_index);
     return base_ + (char_index < starts_.size() ? starts_[char_index] : starts_.back());

@@ -1,17 +1,20 @@
 // The two-stage parse (../shared/NOTES.md): SLL prediction with a bail-out
-// error strategy is fast and right for valid input; only when it fails do we
-// parse again with full LL and error recovery, for precise messages. Large
-// files are split into chunks of whole statements parsed on several cores;
-// their diagnostics and statements are joined back in file order.
+// error strategy, over FastLexer's tokens, is fast and right for valid input;
+// only when it fails do we lex again with ANTLR's own lexer and parse with
+// full LL and error recovery, for precise messages. Large files are split
+// into chunks of whole statements parsed on several cores; their diagnostics
+// and statements are joined back in file order.
 #include "dnspc/parse/parse.h"
 
 #include <antlr4-runtime.h>
+#include <fmt/core.h>
 
 #include <algorithm>
 #include <thread>
 
 #include "DnsPolicyLexer.h"
 #include "DnsPolicyParser.h"
+#include "fast_lexer.h"
 #include "split.h"
 #include "syntax_errors.h"
 #include "transformer.h"
@@ -22,15 +25,26 @@ namespace {
 
 constexpr size_t kMinChunk = 256 * 1024;  // below this, threads cost more than they save
 
+// What parsing one chunk builds besides the AST: the code points, tokens and
+// parse tree. Freeing them costs as much as a fifth of the parse, so a caller
+// about to exit may keep them instead (see parse.h).
+struct ChunkState {
+  explicit ChunkState(std::string_view text)
+      : input(text), fast_lexer(input), fast_tokens(&fast_lexer), parser(&fast_tokens) {}
+  CodePointStream input;
+  FastLexer fast_lexer;
+  antlr4::CommonTokenStream fast_tokens;
+  grammar::DnsPolicyParser parser;
+  // The error stage's own lexer and tokens.
+  std::unique_ptr<grammar::DnsPolicyLexer> lexer;
+  std::unique_ptr<antlr4::CommonTokenStream> tokens;
+};
+
 // Parses one chunk of the file (whole statements) starting at byte `base`.
-std::unique_ptr<ast::Policy> parse_chunk(std::string_view text, uint32_t base, diag::FileId file,
-                                         diag::Diagnostics& diags) {
+std::unique_ptr<ast::Policy> parse_chunk(ChunkState& state, std::string_view text, uint32_t base,
+                                         diag::FileId file, diag::Diagnostics& diags) {
   OffsetMap offsets(text, base);
-  antlr4::ANTLRInputStream input(text.data(), text.size());
-  grammar::DnsPolicyLexer lexer(&input);
-  lexer.removeErrorListeners();  // UNEXPECTED_CHAR makes lexing total
-  antlr4::CommonTokenStream tokens(&lexer);
-  grammar::DnsPolicyParser parser(&tokens);
+  grammar::DnsPolicyParser& parser = state.parser;
   parser.removeErrorListeners();
 
   grammar::DnsPolicyParser::PolicyContext* tree = nullptr;
@@ -43,8 +57,10 @@ std::unique_ptr<ast::Policy> parse_chunk(std::string_view text, uint32_t base, d
     tree = nullptr;
   }
   if (!tree) {
-    tokens.seek(0);
-    parser.reset();
+    state.lexer = std::make_unique<grammar::DnsPolicyLexer>(&state.input);
+    state.lexer->removeErrorListeners();  // UNEXPECTED_CHAR makes lexing total
+    state.tokens = std::make_unique<antlr4::CommonTokenStream>(state.lexer.get());
+    parser.setTokenStream(state.tokens.get());
     SyntaxErrorListener listener(diags, file, offsets);
     parser.addErrorListener(&listener);
     parser.setErrorHandler(std::make_shared<antlr4::DefaultErrorStrategy>());
@@ -58,6 +74,34 @@ std::unique_ptr<ast::Policy> parse_chunk(std::string_view text, uint32_t base, d
   return transformer.transform(tree);
 }
 
+// The offset of the first byte that does not belong to a well-formed UTF-8
+// sequence, or npos. ANTLR's input stream throws on such text.
+size_t first_bad_utf8(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    auto b = static_cast<unsigned char>(text[i]);
+    if (b < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t n = 0;
+    if (b >= 0xc2 && b <= 0xdf) n = 2;
+    if (b >= 0xe0 && b <= 0xef) n = 3;
+    if (b >= 0xf0 && b <= 0xf4) n = 4;
+    if (n == 0 || i + n > text.size()) return i;
+    auto second = static_cast<unsigned char>(text[i + 1]);
+    // No overlong forms, no surrogates, nothing past U+10FFFF.
+    if ((b == 0xe0 && second < 0xa0) || (b == 0xed && second > 0x9f) ||
+        (b == 0xf0 && second < 0x90) || (b == 0xf4 && second > 0x8f)) {
+      return i;
+    }
+    for (size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) return i;
+    }
+    i += n;
+  }
+  return std::string_view::npos;
+}
+
 template <typename T>
 void append(std::vector<T>& to, std::vector<T>& from) {
   to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
@@ -65,21 +109,37 @@ void append(std::vector<T>& to, std::vector<T>& from) {
 
 }  // namespace
 
-std::unique_ptr<ast::Policy> parse_policy(diag::FileId file, diag::Diagnostics& diags) {
+std::unique_ptr<ast::Policy> parse_policy(diag::FileId file, diag::Diagnostics& diags,
+                                          std::shared_ptr<const void>* keep) {
   std::string_view text = diags.sources().text(file);
+  if (size_t bad = first_bad_utf8(text); bad != std::string_view::npos) {
+    diags.error("bad-encoding", {file, static_cast<uint32_t>(bad), static_cast<uint32_t>(bad + 1)},
+                fmt::format("byte 0x{:02x} does not belong to UTF-8 text; save the policy as UTF-8",
+                            static_cast<unsigned char>(text[bad])));
+    return nullptr;
+  }
   unsigned cores = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
   std::vector<size_t> starts = split_statements(text, cores, kMinChunk);
-  if (starts.size() == 1) return parse_chunk(text, 0, file, diags);
+  size_t n = starts.size();
+  auto states = std::make_shared<std::vector<std::unique_ptr<ChunkState>>>(n);
+  // Without `keep`, the states die with `states` on return, as any local.
+  if (keep) *keep = states;
+  auto chunk = [&](size_t i) {
+    return text.substr(starts[i], (i + 1 < n ? starts[i + 1] : text.size()) - starts[i]);
+  };
+  if (n == 1) {
+    (*states)[0] = std::make_unique<ChunkState>(text);
+    return parse_chunk(*(*states)[0], text, 0, file, diags);
+  }
 
   // Each chunk reports into its own Diagnostics (they share the read-only
   // sources), joined in order afterwards.
-  size_t n = starts.size();
   std::vector<std::unique_ptr<ast::Policy>> parts(n);
   std::vector<std::unique_ptr<diag::Diagnostics>> part_diags;
   for (size_t i = 0; i < n; ++i) part_diags.push_back(std::make_unique<diag::Diagnostics>(diags.sources()));
   auto work = [&](size_t i) {
-    size_t end = i + 1 < n ? starts[i + 1] : text.size();
-    parts[i] = parse_chunk(text.substr(starts[i], end - starts[i]), static_cast<uint32_t>(starts[i]), file,
+    (*states)[i] = std::make_unique<ChunkState>(chunk(i));
+    parts[i] = parse_chunk(*(*states)[i], chunk(i), static_cast<uint32_t>(starts[i]), file,
                            *part_diags[i]);
   };
   std::vector<std::thread> threads;

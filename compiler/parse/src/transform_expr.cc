@@ -7,20 +7,20 @@ using ast::Expr;
 std::unique_ptr<Expr> Transformer::transform_expr(P::ExprContext* ctx) {
   auto out = std::make_unique<Expr>();
   out->range = range(ctx);
-  if (auto* n = dynamic_cast<P::NotExprContext*>(ctx)) {
+  if (auto* n = as<P::NotExprContext>(ctx)) {
     out->kind = Expr::Kind::kNot;
     out->children.push_back(transform_expr(n->expr()));
-  } else if (auto* a = dynamic_cast<P::AndExprContext*>(ctx)) {
+  } else if (auto* a = as<P::AndExprContext>(ctx)) {
     out->kind = Expr::Kind::kAnd;
     out->children.push_back(transform_expr(a->expr(0)));
     out->children.push_back(transform_expr(a->expr(1)));
-  } else if (auto* o = dynamic_cast<P::OrExprContext*>(ctx)) {
+  } else if (auto* o = as<P::OrExprContext>(ctx)) {
     out->kind = Expr::Kind::kOr;
     out->children.push_back(transform_expr(o->expr(0)));
     out->children.push_back(transform_expr(o->expr(1)));
-  } else if (auto* p = dynamic_cast<P::ParenExprContext*>(ctx)) {
+  } else if (auto* p = as<P::ParenExprContext>(ctx)) {
     return transform_expr(p->expr());
-  } else if (auto* pred = dynamic_cast<P::PredicateExprContext*>(ctx)) {
+  } else if (auto* pred = as<P::PredicateExprContext>(ctx)) {
     return transform_predicate(pred->predicate());
   }
   return out;
@@ -29,11 +29,11 @@ std::unique_ptr<Expr> Transformer::transform_expr(P::ExprContext* ctx) {
 std::unique_ptr<Expr> Transformer::transform_predicate(P::PredicateContext* ctx) {
   auto out = std::make_unique<Expr>();
   out->range = range(ctx);
-  if (dynamic_cast<P::TruePredContext*>(ctx)) {
+  if (as<P::TruePredContext>(ctx)) {
     out->kind = Expr::Kind::kTrue;
-  } else if (dynamic_cast<P::FalsePredContext*>(ctx)) {
+  } else if (as<P::FalsePredContext>(ctx)) {
     out->kind = Expr::Kind::kFalse;
-  } else if (auto* q = dynamic_cast<P::QpsPredContext*>(ctx)) {
+  } else if (auto* q = as<P::QpsPredContext>(ctx)) {
     out->kind = Expr::Kind::kQps;
     out->value = transform_number(q->number());
     if (q->BURST()) {
@@ -46,23 +46,23 @@ std::unique_ptr<Expr> Transformer::transform_predicate(P::PredicateContext* ctx)
       out->per_range = out->per->range;
       if (auto r = range(q->prefixLengths()); r.valid()) out->per_range.end = r.end;
     }
-  } else if (auto* p = dynamic_cast<P::ProbabilityPredContext*>(ctx)) {
+  } else if (auto* p = as<P::ProbabilityPredContext>(ctx)) {
     out->kind = Expr::Kind::kProbability;
     out->value = transform_number(p->number());
-  } else if (auto* t = dynamic_cast<P::TaggedPredContext*>(ctx)) {
+  } else if (auto* t = as<P::TaggedPredContext>(ctx)) {
     out->kind = Expr::Kind::kTagged;
     out->text = unquote(t->STRING()->getSymbol());
     out->text_range = range(t->STRING());
-  } else if (auto* l = dynamic_cast<P::LuaPredContext*>(ctx)) {
+  } else if (auto* l = as<P::LuaPredContext>(ctx)) {
     out->kind = Expr::Kind::kLua;
     out->text = l->name->getText();
     out->text_range = range(l->name);
-  } else if (auto* s = dynamic_cast<P::SuffixPredContext*>(ctx)) {
+  } else if (auto* s = as<P::SuffixPredContext>(ctx)) {
     out->kind = Expr::Kind::kSuffix;
     out->field = transform_field(s->field());
     out->text = unquote(s->STRING()->getSymbol());
     out->text_range = range(s->STRING());
-  } else if (auto* r = dynamic_cast<P::RegexPredContext*>(ctx)) {
+  } else if (auto* r = as<P::RegexPredContext>(ctx)) {
     out->kind = Expr::Kind::kRegex;
     out->field = transform_field(r->field());
     antlr4::tree::TerminalNode* re = r->REGEX();
@@ -72,11 +72,11 @@ std::unique_ptr<Expr> Transformer::transform_predicate(P::PredicateContext* ctx)
     // can point at an offset within it.
     diag::SourceRange whole = range(re);
     out->text_range = {whole.file, whole.begin + 1, whole.end - 1};
-  } else if (auto* in = dynamic_cast<P::InPredContext*>(ctx)) {
+  } else if (auto* in = as<P::InPredContext>(ctx)) {
     out->kind = Expr::Kind::kIn;
     out->field = transform_field(in->field());
     out->set = transform_set_ref(in->setRef());
-  } else if (auto* c = dynamic_cast<P::ComparePredContext*>(ctx)) {
+  } else if (auto* c = as<P::ComparePredContext>(ctx)) {
     out->kind = Expr::Kind::kCompare;
     out->field = transform_field(c->field());
     switch (c->op->getType()) {
@@ -88,7 +88,7 @@ std::unique_ptr<Expr> Transformer::transform_predicate(P::PredicateContext* ctx)
       default: out->op = ast::CompareOp::kGe; break;
     }
     out->value = transform_value(c->value());
-  } else if (auto* f = dynamic_cast<P::FlagPredContext*>(ctx)) {
+  } else if (auto* f = as<P::FlagPredContext>(ctx)) {
     out->kind = Expr::Kind::kFlag;
     out->field = transform_field(f->field());
   }
@@ -96,7 +96,7 @@ std::unique_ptr<Expr> Transformer::transform_predicate(P::PredicateContext* ctx)
 }
 
 ast::Field Transformer::transform_field(P::FieldContext* ctx) {
-  return {ctx->getText(), range(ctx)};
+  return {text(ctx), range(ctx)};
 }
 
 ast::SetRef Transformer::transform_set_ref(P::SetRefContext* ctx) {
@@ -109,7 +109,7 @@ ast::SetRef Transformer::transform_set_ref(P::SetRefContext* ctx) {
     v.kind = ast::Value::Kind::kNetmask;
     v.netmask = transform_netmask(ctx->netmask());
     v.range = v.netmask.range;
-    v.text = ctx->netmask()->getText();
+    v.text = text(ctx->netmask());
     out.values.push_back(std::move(v));
   } else {
     for (auto* v : ctx->value()) out.values.push_back(transform_value(v));
@@ -129,19 +129,19 @@ ast::Action Transformer::transform_action(P::ActionContext* ctx) {
   using K = ast::Action::Kind;
   ast::Action out;
   out.range = range(ctx);
-  if (auto* p = dynamic_cast<P::PoolActionContext*>(ctx)) {
+  if (auto* p = as<P::PoolActionContext>(ctx)) {
     out.kind = K::kPool;
     out.argument = name(p->name);
-  } else if (dynamic_cast<P::DropActionContext*>(ctx)) {
+  } else if (as<P::DropActionContext>(ctx)) {
     out.kind = K::kDrop;
-  } else if (dynamic_cast<P::RefuseActionContext*>(ctx)) {
+  } else if (as<P::RefuseActionContext>(ctx)) {
     out.kind = K::kRefuse;
-  } else if (auto* r = dynamic_cast<P::RcodeActionContext*>(ctx)) {
+  } else if (auto* r = as<P::RcodeActionContext>(ctx)) {
     out.kind = K::kRcode;
     out.argument = name(r->name);
-  } else if (dynamic_cast<P::TruncateActionContext*>(ctx)) {
+  } else if (as<P::TruncateActionContext>(ctx)) {
     out.kind = K::kTruncate;
-  } else if (auto* s = dynamic_cast<P::SpoofActionContext*>(ctx)) {
+  } else if (auto* s = as<P::SpoofActionContext>(ctx)) {
     out.kind = K::kSpoof;
     for (auto* rec : s->spoofRecord()) {
       out.records.push_back({name(rec->type), transform_value(rec->value()), range(rec)});
@@ -150,24 +150,24 @@ ast::Action Transformer::transform_action(P::ActionContext* ctx) {
       out.ttl = integer(s->INT()->getSymbol());  // nullopt: reported, default kept
       out.ttl_range = range(s->INT());
     }
-  } else if (dynamic_cast<P::AllowActionContext*>(ctx)) {
+  } else if (as<P::AllowActionContext>(ctx)) {
     out.kind = K::kAllow;
-  } else if (auto* l = dynamic_cast<P::LuaActionContext*>(ctx)) {
+  } else if (auto* l = as<P::LuaActionContext>(ctx)) {
     out.kind = K::kLua;
     out.argument = name(l->name);
-  } else if (auto* t = dynamic_cast<P::TagModifierContext*>(ctx)) {
+  } else if (auto* t = as<P::TagModifierContext>(ctx)) {
     out.kind = K::kTag;
     out.argument = {unquote(t->STRING()->getSymbol()), range(t->STRING())};
-  } else if (dynamic_cast<P::LogModifierContext*>(ctx)) {
+  } else if (as<P::LogModifierContext>(ctx)) {
     out.kind = K::kLog;
-  } else if (auto* d = dynamic_cast<P::DelayModifierContext*>(ctx)) {
+  } else if (auto* d = as<P::DelayModifierContext>(ctx)) {
     out.kind = K::kDelay;
     out.delay_ms = duration_ms(d->DURATION()->getSymbol()).value_or(1);  // 1: reported, valid
-  } else if (dynamic_cast<P::NoRecurseModifierContext*>(ctx)) {
+  } else if (as<P::NoRecurseModifierContext>(ctx)) {
     out.kind = K::kNoRecurse;
-  } else if (dynamic_cast<P::SetCdModifierContext*>(ctx)) {
+  } else if (as<P::SetCdModifierContext>(ctx)) {
     out.kind = K::kSetCd;
-  } else if (auto* u = dynamic_cast<P::UnknownActionContext*>(ctx)) {
+  } else if (auto* u = as<P::UnknownActionContext>(ctx)) {
     out.kind = K::kUnknown;
     out.argument = name(u->IDENT());
   }

@@ -12,24 +12,30 @@ std::unique_ptr<ast::Policy> Transformer::transform(P::PolicyContext* ctx) {
 }
 
 void Transformer::transform_statement(P::StatementContext* ctx, ast::Policy& out) {
-  if (auto* s = ctx->listenStmt()) return out.listens.push_back(transform_listen(s));
-  if (auto* s = ctx->aclStmt()) return out.acls.push_back(transform_acl(s));
-  if (auto* s = ctx->endpointStmt()) return out.endpoints.push_back(transform_endpoint_stmt(s));
-  if (auto* s = ctx->luaFileStmt()) {
-    return out.lua_files.push_back({unquote(s->STRING()->getSymbol()), range(s->STRING())});
-  }
-  if (auto* s = ctx->optionStmt()) return out.options.push_back(transform_option(s));
-  if (auto* s = ctx->poolDecl()) return out.pools.push_back(transform_pool(s));
-  if (auto* s = ctx->setDecl()) return out.sets.push_back(transform_set(s));
-  if (auto* s = ctx->ruleDecl()) {
+  // A statement is exactly one of these (the grammar's alternatives).
+  antlr4::tree::ParseTree* stmt = ctx->children.empty() ? nullptr : ctx->children[0];
+  if (auto* s = as<P::RuleDeclContext>(stmt)) {
     return out.rules.push_back(transform_rule(s->IDENT(), s->expr(), s->actionList(), s));
   }
-  if (auto* s = ctx->responseRuleDecl()) {
+  if (auto* s = as<P::ListenStmtContext>(stmt)) return out.listens.push_back(transform_listen(s));
+  if (auto* s = as<P::AclStmtContext>(stmt)) return out.acls.push_back(transform_acl(s));
+  if (auto* s = as<P::EndpointStmtContext>(stmt)) {
+    return out.endpoints.push_back(transform_endpoint_stmt(s));
+  }
+  if (auto* s = as<P::LuaFileStmtContext>(stmt)) {
+    return out.lua_files.push_back({unquote(s->STRING()->getSymbol()), range(s->STRING())});
+  }
+  if (auto* s = as<P::OptionStmtContext>(stmt)) return out.options.push_back(transform_option(s));
+  if (auto* s = as<P::PoolDeclContext>(stmt)) return out.pools.push_back(transform_pool(s));
+  if (auto* s = as<P::SetDeclContext>(stmt)) return out.sets.push_back(transform_set(s));
+  if (auto* s = as<P::ResponseRuleDeclContext>(stmt)) {
     auto rule = transform_rule(s->IDENT(), s->expr(), s->actionList(), s);
     rule.response = true;
     return out.response_rules.push_back(std::move(rule));
   }
-  if (auto* s = ctx->dynblockDecl()) return out.dynblocks.push_back(transform_dynblock(s));
+  if (auto* s = as<P::DynblockDeclContext>(stmt)) {
+    return out.dynblocks.push_back(transform_dynblock(s));
+  }
 }
 
 ast::ListenStmt Transformer::transform_listen(P::ListenStmtContext* ctx) {
@@ -73,19 +79,19 @@ ast::PoolDecl Transformer::transform_pool(P::PoolDeclContext* ctx) {
     return true;
   };
   for (auto* item : ctx->poolItem()) {
-    if (auto* p = dynamic_cast<P::PoolPolicyContext*>(item)) {
+    if (auto* p = as<P::PoolPolicyContext>(item)) {
       if (policy_twice(p)) continue;
       out.policy = name(p->name);
       out.policy_is_lua = false;
       out.policy_range = range(p);
-    } else if (auto* l = dynamic_cast<P::PoolLuaPolicyContext*>(item)) {
+    } else if (auto* l = as<P::PoolLuaPolicyContext>(item)) {
       if (policy_twice(l)) continue;
       out.policy = name(l->name);
       out.policy_is_lua = true;
       out.policy_range = range(l);
-    } else if (auto* s = dynamic_cast<P::PoolServerContext*>(item)) {
+    } else if (auto* s = as<P::PoolServerContext>(item)) {
       out.servers.push_back(transform_server(s));
-    } else if (auto* set = dynamic_cast<P::PoolSettingContext*>(item)) {
+    } else if (auto* set = as<P::PoolSettingContext>(item)) {
       ast::PoolSetting setting{name(set->name), std::nullopt, range(set)};
       if (set->value()) setting.value = transform_value(set->value());
       out.settings.push_back(std::move(setting));
@@ -100,7 +106,7 @@ ast::ServerDecl Transformer::transform_server(P::PoolServerContext* ctx) {
   out.range = range(ctx);
   for (auto* a : ctx->serverAttr()) {
     ast::ServerAttr attr;
-    attr.name = {a->attrName()->getText(), range(a->attrName())};
+    attr.name = {text(a->attrName()), range(a->attrName())};
     attr.range = range(a);
     for (auto* v : a->value()) attr.values.push_back(transform_value(v));
     out.attrs.push_back(std::move(attr));
@@ -118,9 +124,9 @@ ast::SetDecl Transformer::transform_set(P::SetDeclContext* ctx) {
   }
   out.name = name(ctx->name);
   out.range = range(ctx);
-  if (auto* inl = dynamic_cast<P::InlineSetContext*>(ctx->setBody())) {
+  if (auto* inl = as<P::InlineSetContext>(ctx->setBody())) {
     for (auto* v : inl->value()) out.entries.push_back(transform_value(v));
-  } else if (auto* file = dynamic_cast<P::FileSetContext*>(ctx->setBody())) {
+  } else if (auto* file = as<P::FileSetContext>(ctx->setBody())) {
     out.file = unquote(file->STRING()->getSymbol());
     out.file_range = range(file->STRING());
   }

@@ -9,6 +9,22 @@ namespace dnspc::parse {
 
 using ast::Value;
 
+std::string Transformer::text(antlr4::tree::ParseTree* tree) {
+  std::string out;
+  append_text(tree, out);
+  return out;
+}
+
+void Transformer::append_text(antlr4::tree::ParseTree* tree, std::string& out) {
+  if (auto* leaf = dynamic_cast<antlr4::tree::TerminalNode*>(tree)) {
+    out += leaf->getText();
+    return;
+  }
+  for (antlr4::tree::ParseTree* child : tree->children) {
+    if (child) append_text(child, out);
+  }
+}
+
 diag::SourceRange Transformer::range(antlr4::ParserRuleContext* ctx) const {
   if (!ctx || !ctx->getStart() || !ctx->getStop()) return {};
   size_t begin = ctx->getStart()->getStartIndex();
@@ -140,7 +156,7 @@ ast::Netmask Transformer::transform_netmask(P::NetmaskContext* ctx) {
 Value Transformer::transform_number(P::NumberContext* ctx) {
   Value v;
   v.range = range(ctx);
-  v.text = ctx->getText();
+  v.text = text(ctx);
   if (ctx->INT()) {
     v.kind = Value::Kind::kInt;
     auto parsed = integer(ctx->INT()->getSymbol());
@@ -157,7 +173,7 @@ Value Transformer::transform_number(P::NumberContext* ctx) {
 Value Transformer::transform_value(P::ValueContext* ctx) {
   Value v;
   v.range = range(ctx);
-  v.text = ctx->getText();
+  v.text = text(ctx);
   if (ctx->STRING()) {
     v.kind = Value::Kind::kString;
     v.text = unquote(ctx->STRING()->getSymbol());

@@ -1,6 +1,7 @@
 // Rules, their actions, response rules and dynamic blocks.
 #include <algorithm>
 #include <fmt/core.h>
+#include <unordered_map>
 
 #include "analyzer.h"
 #include "dnspc/wire.h"
@@ -31,7 +32,9 @@ Terminal to_terminal(AK k) {
 }  // namespace
 
 void Analyzer::analyze_rules() {
-  std::map<std::string, diag::SourceRange> names;
+  std::unordered_map<std::string, diag::SourceRange> names;
+  names.reserve(ast_.rules.size() + ast_.response_rules.size() + ast_.dynblocks.size());
+  model_.rules.reserve(ast_.rules.size());
   auto unique_name = [&](const ast::Name& n) {
     auto [it, fresh] = names.emplace(n.text, n.range);
     if (!fresh) {

@@ -79,3 +79,13 @@ TEST_CASE("empty-policy for an empty or blank file", "[front][syntax]") {
   CHECK_CODE(load("  \n\t\n"), "empty-policy");
   CHECK_NO_CODE(load_wrapped(""), "empty-policy");
 }
+
+TEST_CASE("bad-encoding for text that is not UTF-8, at the first bad byte", "[front][syntax]") {
+  Loaded l = load_wrapped("rule r: qname suffix \"x\xff.example.\" => drop;");
+  const auto& d = l.first("bad-encoding");
+  CHECK(l.slice(d.range) == "\xff");
+  CHECK(d.message.find("0xff") != std::string::npos);
+  CHECK_CODE(load("rule \xe2\x82"), "bad-encoding");          // cut short
+  CHECK_CODE(load("# \xc0\xaf overlong\n"), "bad-encoding");  // overlong '/'
+  CHECK_NO_CODE(load_wrapped("# caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"), "bad-encoding");
+}

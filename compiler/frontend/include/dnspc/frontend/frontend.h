@@ -27,14 +27,20 @@ struct LoadResult {
   LoadStatus status = LoadStatus::kErrors;
   PhaseTimes times;
   std::optional<sema::Model> model;
-  // The syntax tree, kept with the result: at 100k rules freeing it costs a
-  // tenth of a second, which a command about to exit need not pay.
+  // The syntax tree (and with LoadOptions::keep_parse_state the parser's
+  // tokens and parse trees), kept with the result: at 100k rules freeing
+  // them costs a tenth of a second or more, which a command about to exit
+  // need not pay.
   std::shared_ptr<const void> syntax_tree;
   std::string io_error;
 };
 
 struct LoadOptions {
   bool check_lua = true;
+  // Keep the parser's tokens and parse trees in `syntax_tree` instead of
+  // freeing them after parsing: for `check`, which exits without freeing;
+  // a long-lived process holding the result would only carry them along.
+  bool keep_parse_state = false;
 };
 
 // Reads, parses and analyses the policy at `path`; every diagnostic goes to
