@@ -84,6 +84,12 @@ uint16_t read_id(const uint8_t* packet);
 // and class.
 bool answer_matches(const uint8_t* answer, size_t size, uint16_t id, const QueryView& q);
 
+// The answer's rcode: the header's 4 bits, with the OPT record's extended
+// rcode as bits 4..11 when it has one (BADVERS = 16). A malformed answer
+// gives what could be read (at least the header's bits; 0 when shorter than
+// a header).
+uint16_t answer_rcode(const uint8_t* answer, size_t size);
+
 // Encodes a presentation-form name ("www.example.com" or "www.example.com.")
 // into wire form. Returns the wire length, or 0 when the name is invalid or
 // does not fit. Used by tests, `dnspc test` and the spoof builder's callers.
