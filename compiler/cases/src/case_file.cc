@@ -68,7 +68,7 @@ std::optional<T> parse_uint(std::string_view s, T max) {
 const std::set<std::string_view>& option_words() {
   static const std::set<std::string_view> words = {
       "from", "to", "udp", "tcp", "rd", "nord", "cd", "ad", "aa", "tc", "ra", "do", "edns",
-      "payload", "ednsversion", "option", "ecs", "padding", "opcode", "id"};
+      "payload", "ednsversion", "option", "ecs", "padding", "opcode", "id", "answer", "answer_bytes"};
   return words;
 }
 
@@ -217,7 +217,7 @@ class LineParser {
         }
         return error(o.column, fmt::format("unknown option '{}' (options: from, to, udp, tcp, rd, nord, cd, "
                                            "ad, aa, tc, ra, do, edns, payload, ednsversion, option, ecs, "
-                                           "padding, opcode, id)",
+                                           "padding, opcode, id, answer, answer_bytes)",
                                            w));
       }
       // Every option but `option` may appear once; rd/nord and udp/tcp are
@@ -318,6 +318,22 @@ class LineParser {
                                               v->text));
         }
         c.query.opcode = *op;
+      } else if (w == "answer") {
+        const Token* v = value("the backend's rcode: answer SERVFAIL");
+        if (!v) return false;
+        auto rc = rcode_from_name(v->text);
+        if (!rc || *rc > 15) {
+          return error(v->column, fmt::format("unknown rcode '{}' for 'answer' (NOERROR, SERVFAIL, NXDOMAIN, "
+                                              "REFUSED, ... or RCODE0..RCODE15)",
+                                              v->text));
+        }
+        c.query.answer_rcode = static_cast<uint8_t>(*rc);
+      } else if (w == "answer_bytes") {
+        const Token* v = value("the size of the backend's answer: answer_bytes 1400");
+        if (!v) return false;
+        auto n = parse_uint<uint32_t>(v->text, 65535);
+        if (!n) return error(v->column, fmt::format("bad answer size '{}': 0..65535 bytes", v->text));
+        c.query.answer_bytes = *n;
       } else if (w == "id") {
         const Token* v = value("a number: id 4660");
         if (!v) return false;
@@ -413,10 +429,10 @@ class LineParser {
     e.column = t[0].column;
     if (t.size() >= 2) {
       static const std::set<std::string_view> actions = {"pool", "allow", "drop", "refuse", "rcode",
-                                                         "truncate", "spoof", "lua"};
+                                                         "truncate", "spoof", "lua", "no_recurse"};
       if (!actions.count(t[1].text)) {
         return error(t[1].column, fmt::format("unknown action '{}' (pool, allow, drop, refuse, rcode, "
-                                              "truncate, spoof, lua)",
+                                              "truncate, spoof, lua; no_recurse for a dynamic block)",
                                               t[1].text));
       }
       e.action = std::string(t[1].text);

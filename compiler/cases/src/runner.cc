@@ -5,7 +5,9 @@
 
 #include <algorithm>
 
+#include "dnspc/cases/block_specs.h"
 #include "dnspc/dns_names.h"
+#include "dnspc/dynblock_engine.h"
 #include "dnspc/interp/interpreter.h"
 #include "dnspc/ir/state.h"
 #include "dnspc/opt/index.h"
@@ -98,6 +100,30 @@ std::string describe_query(const Case& c, const QueryView& view, uint64_t now_ns
   return out;
 }
 
+// An expectation naming a dynamic block: its action (and pool) must be the
+// block's, and a truncate block never applies over TCP.
+template <typename Error>
+bool bind_block_expectation(const BlockSpec& block, const Case& c, const Expectation& e, Error&& error) {
+  if (!e.action.empty()) {
+    std::string wanted = e.argument.empty() ? e.action : e.action + " " + e.argument;
+    std::string actual = block.action_text();
+    bool same = e.argument.empty() ? actual.substr(0, actual.find(' ')) == e.action : actual == wanted;
+    if (!same) {
+      error(e.column, fmt::format("dynamic block '{}' is '{}', never '{}': a block has one action, so this "
+                                  "expectation could not pass",
+                                  e.rule, actual, wanted));
+      return false;
+    }
+  }
+  if (block.action == BlockActionKind::kTruncate && c.query.transport == Transport::kTcp) {
+    error(e.column, fmt::format("dynamic block '{}' truncates, which does not apply over TCP (the rules decide "
+                                "instead), so this expectation could not pass",
+                                e.rule));
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::vector<uint8_t> encode_query(const QuerySpec& q, uint16_t id, std::string& error) {
@@ -143,8 +169,12 @@ std::vector<uint8_t> encode_query(const QuerySpec& q, uint16_t id, std::string& 
   return out;
 }
 
-std::string describe_verdict(const ir::Program& p, const Verdict& v) {
+std::string describe_verdict(const ir::Program& p, const Verdict& v) { return describe_verdict(p, {}, v); }
+
+std::string describe_verdict(const ir::Program& p, const std::vector<BlockSpec>& blocks, const Verdict& v) {
   if (v.rule >= p.rules.size()) {
+    const size_t block = v.rule - p.rules.size();
+    if (block < blocks.size()) return fmt::format("block '{}' ({})", blocks[block].name, blocks[block].action_text());
     return fmt::format("no rule (verdict #{}, {})", v.rule, action_text(p, v.action, v.argument));
   }
   return fmt::format("rule '{}' ({})", p.rules[v.rule].name, action_text(p, v.action, v.argument));
@@ -163,6 +193,12 @@ BindResult bind_cases(const CaseFile& file, const pipeline::CompiledPolicy& poli
     listen = *NetAddress::parse("127.0.0.1:53");
   }
 
+  out.blocks = block_specs(policy.model);
+  std::vector<std::string> block_names;
+  for (const BlockSpec& b : out.blocks) block_names.push_back(b.name);
+  std::vector<std::string> all_names = rule_names;
+  all_names.insert(all_names.end(), block_names.begin(), block_names.end());
+
   for (const Case& c : file.cases) {
     auto error = [&](size_t column, std::string message) {
       out.errors.push_back({file.path, c.line, column, std::move(message)});
@@ -180,21 +216,28 @@ BindResult bind_cases(const CaseFile& file, const pipeline::CompiledPolicy& poli
     for (const Expectation& e : c.expect) {
       auto it = std::find(rule_names.begin(), rule_names.end(), e.rule);
       if (it == rule_names.end()) {
-        bool is_block = std::any_of(policy.model.dynblocks.begin(), policy.model.dynblocks.end(),
-                                    [&](const sema::DynBlock& d) { return d.name == e.rule; });
-        if (is_block) {
-          error(e.column, fmt::format("'{}' is a dynamic block; dnspc test does not evaluate dynamic blocks "
-                                      "yet, only rules",
-                                      e.rule));
-        } else {
-          error(e.column, fmt::format("the policy has no rule '{}'{}", e.rule, did_you_mean(e.rule, rule_names)));
+        auto block = std::find(block_names.begin(), block_names.end(), e.rule);
+        if (block == block_names.end()) {
+          error(e.column, fmt::format("the policy has no rule '{}'{}", e.rule, did_you_mean(e.rule, all_names)));
+          ok = false;
+          continue;
         }
-        ok = false;
+        const size_t index = static_cast<size_t>(block - block_names.begin());
+        if (!bind_block_expectation(out.blocks[index], c, e, error)) {
+          ok = false;
+          continue;
+        }
+        b.expect.push_back({static_cast<uint32_t>(p.rules.size() + index), e.count});
         continue;
       }
       uint32_t rule = static_cast<uint32_t>(it - rule_names.begin());
       const ir::RuleAction& a = p.rules[rule].action;
       std::string actual = action_text(p, a.terminal, a.argument);
+      if (e.action == "no_recurse") {
+        error(e.column, fmt::format("'no_recurse' is the action of a dynamic block, and '{}' is a rule", e.rule));
+        ok = false;
+        continue;
+      }
       if (!e.action.empty()) {
         auto kind = action_from_word(e.action);
         bool same = kind == a.terminal;
@@ -242,7 +285,18 @@ RunResult run_cases(const pipeline::CompiledPolicy& policy, const BindResult& bo
 RunResult run_cases(const Decider& decider, const BindResult& bound) {
   RunResult result;
   const ir::Program& program = *decider.program;
+  const uint32_t rule_count = static_cast<uint32_t>(program.rules.size());
   ir::ProgramState state(program);
+  // Dynamic blocks: one worker (this thread), evaluated at every whole
+  // virtual second the clock passes, before the queries at that instant.
+  constexpr uint64_t kSecond = 1'000'000'000ull;
+  std::unique_ptr<BlockEngine> blocks;
+  if (!bound.blocks.empty()) blocks = std::make_unique<BlockEngine>(bound.blocks, BlockEngineOptions{1, kCaseBlockCapacity});
+  uint64_t next_evaluation_s = 1;
+  auto expected_verdict = [&](uint32_t index, Transport transport) {
+    if (index < rule_count) return program.verdict_of(index);
+    return block_verdict(bound.blocks[index - rule_count], index, transport).value_or(Verdict{});
+  };
   if (decider.scratch_words) state.reserve_scratch(decider.scratch_words);
   if (decider.prepare) decider.prepare(state.state());
   QueryView view;
@@ -269,10 +323,30 @@ RunResult run_cases(const Decider& decider, const BindResult& bound) {
         }
         view.source = c.query.source;
         view.destination = b.destination;
-        DecisionState& s = state.for_query(now);
-        Verdict v = decider.decide(view, s);
+        Verdict v;
+        if (blocks) {
+          // Idle seconds change nothing: skip them (a case may jump a year).
+          if (blocks->idle()) next_evaluation_s = std::max(next_evaluation_s, now / kSecond + 1);
+          for (; next_evaluation_s * kSecond <= now; ++next_evaluation_s) blocks->evaluate(next_evaluation_s * kSecond);
+          BlockRecorder& recorder = blocks->recorder(0);
+          recorder.begin_batch();
+          recorder.record_query(view.source, view.qtype);
+          std::optional<Verdict> blocked;
+          if (const ActiveBlock* hit = recorder.lookup(view.source)) {
+            blocked = block_verdict(bound.blocks[hit->block], rule_count + hit->block, view.transport);
+            if (blocked) recorder.count_hit(*hit);
+          }
+          v = blocked ? *blocked : decider.decide(view, state.for_query(now));
+          if (v.action == ActionKind::kPool || v.action == ActionKind::kAllow) {
+            recorder.record_response(view.source, c.query.answer_rcode,
+                                     c.query.answer_bytes.value_or(static_cast<uint32_t>(b.packet.size())));
+          }
+          recorder.end_batch();
+        } else {
+          v = decider.decide(view, state.for_query(now));
+        }
         ++result.queries;
-        if (v == program.verdict_of(e.rule)) continue;
+        if (v == expected_verdict(e.rule, c.query.transport)) continue;
         if (!runs.empty() && runs.back().last + 1 == rep && runs.back().expected == e.rule &&
             runs.back().got == v) {
           runs.back().last = rep;
@@ -300,9 +374,10 @@ RunResult run_cases(const Decider& decider, const BindResult& bound) {
         which = r.first == r.last ? fmt::format("repetition {} of {}: ", r.first + 1, c.repeat)
                                   : fmt::format("repetitions {}-{} of {}: ", r.first + 1, r.last + 1, c.repeat);
       }
-      result.failures.push_back(fmt::format("{}:{}: {}expected {}, got {} for {}", bound.path, c.line, which,
-                                            describe_verdict(program, program.verdict_of(r.expected)),
-                                            describe_verdict(program, r.got), r.query));
+      result.failures.push_back(
+          fmt::format("{}:{}: {}expected {}, got {} for {}", bound.path, c.line, which,
+                      describe_verdict(program, bound.blocks, expected_verdict(r.expected, c.query.transport)),
+                      describe_verdict(program, bound.blocks, r.got), r.query));
     }
   }
   return result;

@@ -377,3 +377,22 @@ TEST_CASE("load_cases reports unreadable files", "[cases]") {
   CHECK_FALSE(load_cases("/", io_error));
   CHECK(io_error.find("is a directory") != std::string::npos);
 }
+
+TEST_CASE("answer and answer_bytes say what the backend answered", "[cases]") {
+  ParseResult r = parse_cases("t.dpt",
+                              "a.example answer SERVFAIL answer_bytes 1400 => x\n"
+                              "a.example => x\n"
+                              "a.example answer BOGUS => x\n"
+                              "a.example answer_bytes 70000 => x\n"
+                              "a.example => x no_recurse\n");
+  REQUIRE(r.errors.size() == 2);
+  CHECK(r.errors[0].line == 3);
+  CHECK(r.errors[0].message.find("unknown rcode 'BOGUS' for 'answer'") == 0);
+  CHECK(r.errors[1].line == 4);
+  REQUIRE(r.file.cases.size() == 3);
+  CHECK(r.file.cases[0].query.answer_rcode == 2);
+  CHECK(r.file.cases[0].query.answer_bytes == 1400u);
+  CHECK(r.file.cases[1].query.answer_rcode == 0);
+  CHECK_FALSE(r.file.cases[1].query.answer_bytes);
+  CHECK(r.file.cases[2].expect[0].action == "no_recurse");
+}

@@ -205,9 +205,19 @@ TEST_CASE("binding resolves rules and checks actions against the policy", "[case
   e = bind_errors(policy, "\n\na.example => zzzzzzzz\n");
   REQUIRE(e.size() == 1);
   CHECK(e[0].to_string() == "t.dpt:3: the policy has no rule 'zzzzzzzz'");
-  e = bind_errors(policy, "a.example => flood\n");
+  // A dynamic block's name expects the query to be blocked; its action is checked too.
+  b = bind(policy, "a.example => flood\na.example => flood drop\n");
+  CHECK(b.bound.cases[0].expect[0].rule == 8);  // past the 8 rules
+  CHECK(b.bound.blocks.size() == 1);
+  e = bind_errors(policy, "a.example => flood refuse\n");
   REQUIRE(e.size() == 1);
-  CHECK(e[0].message.find("'flood' is a dynamic block") == 0);
+  CHECK(e[0].message.find("dynamic block 'flood' is 'drop', never 'refuse'") == 0);
+  e = bind_errors(policy, "a.example => flod\n");
+  REQUIRE(e.size() == 1);
+  CHECK(e[0].message == "the policy has no rule 'flod'; did you mean 'flood'?");
+  e = bind_errors(policy, "a.example => default no_recurse\n");
+  REQUIRE(e.size() == 1);
+  CHECK(e[0].message.find("'no_recurse' is the action of a dynamic block") == 0);
   e = bind_errors(policy, "a.example => default drop\n");
   REQUIRE(e.size() == 1);
   CHECK(e[0].message.find("rule 'default' is 'pool main', never 'drop'") == 0);
@@ -368,4 +378,75 @@ TEST_CASE("describe_verdict", "[cases]") {
   CHECK(describe_verdict(p, p.verdict_of(5)) == "rule 'shaped' (drop)");
   CHECK(describe_verdict(p, p.verdict_of(6)) == "rule 'local' (allow, pool main)");
   CHECK(describe_verdict(p, Verdict{99, ActionKind::kDrop, 0, 0}) == "no rule (verdict #99, drop)");
+}
+
+namespace {
+
+const char* kBlockPolicy = R"(
+pool main  { server 192.0.2.1; }
+pool abuse { server 192.0.2.66; }
+dynblock loud:     queries > 10 per src over 2s => pool abuse for 5s except 10.0.0.0/8;
+dynblock failing:  servfail > 1 per src/24 over 1s => refuse for 10s;
+dynblock big:      bytes > 3000 per src over 1s => drop for 10s;
+dynblock shallow:  qtype TXT > 2 per src over 1s => no_recurse for 10s;
+dynblock anyflood: qtype ANY > 2 per src over 1s => truncate for 10s;
+rule default: true => pool main;
+)";
+
+}  // namespace
+
+TEST_CASE("dynamic blocks under virtual time: blocked before the rules, then released", "[cases]") {
+  auto policy = compile(kBlockPolicy);
+  for (Evaluator ev : {Evaluator::kOptimized, Evaluator::kInterpreter}) {
+    RunResult r = run(policy,
+                      "x21 a.example from 192.0.2.1 => default\n"          // 21 over 2s: 10.5/s
+                      "x21 a.example from 10.0.0.1 => default\n"           // excepted: never blocked
+                      "at 999ms a.example from 192.0.2.1 => default\n"     // evaluated at 1s only
+                      "at 1s a.example from 192.0.2.1 => loud pool abuse\n"
+                      "a.example from 192.0.2.2 => default\n"
+                      "at 1s a.example from 10.0.0.1 => default\n"
+                      // Over at 1s and 2s (second 0 in the window): released 5s after 2s.
+                      "at 6999ms a.example from 192.0.2.1 => loud\n"
+                      "at 7s a.example from 192.0.2.1 => default\n",
+                      ev);
+    INFO(joined(r));
+    CHECK(r.failed == 0);
+    CHECK(r.passed == 8);
+  }
+}
+
+TEST_CASE("dynamic blocks count what the case says the backend answered", "[cases]") {
+  auto policy = compile(kBlockPolicy);
+  RunResult r = run(policy,
+                    "x2 a.example from 192.0.2.1 answer NXDOMAIN => default\n"
+                    "x2 a.example from 192.0.2.1 answer SERVFAIL => default\n"
+                    "at 1s a.example from 192.0.2.99 => failing refuse\n"  // the /24
+                    "x2 a.example from 192.0.3.1 answer_bytes 1600 => default\n"
+                    "at 2s a.example from 192.0.3.1 => big drop\n"
+                    "x3 a.example TXT from 192.0.4.1 => default\n"
+                    "at 3s a.example from 192.0.4.1 => shallow no_recurse\n"
+                    "x3 a.example ANY from 192.0.5.1 => default\n"
+                    "at 4s a.example from 192.0.5.1 => anyflood truncate\n"
+                    "a.example from 192.0.5.1 tcp => default\n");
+  INFO(joined(r));
+  CHECK(r.failed == 0);
+  // A blocked query that is not forwarded gets no answer from a backend: it
+  // counts for nothing but queries. Refused queries stay refused, no more.
+  r = run(policy,
+          "x2 a.example from 192.0.2.1 answer SERVFAIL => default\n"
+          "at 1s x5 a.example from 192.0.2.1 answer SERVFAIL => failing\n"
+          "at 11s a.example from 192.0.2.1 => default\n");
+  INFO(joined(r));
+  CHECK(r.failed == 0);
+}
+
+TEST_CASE("a blocked verdict that was not expected names the block", "[cases]") {
+  auto policy = compile(kBlockPolicy);
+  RunResult r = run(policy,
+                    "x21 a.example from 192.0.2.1 => default\n"
+                    "at 1s a.example from 192.0.2.1 => default\n");
+  REQUIRE(r.failed == 1);
+  CHECK(joined(r) ==
+        "t.dpt:2: expected rule 'default' (pool main), got block 'loud' (pool abuse) for a.example. A from "
+        "192.0.2.1 at 1s\n");
 }

@@ -40,9 +40,15 @@ struct QuerySpec {
   uint16_t payload = 1232;
   uint8_t edns_version = 0;
   std::vector<EdnsOption> options;
+  // What the backend answers when the query is forwarded, counted by
+  // dynamic blocks on servfail, nxdomain and bytes (`answer SERVFAIL`,
+  // `answer_bytes 1400`). Default: NOERROR, as many bytes as the query.
+  uint8_t answer_rcode = 0;
+  std::optional<uint32_t> answer_bytes;
 };
 
-// One expected verdict, `RULE [ACTION [ARG]] [*COUNT]`.
+// One expected verdict, `RULE [ACTION [ARG]] [*COUNT]`; RULE may name a
+// dynamic block (the query is blocked).
 struct Expectation {
   std::string rule;
   std::string action;    // empty: any action of the rule (it has only one)

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dnspc/cases/case_file.h"
+#include "dnspc/dynblock_spec.h"
 #include "dnspc/ir/program.h"
 #include "dnspc/pipeline/pipeline.h"
 #include "dnspc/verdict.h"
@@ -24,7 +25,9 @@ namespace dnspc::cases {
 std::vector<uint8_t> encode_query(const QuerySpec& q, uint16_t id, std::string& error);
 
 
-// An expectation resolved against the policy: the rule it names.
+// An expectation resolved against the policy: the rule it names, or for a
+// dynamic block, the rule count plus the block's index (blocked verdicts sit
+// past the rule list, as in the runtime).
 struct BoundExpectation {
   uint32_t rule = 0;
   uint32_t count = 1;
@@ -39,6 +42,7 @@ struct BoundCase {
 
 struct BindResult {
   std::string path;  // the case file's, for messages
+  std::vector<BlockSpec> blocks;  // the policy's dynamic blocks, evaluated every virtual second
   std::vector<BoundCase> cases;
   std::vector<CaseError> errors;
   bool ok() const { return errors.empty(); }
@@ -73,12 +77,20 @@ struct Decider {
   std::function<void(DecisionState&)> prepare;     // e.g. binds a Lua runtime; may be empty
 };
 
-// Runs bound cases in order with a fresh ir::ProgramState (virtual clock at 0).
+// Runs bound cases in order with a fresh ir::ProgramState (virtual clock at
+// 0) and, when the policy has dynamic blocks, a fresh block engine evaluated
+// at every whole virtual second; blocks are checked before the rules.
 RunResult run_cases(const Decider& decider, const BindResult& bound);
 // The same with the interpreter or the C++ optimised evaluator.
 RunResult run_cases(const pipeline::CompiledPolicy& policy, const BindResult& bound, Evaluator evaluator);
 
-// "rule 'default' (pool main)": how failures show a verdict.
+// "rule 'default' (pool main)": how failures show a verdict. With the
+// policy's blocks, a blocked verdict reads "block 'nuisance' (pool abuse)".
 std::string describe_verdict(const ir::Program& program, const Verdict& verdict);
+std::string describe_verdict(const ir::Program& program, const std::vector<BlockSpec>& blocks,
+                             const Verdict& verdict);
+
+// Block specs of this size for dnspc test: counters per block and second.
+constexpr uint32_t kCaseBlockCapacity = 4096;
 
 }  // namespace dnspc::cases
