@@ -431,6 +431,12 @@ class Emitter {
     return b_.CreateZExt(load(ty, a.view, offset), i64_);
   }
 
+  // A field of DecisionState::response, at its offset within ResponseFacts.
+  Value* state_u64(const ShapeArgs& a, uint64_t offset, llvm::Type* ty) {
+    return b_.CreateZExtOrBitCast(load(ty, a.state, offsetof(DecisionState, response) + offset),
+                                  i64_);
+  }
+
   Value* emit_leaf(const ShapeNode& n, const ShapeArgs& a) {
     auto word = [&](uint32_t k) {
       return load_const(i64_, b_.CreateConstInBoundsGEP1_64(i64_, a.row, n.param + k), "param");
@@ -546,6 +552,20 @@ class Emitter {
         Value* set = b_.CreateTrunc(b_.CreateLShr(tags, b_.CreateAnd(bit, b_.getInt64(63))), i1_);
         return b_.CreateAnd(in_range, set);
       }
+      // Response facts (DecisionState::response), unsigned compares as above.
+      case TestKind::kResponseRcode:
+        return compare(n.compare, state_u64(a, offsetof(ResponseFacts, rcode), i16_), word(0));
+      case TestKind::kAnswerCount:
+        return compare(n.compare, state_u64(a, offsetof(ResponseFacts, answers), i16_), word(0));
+      case TestKind::kLatency: {
+        // Whole milliseconds, as the interpreter: latency_us / 1000.
+        Value* us = state_u64(a, offsetof(ResponseFacts, latency_us), i64_);
+        return compare(n.compare, b_.CreateUDiv(us, b_.getInt64(1000)), word(0));
+      }
+      case TestKind::kResponseSize:
+        return compare(n.compare, state_u64(a, offsetof(ResponseFacts, size), i32_), word(0));
+      case TestKind::kFromRule:
+        return b_.CreateICmpULE(state_u64(a, offsetof(ResponseFacts, first_rule), i32_), word(0));
       // Not reached: answered by the lookups above.
       case TestKind::kName:
       case TestKind::kRegex:

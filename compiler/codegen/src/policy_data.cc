@@ -23,7 +23,8 @@ bool is_fact(TestSource s) {
 
 bool has_compare(TestKind k) {
   return k == TestKind::kLabelCount || k == TestKind::kNameLength || k == TestKind::kEdnsVersion ||
-         k == TestKind::kEdnsPayload || k == TestKind::kSize;
+         k == TestKind::kEdnsPayload || k == TestKind::kSize || k == TestKind::kResponseRcode ||
+         k == TestKind::kAnswerCount || k == TestKind::kLatency || k == TestKind::kResponseSize;
 }
 
 NativeDfa native_dfa(const DfaTable& t) {
@@ -308,7 +309,7 @@ std::unique_ptr<PolicyData> PolicyData::build(std::shared_ptr<const opt::Optimiz
     error = "native code: the rule table is larger than 32 GB";
     return nullptr;
   }
-  t.no_rule = std::bit_cast<uint64_t>(Verdict{u32(p.rules.size()), ActionKind::kDrop, 0, 0});
+  t.no_rule = std::bit_cast<uint64_t>(p.no_match_verdict());
   d->shapes_ = shapes.take();
   if (d->rules_.empty()) d->rules_.push_back(0);
 

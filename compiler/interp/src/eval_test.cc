@@ -88,6 +88,11 @@ bool eval_test(const ir::Program& p, const ir::Test& t, const QueryView& q, Deci
     case TestKind::kTagged: return (state.tags >> t.value) & 1;
     case TestKind::kLua:
       return state.lua_predicate && state.lua_predicate(state.lua_context, t.table, &q);
+    case TestKind::kResponseRcode: return ir::compare(state.response.rcode, t.op, t.value);
+    case TestKind::kAnswerCount: return ir::compare(state.response.answers, t.op, t.value);
+    case TestKind::kLatency: return ir::compare(state.response.latency_us / 1000, t.op, t.value);
+    case TestKind::kResponseSize: return ir::compare(state.response.size, t.op, t.value);
+    case TestKind::kFromRule: return state.response.first_rule <= t.value;
   }
   return false;
 }

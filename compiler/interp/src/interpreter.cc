@@ -35,9 +35,7 @@ Verdict interpret(const ir::Program& p, const QueryView& q, DecisionState& s, Tr
   for (uint32_t r = 0; r < p.rules.size(); ++r) {
     if (eval_node(p, p.rules[r].root, r, q, s, trace)) return p.verdict_of(r);
   }
-  // Unreachable for checked policies (the last rule matches everything);
-  // dropping is the safe answer for a hand-built program that breaks that.
-  return Verdict{static_cast<uint32_t>(p.rules.size()), ActionKind::kDrop, 0, 0};
+  return p.no_match_verdict();
 }
 
 }  // namespace dnspc::interp

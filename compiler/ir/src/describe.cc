@@ -85,6 +85,13 @@ std::string describe_test(const Program& p, uint32_t index) {
       return fmt::format("probability {:.3f}", t.value == UINT64_MAX ? 1.0 : static_cast<double>(t.value) / 18446744073709551616.0);
     case TestKind::kTagged: return fmt::format("tagged \"{}\"", t.value < p.tags.size() ? p.tags[t.value] : "?");
     case TestKind::kLua: return fmt::format("lua {}", p.lua_functions[t.table]);
+    case TestKind::kResponseRcode:
+      return fmt::format("rcode {} {}", compare_text(t.op), rcode_name(static_cast<uint8_t>(t.value)));
+    case TestKind::kAnswerCount:
+    case TestKind::kResponseSize:
+      return fmt::format("{} {} {}", test_kind_name(t.kind), compare_text(t.op), t.value);
+    case TestKind::kLatency: return fmt::format("latency {} {}ms", compare_text(t.op), t.value);
+    case TestKind::kFromRule: return fmt::format("from rule {}", t.value);
   }
   return "?";
 }
@@ -119,6 +126,9 @@ std::string describe_action(const Program& p, uint32_t rule) {
   if (a.modifiers & modifier_bits::kDelay) out += fmt::format("delay {}ms ", a.delay_ms);
   if (a.modifiers & modifier_bits::kNoRecurse) out += "no_recurse ";
   if (a.modifiers & modifier_bits::kSetCd) out += "set_cd ";
+  if (p.responses && a.terminal == ActionKind::kAllow) {
+    return out + "(no terminal action: the next response rule runs)";
+  }
   switch (a.terminal) {
     case ActionKind::kPool: return out + "pool " + p.pools[a.argument];
     case ActionKind::kAllow: return out + "allow (pool " + p.pools[a.argument] + ")";

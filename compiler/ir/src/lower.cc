@@ -32,6 +32,22 @@ class Lowering {
     return std::move(p_);
   }
 
+  Program run_responses() {
+    p_.responses = true;
+    p_.pools.reserve(m_.pools.size());
+    for (const sema::Pool& pool : m_.pools) p_.pools.push_back(pool.name);
+    p_.tags = m_.tags;
+    named_tables_.assign(m_.sets.size(), UINT32_MAX);
+    // Rules up to the last one without a terminal action may be resumed
+    // past, so they carry the `from rule` guard.
+    uint32_t guarded = 0;
+    for (uint32_t r = 0; r < m_.response_rules.size(); ++r) {
+      if (m_.response_rules[r].terminal == sema::ResponseTerminal::kNone) guarded = r + 1;
+    }
+    for (uint32_t r = 0; r < m_.response_rules.size(); ++r) lower_response_rule(r, r < guarded);
+    return std::move(p_);
+  }
+
  private:
   uint32_t add_test(Test t) {
     p_.tests.push_back(t);
@@ -103,29 +119,34 @@ class Lowering {
     return regex_tables_[index];
   }
 
+  // An and/or of lowered children. `a and (b and c)` is one and of three:
+  // the parser nests, the meaning does not, and a flat list makes "evaluated
+  // before any stateful test" a property of the direct children.
+  uint32_t and_or(Node::Op op, const std::vector<uint32_t>& lowered) {
+    Node n;
+    n.op = op;
+    for (uint32_t child : lowered) {
+      if (p_.nodes[child].op == op) {
+        const auto& grand = p_.nodes[child].children;
+        n.children.insert(n.children.end(), grand.begin(), grand.end());
+      } else {
+        n.children.push_back(child);
+      }
+    }
+    std::stable_partition(n.children.begin(), n.children.end(),
+                          [&](uint32_t child) { return !stateful(child); });
+    return add_node(std::move(n));
+  }
+
   uint32_t lower_cond(const sema::Cond& c, uint32_t rule) {
     Test t;
     t.range = c.range;
     switch (c.kind) {
       case K::kAnd:
       case K::kOr: {
-        Node n;
-        n.op = c.kind == K::kAnd ? Node::Op::kAnd : Node::Op::kOr;
-        // `a and (b and c)` is one and of three: the parser nests, the
-        // meaning does not, and a flat list makes "evaluated before any
-        // stateful test" a property of the direct children.
-        for (const sema::Cond& child : c.children) {
-          uint32_t lowered = lower_cond(child, rule);
-          if (p_.nodes[lowered].op == n.op) {
-            const auto& grand = p_.nodes[lowered].children;
-            n.children.insert(n.children.end(), grand.begin(), grand.end());
-          } else {
-            n.children.push_back(lowered);
-          }
-        }
-        std::stable_partition(n.children.begin(), n.children.end(),
-                              [&](uint32_t child) { return !stateful(child); });
-        return add_node(std::move(n));
+        std::vector<uint32_t> lowered;
+        for (const sema::Cond& child : c.children) lowered.push_back(lower_cond(child, rule));
+        return and_or(c.kind == K::kAnd ? Node::Op::kAnd : Node::Op::kOr, lowered);
       }
       case K::kNot: {
         Node n;
@@ -208,6 +229,91 @@ class Lowering {
     return leaf(t);
   }
 
+  // `test and (root)`, flattened into root's and when it is one: the
+  // stateless guard is evaluated first, as the partition would put it.
+  uint32_t guard(Test test, uint32_t root) {
+    Node n;
+    n.op = Node::Op::kAnd;
+    n.children = {leaf(test)};
+    const Node& r = p_.nodes[root];
+    if (r.op == Node::Op::kAnd) {
+      n.children.insert(n.children.end(), r.children.begin(), r.children.end());
+    } else {
+      n.children.push_back(root);
+    }
+    return add_node(std::move(n));
+  }
+
+  uint32_t lower_response_cond(const sema::ResponseCond& c, uint32_t rule) {
+    using RK = sema::ResponseCond::Kind;
+    Test t;
+    t.range = c.range;
+    t.op = to_compare(c.compare);
+    t.value = c.number;
+    switch (c.kind) {
+      case RK::kAnd:
+      case RK::kOr: {
+        std::vector<uint32_t> lowered;
+        for (const sema::ResponseCond& child : c.children) lowered.push_back(lower_response_cond(child, rule));
+        return and_or(c.kind == RK::kAnd ? Node::Op::kAnd : Node::Op::kOr, lowered);
+      }
+      case RK::kNot: {
+        Node n;
+        n.op = Node::Op::kNot;
+        n.children.push_back(lower_response_cond(c.children[0], rule));
+        return add_node(std::move(n));
+      }
+      case RK::kQuery:  // an and/or it returns flattens into the enclosing one (and_or)
+        return lower_cond(*c.query, rule);
+      case RK::kRcode: t.kind = TestKind::kResponseRcode; break;
+      case RK::kAnswerCount: t.kind = TestKind::kAnswerCount; break;
+      case RK::kLatencyMs: t.kind = TestKind::kLatency; break;
+      case RK::kSize: t.kind = TestKind::kResponseSize; break;
+    }
+    return leaf(t);
+  }
+
+  void lower_response_rule(uint32_t index, bool guarded) {
+    const sema::ResponseRule& r = m_.response_rules[index];
+    Rule out;
+    out.name = r.name;
+    out.range = r.range;
+    out.root = lower_response_cond(r.condition, index);
+    if (r.terminal == sema::ResponseTerminal::kTruncate) {
+      Test udp;
+      udp.kind = TestKind::kTransport;
+      udp.value = 0;
+      udp.range = r.range;
+      out.root = guard(udp, out.root);
+    }
+    if (guarded) {
+      Test from;
+      from.kind = TestKind::kFromRule;
+      from.value = index;
+      from.range = r.range;
+      out.root = guard(from, out.root);
+    }
+    RuleAction& a = out.action;
+    if (!r.modifiers.tags.empty()) a.modifiers |= modifier_bits::kTag;
+    for (int tag : r.modifiers.tags) a.tag_bits |= uint64_t{1} << tag;
+    if (r.modifiers.log) a.modifiers |= modifier_bits::kLog;
+    switch (r.terminal) {
+      case sema::ResponseTerminal::kNone: a.terminal = ActionKind::kAllow; break;
+      case sema::ResponseTerminal::kDrop: a.terminal = ActionKind::kDrop; break;
+      case sema::ResponseTerminal::kTruncate: a.terminal = ActionKind::kTruncate; break;
+      case sema::ResponseTerminal::kRcode:
+        a.terminal = ActionKind::kRcode;
+        a.argument = r.rcode;
+        break;
+      case sema::ResponseTerminal::kLua:
+        a.terminal = ActionKind::kLua;
+        a.argument = static_cast<uint16_t>(p_.lua_functions.size());
+        p_.lua_functions.push_back(r.lua_function);
+        break;
+    }
+    p_.rules.push_back(std::move(out));
+  }
+
   void lower_rule(uint32_t index) {
     const sema::Rule& r = m_.rules[index];
     Rule out;
@@ -219,16 +325,7 @@ class Lowering {
       udp.kind = TestKind::kTransport;
       udp.value = 0;
       udp.range = r.action.range;
-      Node n;
-      n.op = Node::Op::kAnd;
-      n.children = {leaf(udp)};
-      const Node& root = p_.nodes[out.root];
-      if (root.op == Node::Op::kAnd) {
-        n.children.insert(n.children.end(), root.children.begin(), root.children.end());
-      } else {
-        n.children.push_back(out.root);
-      }
-      out.root = add_node(std::move(n));
+      out.root = guard(udp, out.root);
     }
     out.action = lower_action(r.action);
     p_.rules.push_back(std::move(out));
@@ -289,5 +386,7 @@ class Lowering {
 }  // namespace
 
 Program lower(const sema::Model& model) { return Lowering(model).run(); }
+
+Program lower_responses(const sema::Model& model) { return Lowering(model).run_responses(); }
 
 }  // namespace dnspc::ir

@@ -51,6 +51,11 @@ const char* test_kind_name(TestKind k) {
     case TestKind::kProbability: return "probability";
     case TestKind::kTagged: return "tagged";
     case TestKind::kLua: return "lua";
+    case TestKind::kResponseRcode: return "rcode";
+    case TestKind::kAnswerCount: return "answers";
+    case TestKind::kLatency: return "latency";
+    case TestKind::kResponseSize: return "response.size";
+    case TestKind::kFromRule: return "from rule";
   }
   return "?";
 }
@@ -62,6 +67,10 @@ bool is_stateful(TestKind k) {
 Verdict Program::verdict_of(uint32_t rule) const {
   const RuleAction& a = rules[rule].action;
   return Verdict{rule, a.terminal, a.modifiers, a.argument};
+}
+
+Verdict Program::no_match_verdict() const {
+  return Verdict{static_cast<uint32_t>(rules.size()), responses ? ActionKind::kAllow : ActionKind::kDrop, 0, 0};
 }
 
 }  // namespace dnspc::ir

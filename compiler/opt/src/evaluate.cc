@@ -126,7 +126,7 @@ Verdict evaluate(const OptimizedPolicy& pol, const QueryView& q, DecisionState& 
   for (uint32_t r; merge.next(&r);) {
     if (ev.rule(r)) return pol.program.verdict_of(r);
   }
-  return Verdict{static_cast<uint32_t>(pol.program.rules.size()), ActionKind::kDrop, 0, 0};
+  return pol.program.no_match_verdict();
 }
 
 }  // namespace dnspc::opt

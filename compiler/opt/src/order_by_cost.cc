@@ -17,12 +17,17 @@ unsigned test_cost(const ir::Program& p, const ir::Test& t) {
     case TestKind::kQclass:
     case TestKind::kOpcode:
     case TestKind::kTagged:
+    case TestKind::kResponseRcode:
+    case TestKind::kFromRule:
       return 1;
     case TestKind::kLabelCount:
     case TestKind::kNameLength:
     case TestKind::kEdnsVersion:
     case TestKind::kEdnsPayload:
     case TestKind::kSize:
+    case TestKind::kAnswerCount:
+    case TestKind::kLatency:
+    case TestKind::kResponseSize:
       return 2;
     case TestKind::kQtype:
     case TestKind::kEdnsOption:

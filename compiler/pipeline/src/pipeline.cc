@@ -18,11 +18,13 @@ CompiledPolicy compile_model(sema::Model model) {
   CompiledPolicy out;
   auto start = std::chrono::steady_clock::now();
   out.reference = ir::lower(model);
+  out.response_reference = ir::lower_responses(model);
   out.times.lower_s = seconds_since(start);
   start = std::chrono::steady_clock::now();
   opt::IndexOptions options;
   options.regex_union_budget = model.options.regex_state_budget;
   out.optimized = opt::optimize(out.reference, options);
+  out.response_optimized = opt::optimize(out.response_reference, options);
   out.times.optimize_s = seconds_since(start);
   out.model = std::move(model);
   return out;

@@ -13,6 +13,19 @@ namespace dnspc {
 class SourceRateTable;
 struct QueryView;  // per-source-prefix QPS bounds (issue "shaping")
 
+// What response rules read about a backend's answer, filled by the runtime
+// before it calls a policy's response decision function (and ignored by the
+// query one). `first_rule` is where evaluation starts: a response rule
+// without a terminal action returns its verdict, and the caller applies its
+// tags and log and calls again from the next rule (runtime/policy_image.h).
+struct ResponseFacts {
+  uint64_t latency_us = 0;  // from forwarding the query to receiving the answer
+  uint32_t size = 0;        // the answer's bytes (TCP: without the length prefix)
+  uint16_t rcode = 0;       // the header's 4 bits | the OPT record's extended rcode << 4
+  uint16_t answers = 0;     // ANCOUNT
+  uint32_t first_rule = 0;  // response rules before this one are skipped
+};
+
 struct DecisionState {
   uint64_t now_ns = 0;  // monotonic; virtual in tests
   uint64_t random = 0;  // xorshift64 state, advanced by probability predicates; never 0
@@ -32,6 +45,8 @@ struct DecisionState {
   // only through dnspc_lua_predicate (probes.h).
   bool (*lua_predicate)(void* context, uint32_t function, const QueryView* query) = nullptr;
   void* lua_context = nullptr;
+  // Response rules only: the backend answer being decided on.
+  ResponseFacts response;
 };
 
 // The one random source compiled code and the interpreter share, so their

@@ -41,7 +41,7 @@ TEST_CASE("the packet view's layout is pinned", "[jit][layout]") {
 }
 
 TEST_CASE("the decision state's layout is pinned", "[jit][layout]") {
-  CHECK(sizeof(DecisionState) == 72);
+  CHECK(sizeof(DecisionState) == 96);
   CHECK(offsetof(DecisionState, now_ns) == 0);
   CHECK(offsetof(DecisionState, random) == 8);
   CHECK(offsetof(DecisionState, rate_limiters) == 16);
@@ -51,6 +51,13 @@ TEST_CASE("the decision state's layout is pinned", "[jit][layout]") {
   CHECK(offsetof(DecisionState, scratch_words) == 48);
   CHECK(offsetof(DecisionState, lua_predicate) == 56);
   CHECK(offsetof(DecisionState, lua_context) == 64);
+  CHECK(offsetof(DecisionState, response) == 72);
+  CHECK(sizeof(ResponseFacts) == 24);
+  CHECK(offsetof(ResponseFacts, latency_us) == 0);
+  CHECK(offsetof(ResponseFacts, size) == 8);
+  CHECK(offsetof(ResponseFacts, rcode) == 12);
+  CHECK(offsetof(ResponseFacts, answers) == 14);
+  CHECK(offsetof(ResponseFacts, first_rule) == 16);
 }
 
 TEST_CASE("the verdict's layout is pinned", "[jit][layout]") {

@@ -34,6 +34,10 @@ class WidePolicy {
   std::string policy(unsigned max_rules);
   // A query built from the vocabulary of the last policy; time moves on.
   WideQuery query();
+  // A condition over the query in the last policy's vocabulary, without QPS
+  // bounds (response rules take every other query test); its names join
+  // the vocabulary queries are built from.
+  std::string condition(int depth) { return expr(depth, true); }
 
  private:
   std::string name();

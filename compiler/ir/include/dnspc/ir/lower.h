@@ -21,4 +21,19 @@ namespace dnspc::ir {
 // - Identical literal sets are not merged here (see opt::dedupe_tests).
 Program lower(const sema::Model& model);
 
+// The response rules as a second program (Program::responses set), read by
+// the same evaluators with the backend's answer in DecisionState::response.
+// Query-side conditions lower exactly as above (the same tests and tables,
+// over the client's query). On top of that:
+// - Response facts are tests of their own: rcode, answers, latency (whole
+//   milliseconds), response.size.
+// - A truncate rule's condition becomes `udp and (...)`, as for queries.
+// - A rule without a terminal action gets `allow`, and every rule at or
+//   before the last such rule gets `from rule N and (...)` (N its index):
+//   the caller, having applied a non-terminal rule's tags and log, resumes
+//   at the next rule by setting response.first_rule. Rules after the last
+//   such rule are never skipped, so they need no guard.
+// - No rule holding gives allow (Program::no_match_verdict).
+Program lower_responses(const sema::Model& model);
+
 }  // namespace dnspc::ir

@@ -47,6 +47,12 @@ enum class TestKind : uint8_t {
   kProbability,   // value: threshold; next_random(state) < value
   kTagged,        // state.tags has bit `value`
   kLua,           // table: lua_functions
+  // Response rules only (DecisionState::response, the backend's answer):
+  kResponseRcode,  // compare (== or !=) response.rcode with value
+  kAnswerCount,    // compare response.answers
+  kLatency,        // compare response.latency_us / 1000 (whole milliseconds) with value
+  kResponseSize,   // compare response.size
+  kFromRule,       // response.first_rule <= value: evaluation has not moved past this rule
 };
 const char* test_kind_name(TestKind k);
 bool is_stateful(TestKind k);
@@ -146,8 +152,17 @@ struct Program {
   std::vector<SpoofSet> spoof_sets;
   std::vector<std::string> pools;
   std::vector<std::string> tags;
+  // Response rules (lower_responses), read by the same evaluators: their
+  // facts come from DecisionState::response, a rule without a terminal
+  // action has `allow`, and no rule holding means allow too.
+  bool responses = false;
 
   Verdict verdict_of(uint32_t rule) const;
+  // The verdict when no rule holds, {rules.size(), action, 0, 0}: allow for
+  // response rules (the answer goes out as it is); for query rules it is
+  // unreachable (the last rule matches everything) and drop is the safe
+  // answer for a hand-built program.
+  Verdict no_match_verdict() const;
 };
 
 }  // namespace dnspc::ir

@@ -24,6 +24,10 @@ struct CompiledPolicy {
   sema::Model model;
   ir::Program reference;       // as lowered: what the reference interpreter walks
   opt::OptimizedPolicy optimized;
+  // The response rules, the same way (ir::lower_responses); no rules when
+  // the policy has none.
+  ir::Program response_reference;
+  opt::OptimizedPolicy response_optimized;
   CompileTimes times;
 };
 
