@@ -82,6 +82,10 @@ TEST_CASE("a minimal policy gets the documented defaults", "[front][model]") {
   CHECK(o.tcp_idle_timeout_ms == 10'000);
   CHECK(o.tcp_max_duration_ms == 120'000);
   CHECK(o.tcp_max_buffered_bytes == 262'144);
+  CHECK(o.tcp_connect_timeout_ms == 5'000);
+  CHECK(o.tcp_backend_timeout_ms == 10'000);
+  CHECK(o.tcp_backend_connections == 8);
+  CHECK(o.tcp_backend_max_in_flight == 64);
 
   // The pool and its server.
   REQUIRE(m.pools.size() == 1);
@@ -132,6 +136,10 @@ TEST_CASE("options are read, with or without '='", "[front][model]") {
       "option tcp_idle_timeout 1m;\n"
       "option tcp_max_duration 1h;\n"
       "option tcp_max_buffered_bytes 512;\n"
+      "option tcp_connect_timeout 250ms;\n"
+      "option tcp_backend_timeout 2s;\n"
+      "option tcp_backend_connections 3;\n"
+      "option tcp_backend_max_in_flight 1;\n"
       "pool main { server 192.0.2.1; }\n"
       "pool second { server 192.0.2.2; }\n"
       "rule r: rd => pool main;\n"
@@ -155,6 +163,10 @@ TEST_CASE("options are read, with or without '='", "[front][model]") {
   CHECK(o.tcp_idle_timeout_ms == 60'000);
   CHECK(o.tcp_max_duration_ms == 3'600'000);
   CHECK(o.tcp_max_buffered_bytes == 512);
+  CHECK(o.tcp_connect_timeout_ms == 250);
+  CHECK(o.tcp_backend_timeout_ms == 2'000);
+  CHECK(o.tcp_backend_connections == 3);
+  CHECK(o.tcp_backend_max_in_flight == 1);
   // `allow` goes to the default pool named by the option.
   CHECK(l.model().default_pool == 1);
   CHECK(l.model().rules[1].action.terminal == Terminal::kAllow);

@@ -47,6 +47,11 @@ struct Options {
   uint64_t tcp_idle_timeout_ms = 10'000;
   uint64_t tcp_max_duration_ms = 120'000;
   unsigned tcp_max_buffered_bytes = 262'144;
+  // TCP toward backends (per worker, per backend).
+  uint64_t tcp_connect_timeout_ms = 5'000;
+  uint64_t tcp_backend_timeout_ms = 10'000;  // an answer in flight longer than this fails the connection
+  unsigned tcp_backend_connections = 8;
+  unsigned tcp_backend_max_in_flight = 64;  // pipelined queries per connection
 };
 
 // ---------------------------------------------------------------- pools
