@@ -9,6 +9,7 @@ int run_test(std::span<char* const> args);
 int run_explain(std::span<char* const> args);
 int run_run(std::span<char* const> args);
 int run_ctl(std::span<char* const> args);
+int run_reload(std::span<char* const> args);
 
 namespace {
 
@@ -39,7 +40,7 @@ constexpr Command kCommands[] = {
      "--emit-llvm prints the policy's LLVM IR after the O2 pipeline (=raw: before).\n",
      run_explain, ""},
     {"run", "run the load balancer in the foreground",
-     "usage: dnspc run [--log-format text|json] [--control PATH] [--no-jit] POLICY\n"
+     "usage: dnspc run [--log-format text|json] [--control PATH] [--no-jit] [--watch] POLICY\n"
      "Checks the policy as `check` does (it refuses one with errors, or one that calls\n"
      "Lua, with exit 1), then serves DNS over UDP in the foreground: listeners, ACL,\n"
      "rules, pools, health checks. Logs go to stderr, as text or one JSON object a line.\n"
@@ -47,16 +48,27 @@ constexpr Command kCommands[] = {
      "/run/dnspc/control.sock) answers `dnspc ctl`. SIGTERM or SIGINT: stop reading,\n"
      "answer or time out what is in flight, exit 0. Exit 3 when a socket cannot be\n"
      "opened. The policy runs as native code (docs/jit.md); --no-jit uses the C++\n"
-     "optimised evaluator instead (same verdicts). docs/runtime.md.\n",
+     "optimised evaluator instead (same verdicts). SIGHUP or `dnspc reload` reloads\n"
+     "the policy without losing a query; --watch reloads it when the file changes.\n"
+     "docs/runtime.md.\n",
      run_run, ""},
     {"ctl", "query a running instance over its control socket",
-     "usage: dnspc ctl [--control PATH] stats|servers\n"
+     "usage: dnspc ctl [--control PATH] stats|servers|blocks\n"
      "Asks a running `dnspc run` over its control socket (default\n"
      "/run/dnspc/control.sock) and prints the JSON answer: `stats`, every counter;\n"
-     "`servers`, each backend's state and figures. Exit 3 when it cannot connect.\n",
+     "`servers`, each backend's state and figures; `blocks`, the dynamic blocks in\n"
+     "force. Exit 3 when it cannot connect.\n",
      run_ctl, ""},
     {"reload", "reload a running instance's policy",
-     "usage: dnspc reload [--control PATH] [FILE]\n", nullptr, "issue 9 (hot reload)"},
+     "usage: dnspc reload [--control PATH] [FILE]\n"
+     "Asks a running `dnspc run` (over its control socket, default\n"
+     "/run/dnspc/control.sock) to reload its policy, or FILE, which then becomes its\n"
+     "policy. The new policy is compiled off the packet path; state carries over by\n"
+     "name (docs/runtime.md, \"Hot reload\"). Prints what changed, or the diagnostics\n"
+     "(file:line:col) of a rejected policy, which leaves the running one unchanged.\n"
+     "Exit 0 when the new policy runs, 1 when it was rejected, 3 when the instance\n"
+     "cannot be reached.\n",
+     run_reload, ""},
     {"console", "attach the Lua console to a running instance",
      "usage: dnspc console [ADDRESS]\n", nullptr, "the console issue"},
 };

@@ -1,4 +1,4 @@
-// `dnspc ctl [--control PATH] stats|servers`: one command to a running
+// `dnspc ctl [--control PATH] stats|servers|blocks`: one command to a running
 // instance's control socket; prints its JSON answer.
 #include <fmt/core.h>
 
@@ -13,7 +13,7 @@ namespace dnspc::cli {
 
 namespace {
 
-constexpr const char* kUsage = "usage: dnspc ctl [--control PATH] stats|servers\n";
+constexpr const char* kUsage = "usage: dnspc ctl [--control PATH] stats|servers|blocks\n";
 
 }  // namespace
 
@@ -36,7 +36,7 @@ int run_ctl(std::span<char* const> args) {
       return kExitUsage;
     }
   }
-  if (command != "stats" && command != "servers") {
+  if (command != "stats" && command != "servers" && command != "blocks") {
     fmt::print(stderr, "dnspc ctl: {}\n{}",
                command.empty() ? "missing the command" : "unknown command '" + command + "'", kUsage);
     return kExitUsage;

@@ -1,6 +1,8 @@
-// `dnspc run [--log-format text|json] [--control PATH] POLICY`: compile the
-// policy exactly as `check` does, refuse it on errors (same diagnostics) or
-// when it calls Lua, then run the load balancer in the foreground.
+// `dnspc run [--log-format text|json] [--control PATH] [--watch] POLICY`:
+// compile the policy exactly as `check` does, refuse it on errors (same
+// diagnostics) or when it calls Lua, then run the load balancer in the
+// foreground. Reloads (SIGHUP, `dnspc reload`, --watch) go through the same
+// loader, on a runtime thread.
 #include <fmt/core.h>
 #include <unistd.h>
 
@@ -10,16 +12,15 @@
 
 #include "command.h"
 #include "dnspc/jit/native.h"
-#include "dnspc/pipeline/pipeline.h"
-#include "dnspc/runtime/bridge.h"
 #include "dnspc/runtime/runtime.h"
 #include "exit_codes.h"
+#include "policy_loader.h"
 
 namespace dnspc::cli {
 
 namespace {
 
-constexpr const char* kUsage = "usage: dnspc run [--log-format text|json] [--control PATH] [--no-jit] POLICY\n";
+constexpr const char* kUsage = "usage: dnspc run [--log-format text|json] [--control PATH] [--no-jit] [--watch] POLICY\n";
 
 }  // namespace
 
@@ -28,9 +29,12 @@ int run_run(std::span<char* const> args) {
   std::string control;
   std::string policy_path;
   bool use_jit = true;
+  bool watch = false;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string_view a = args[i];
-    if (a == "--no-jit") {
+    if (a == "--watch") {
+      watch = true;  // reload when the file changes
+    } else if (a == "--no-jit") {
       use_jit = false;  // the C++ optimised evaluator: same verdicts, for diagnosis
     } else if (a == "--log-format" && i + 1 < args.size()) {
       log_format = args[++i];
@@ -60,33 +64,10 @@ int run_run(std::span<char* const> args) {
   }
   runtime::set_log_format(log_format == "json" ? runtime::LogFormat::kJson : runtime::LogFormat::kText);
 
-  // Exactly what `check` accepts, with its diagnostics rendered the same way.
-  diag::SourceManager sources;
-  diag::Diagnostics diags(sources);
-  pipeline::CompileResult compiled = pipeline::compile_file(policy_path, diags);
-  if (compiled.status == frontend::LoadStatus::kUnreadable) {
-    runtime::log(runtime::LogLevel::kError, "cannot read the policy", {{"reason", compiled.io_error}});
-    return kExitInternal;
-  }
-  diags.sort();
-  if (log_format == "json") {
-    if (diags.error_count() + diags.warning_count() > 0) fmt::print(stderr, "{}", diag::render_json(diags));
-  } else {
-    bool color = isatty(STDERR_FILENO) && std::getenv("NO_COLOR") == nullptr;
-    fmt::print(stderr, "{}", diag::render_text(diags, color));
-  }
-  if (!compiled.policy || diags.has_errors()) {
-    runtime::log(runtime::LogLevel::kError, "the policy has errors; not started", {{"policy", policy_path}});
-    return kExitBadInput;
-  }
-  std::string lua = runtime_bridge::lua_refusal(compiled.policy->model);
-  if (!lua.empty()) {
-    runtime::log(runtime::LogLevel::kError, lua, {{"policy", policy_path}});
-    return kExitBadInput;
-  }
-  auto policy = std::make_shared<const pipeline::CompiledPolicy>(std::move(*compiled.policy));
   std::string error;
-  std::unique_ptr<jit::Engine> engine;
+  // One engine for the process: reloads compile on it too (from a runtime
+  // thread); a policy's native code outlives it if need be.
+  std::shared_ptr<jit::Engine> engine;
   if (use_jit) {
     engine = jit::Engine::create(error);
     if (!engine) {
@@ -94,14 +75,25 @@ int run_run(std::span<char* const> args) {
       return kExitInternal;
     }
   }
-  std::shared_ptr<runtime::PolicyImage> image = runtime_bridge::make_image(policy, policy_path, engine.get(), error);
-  if (!image) {
-    runtime::log(runtime::LogLevel::kError, "cannot compile the policy to native code", {{"reason", error}});
-    return kExitInternal;
+  // Exactly what `check` accepts, with its diagnostics rendered the same way.
+  const bool json = log_format == "json";
+  const bool color = isatty(STDERR_FILENO) && std::getenv("NO_COLOR") == nullptr;
+  LoadedPolicy loaded = load_policy(policy_path, engine.get(), json, color);
+  fmt::print(stderr, "{}", loaded.result.diagnostics);
+  if (!loaded.result.image) {
+    // The messages `run` has always given (tests and scripts match them).
+    std::string message = loaded.result.error;
+    if (message.starts_with("the policy has ")) message = "the policy has errors; not started";
+    runtime::log(runtime::LogLevel::kError, message, {{"policy", policy_path}});
+    return loaded.exit_code;
   }
   runtime::RunOptions options;
   options.control_path = control;
-  return runtime::run(std::move(image), options);
+  options.watch = watch;
+  options.loader = [engine, json](const std::string& path) {
+    return load_policy(path, engine.get(), json, false).result;
+  };
+  return runtime::run(std::move(loaded.result.image), options);
 }
 
 }  // namespace dnspc::cli

@@ -26,11 +26,16 @@ struct Client {
   std::string output;
   int open_handles = 2;
   bool answered = false;
+  // Cleared when the connection closes, so a late reply finds it gone.
+  std::shared_ptr<bool> alive = std::make_shared<bool>(true);
 };
 
 void on_close(uv_handle_t* h) {
   auto* c = static_cast<Client*>(h->data);
-  if (--c->open_handles == 0) delete c;
+  if (--c->open_handles == 0) {
+    *c->alive = false;
+    delete c;
+  }
 }
 
 void close_client(Client* c) {
@@ -38,12 +43,22 @@ void close_client(Client* c) {
   if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&c->timer))) uv_close(reinterpret_cast<uv_handle_t*>(&c->timer), on_close);
 }
 
+void send_answer(Client* c, std::string answer);
+
 void answer(Client* c) {
   c->answered = true;
   uv_read_stop(reinterpret_cast<uv_stream_t*>(&c->pipe));
   std::string command = c->input.substr(0, c->input.find('\n'));
   while (!command.empty() && (command.back() == '\r' || command.back() == ' ')) command.pop_back();
-  c->output = c->server->handler()(command);
+  uv_timer_stop(&c->timer);  // the answer may take a while (a reload)
+  c->server->handler()(command, [c, alive = c->alive](std::string answer) {
+    if (!*alive || uv_is_closing(reinterpret_cast<uv_handle_t*>(&c->pipe))) return;
+    send_answer(c, std::move(answer));
+  });
+}
+
+void send_answer(Client* c, std::string answer) {
+  c->output = std::move(answer);
   c->output += '\n';
   uv_buf_t buf = uv_buf_init(c->output.data(), static_cast<unsigned>(c->output.size()));
   c->write.data = c;

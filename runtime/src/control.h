@@ -1,6 +1,9 @@
 // The control socket: a Unix stream socket (mode 0600) on the main loop. A
-// client sends one command line ("stats", "servers"), gets one JSON document
-// and a newline back, and the server closes the connection.
+// client sends one command line ("stats", "servers", "reload [PATH]"), gets
+// one JSON document and a newline back, and the server closes the connection.
+// The answer may come later (a reload answers once the new policy runs): the
+// handler gets a Reply to call once, on the loop; the client's 5 s read
+// timeout stops once its command has arrived.
 #pragma once
 
 #include <uv.h>
@@ -13,7 +16,8 @@ namespace dnspc::runtime {
 
 class ControlServer {
  public:
-  using Handler = std::function<std::string(std::string_view command)>;
+  using Reply = std::function<void(std::string answer)>;
+  using Handler = std::function<void(std::string_view command, Reply reply)>;
 
   ControlServer(uv_loop_t* loop, Handler handler);
   // Binds and listens; removes a stale socket first but refuses to take over

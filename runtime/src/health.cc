@@ -34,10 +34,60 @@ HealthChecker::~HealthChecker() = default;
 bool HealthChecker::start(std::string& error) {
   for (uint32_t id = 0; id < registry_.server_count(); ++id) {
     ServerEntry& e = registry_.server(id);
-    if (e.spec.mode != ServerMode::kAuto) continue;  // forced: no checks
+    if (e.spec.mode != ServerMode::kAuto || !e.live) continue;  // forced: no checks
+    if (!add_probe(id, error)) return false;
+  }
+  return true;
+}
+
+namespace {
+
+bool same_check(const HealthCheckSpec& a, const HealthCheckSpec& b) {
+  return a.qname == b.qname && a.qtype == b.qtype && a.interval_ms == b.interval_ms && a.timeout_ms == b.timeout_ms;
+}
+
+}  // namespace
+
+bool HealthChecker::sync(std::string& error) {
+  if (stopped_) return true;
+  std::vector<bool> probed(registry_.server_count(), false);
+  for (size_t i = 0; i < probes_.size();) {
+    const ServerEntry& e = registry_.server(probes_[i]->server);
+    if (e.live && e.spec.mode == ServerMode::kAuto && same_check(e.spec.check, probes_[i]->check)) {
+      probed[probes_[i]->server] = true;
+      ++i;
+      continue;
+    }
+    close_probe(std::move(probes_[i]));
+    probes_[i] = std::move(probes_.back());
+    probes_.pop_back();
+  }
+  for (uint32_t id = 0; id < registry_.server_count(); ++id) {
+    const ServerEntry& e = registry_.server(id);
+    if (probed[id] || !e.live || e.spec.mode != ServerMode::kAuto) continue;
+    if (!add_probe(id, error)) return false;
+  }
+  return true;
+}
+
+void HealthChecker::close_probe(std::unique_ptr<Probe> p) {
+  Probe* raw = p.release();
+  auto closed = [](uv_handle_t* h) {
+    auto* pr = static_cast<Probe*>(h->data);
+    if (--pr->open_handles == 0) delete pr;
+  };
+  uv_close(reinterpret_cast<uv_handle_t*>(&raw->socket), closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&raw->interval), closed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&raw->timeout), closed);
+}
+
+bool HealthChecker::add_probe(uint32_t id, std::string& error) {
+  {
+    ServerEntry& e = registry_.server(id);
     auto p = std::make_unique<Probe>();
     p->owner = this;
     p->server = id;
+    p->check = e.spec.check;
     // The probe: header (RD set), the check name and type, class IN.
     const HealthCheckSpec& c = e.spec.check;
     uint8_t* q = p->query;

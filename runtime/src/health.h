@@ -29,6 +29,10 @@ class HealthChecker {
   bool start(std::string& error);
   // Closes every handle (asynchronously, on the loop).
   void stop();
+  // After a reload updated the registry: probes for the servers that are
+  // live and in `auto` mode and have none (or whose check changed); the
+  // probes of the others stop. Kept probes keep their counts and timing.
+  bool sync(std::string& error);
 
   struct Probe {
     HealthChecker* owner = nullptr;
@@ -42,6 +46,8 @@ class HealthChecker {
     uint16_t id = 0;
     bool outstanding = false;
     uint64_t sent_ns = 0;
+    HealthCheckSpec check;  // what the probe was built from
+    int open_handles = 3;
   };
 
   void on_interval(Probe& p);
@@ -50,6 +56,8 @@ class HealthChecker {
 
  private:
   void record(Probe& p, bool success, const std::string& why);
+  bool add_probe(uint32_t server, std::string& error);
+  void close_probe(std::unique_ptr<Probe> p);
 
   uv_loop_t* loop_;
   Registry& registry_;

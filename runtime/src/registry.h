@@ -4,6 +4,12 @@
 // refer to it by id; in-flight queries hold server ids, never pointers into a
 // policy.
 //
+// A reload grows the registry (update()): new servers, rules and tags get new
+// ids; nothing moves, because every per-id array is a SegmentedArray (fixed
+// directory, segments allocated once), so workers keep the counters and
+// entries they point to. Names are never forgotten: a rule removed and added
+// back finds its counter again; `live` says what the current policy uses.
+//
 // Counters are per worker (each written by one thread only, read by the
 // control socket): no atomic read-modify-write, no shared cache line on the
 // packet path. Shared state written by several threads is atomic: server
@@ -13,30 +19,22 @@
 
 #include <atomic>
 #include <cstdint>
-#include <map>
+#include <unordered_map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "counter.h"
 #include "dnspc/rate_limiter.h"
 #include "dnspc/runtime/policy_image.h"
 #include "dnspc/source_rate_table.h"
 #include "dnspc/verdict.h"
 #include "dnspc/wire.h"
+#include "segmented.h"
+#include "tcp_counters.h"
 
 namespace dnspc::runtime {
 
-// Written by one thread, read by any: relaxed load + store (a plain add).
-class Counter {
- public:
-  void add(uint64_t n = 1) { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
-  void sub(uint64_t n = 1) { v_.store(v_.load(std::memory_order_relaxed) - n, std::memory_order_relaxed); }
-  void set(uint64_t n) { v_.store(n, std::memory_order_relaxed); }
-  uint64_t get() const { return v_.load(std::memory_order_relaxed); }
-
- private:
-  std::atomic<uint64_t> v_{0};
-};
 
 // Per worker, per server.
 struct alignas(64) ServerCounters {
@@ -80,20 +78,32 @@ struct alignas(64) WorkerCounters {
   Counter log_dropped;      // lines lost because the batch's log buffer was full
   Counter random_refills;
   Counter batches;
-  std::unique_ptr<Counter[]> rule_hits;  // by registry rule id
-  std::unique_ptr<Counter[]> tag_hits;   // by registry tag id
-  std::unique_ptr<ServerCounters[]> servers;  // by registry server id
+  Counter response_actions[kActionKindCount];  // terminal response-rule actions taken
+  Counter delayed;        // answers held by `delay`
+  Counter delay_dropped;  // not held: max_held_answers reached (or larger than 4 KiB)
+  TcpCounters tcp;
+  SegmentedArray<Counter, 4096, 4096> rule_hits;  // by registry rule id
+  SegmentedArray<Counter, 64, 1024> tag_hits;     // by registry tag id
+  SegmentedArray<ServerCounters, 64, 4096> servers;  // by registry server id
+};
+
+// What a reload changed, for its log line and the control socket's answer.
+struct RegistryChanges {
+  std::vector<uint32_t> servers_added, servers_removed;  // registry ids
+  std::vector<std::string> pools_added, pools_removed;
+  uint64_t rules_added = 0, rules_removed = 0, rules_changed = 0;
 };
 
 struct ServerEntry {
   std::string key;   // "pool/address:port"
   std::string pool;
-  ServerSpec spec;   // of the policy that bound it last
+  ServerSpec spec;   // of the policy that bound it last (main thread only)
+  bool live = false;  // in the current policy (main thread only)
   // Health, written by the health checker, read by workers per selection.
   std::atomic<bool> up{true};
-  // first_available's limit, shared by every worker.
+  // first_available's limit, shared by every worker; its rate is the
+  // policy's (ActivePolicy::server_qps), so a reload can change it.
   RateLimiter qps_limiter;
-  RateSpec qps_spec;
   // Health-check figures (main thread writes, control reads).
   Counter checks;
   Counter check_failures;
@@ -108,40 +118,60 @@ class Registry {
  public:
   Registry(const PolicyImage& image, unsigned workers);
 
+  // Binds `next`'s names (main thread, before `next` is published): adds the
+  // servers, rules and tags it names for the first time, updates the specs of
+  // the servers it keeps, sets `live`, and grows every worker's counters.
+  // `previous` (the running policy, or null) is what the changes are counted
+  // against. False with `error` when an id space is full.
+  bool update(const PolicyImage& next, const PolicyImage* previous, RegistryChanges& changes, std::string& error);
+
   unsigned worker_count() const { return static_cast<unsigned>(workers_.size()); }
   WorkerCounters& worker(unsigned w) { return *workers_[w]; }
   const WorkerCounters& worker(unsigned w) const { return *workers_[w]; }
 
-  size_t server_count() const { return servers_.size(); }
-  ServerEntry& server(uint32_t id) { return *servers_[id]; }
-  const ServerEntry& server(uint32_t id) const { return *servers_[id]; }
+  size_t server_count() const { return server_count_; }
+  ServerEntry& server(uint32_t id) { return servers_[id]; }
+  const ServerEntry& server(uint32_t id) const { return servers_[id]; }
   // Registry id of a pool's server, or -1.
   int find_server(const std::string& pool, const NetAddress& address) const;
 
   size_t rule_count() const { return rules_.size(); }
   const std::string& rule_name(uint32_t id) const { return rules_[id]; }
+  bool rule_live(uint32_t id) const { return rule_live_[id] != 0; }
   int find_rule(const std::string& name) const;
 
   size_t tag_count() const { return tags_.size(); }
   const std::string& tag_name(uint32_t id) const { return tags_[id]; }
+  bool tag_live(uint32_t id) const { return tag_live_[id] != 0; }
   int find_tag(const std::string& name) const;
 
-  // QPS bounds of rules, by (rule name, ordinal); created with the registry.
-  RateLimiter* limiters() { return limiters_.get(); }
-  SourceRateTable* const* source_tables() { return source_table_ptrs_.data(); }
+  // The per-source QPS table of a limiter, by its key (created on first use,
+  // kept while its rate, prefixes and size stay the same, so the clients it
+  // holds stay held across a reload).
+  std::shared_ptr<SourceRateTable> source_table(const std::string& key, const LimiterSpec& limiter);
+
+  // The key a rule's QPS bound keeps its state under: "rule#ordinal".
+  static std::vector<std::string> limiter_keys(const PolicyImage& image);
 
   static std::string server_key(const std::string& pool, const NetAddress& address);
 
  private:
-  std::vector<std::unique_ptr<ServerEntry>> servers_;
-  std::map<std::string, uint32_t> server_ids_;
+  bool grow_counters(std::string& error);
+
+  SegmentedArray<ServerEntry, 64, 4096> servers_;
+  size_t server_count_ = 0;
+  std::unordered_map<std::string, uint32_t> server_ids_;
   std::vector<std::string> rules_;
-  std::map<std::string, uint32_t> rule_ids_;
+  std::vector<uint8_t> rule_live_;
+  std::unordered_map<std::string, uint32_t> rule_ids_;
   std::vector<std::string> tags_;
-  std::map<std::string, uint32_t> tag_ids_;
-  std::unique_ptr<RateLimiter[]> limiters_;
-  std::vector<std::unique_ptr<SourceRateTable>> source_tables_;
-  std::vector<SourceRateTable*> source_table_ptrs_;
+  std::vector<uint8_t> tag_live_;
+  std::unordered_map<std::string, uint32_t> tag_ids_;
+  struct SourceTableEntry {
+    LimiterSpec spec;
+    std::shared_ptr<SourceRateTable> table;
+  };
+  std::unordered_map<std::string, SourceTableEntry> source_tables_;
   std::vector<std::unique_ptr<WorkerCounters>> workers_;
 };
 

@@ -1,5 +1,6 @@
 // The main thread: opens everything, starts the workers, then runs signals,
-// health checks and the control socket until the workers have drained.
+// health checks, the control socket and reloads (reloader.h) until the
+// workers have drained.
 #include "dnspc/runtime/runtime.h"
 
 #include <signal.h>
@@ -15,9 +16,11 @@
 #include <vector>
 
 #include "active_policy.h"
+#include "block_evaluator.h"
 #include "control.h"
 #include "health.h"
 #include "registry.h"
+#include "reloader.h"
 #include "sockets.h"
 #include "stats.h"
 #include "worker.h"
@@ -40,6 +43,14 @@ std::string validate(const PolicyImage& image) {
     }
     if (r.action == ActionKind::kLua) return "rule '" + r.name + "' needs the Lua runtime, which is not built yet";
   }
+  for (const ResponseRuleSpec& r : image.response_rules) {
+    if (r.action == ActionKind::kLua) {
+      return "response rule '" + r.name + "' needs the Lua runtime, which is not built yet";
+    }
+  }
+  if (!image.response_rules.empty() && !image.response_decide.fn) {
+    return "the policy has response rules but no response decision function";
+  }
   if (image.tags.size() > 64) return "more than 64 tags";
   return "";
 }
@@ -48,15 +59,20 @@ namespace {
 
 struct Main {
   uv_loop_t loop;
-  uv_signal_t sigint, sigterm;
+  uv_signal_t sigint, sigterm, sighup;
+  uv_fs_poll_t watch;
+  bool watching = false;
+  std::unique_ptr<Reloader> reloader;
   uv_async_t worker_done;
   uv_timer_t deadline;
   std::unique_ptr<Registry> registry;
   std::unique_ptr<ActivePolicy> active;
+  std::unique_ptr<BlockEvaluator> blocks;
   std::atomic<const ActivePolicy*> current{nullptr};
   std::vector<std::unique_ptr<Worker>> workers;
   std::unique_ptr<HealthChecker> health;
   std::unique_ptr<ControlServer> control;
+  TcpAdmission tcp_admission;  // TCP connection limits shared by the workers
   StatsContext stats;
   std::chrono::steady_clock::time_point started;
   int signals = 0;
@@ -68,6 +84,7 @@ struct Main {
     if (signals == 1) {
       log(LogLevel::kInfo, "stopping: answering or timing out the queries in flight",
           {{"signal", signum == SIGINT ? "SIGINT" : "SIGTERM"}});
+      if (reloader) reloader->refuse_new();
       for (auto& w : workers) w->drain();
       // A bound beyond the workers' own (every query in flight times out
       // within the UDP timeout).
@@ -95,18 +112,45 @@ struct Main {
     uv_close(reinterpret_cast<uv_handle_t*>(&sigterm), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&worker_done), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(&deadline), nullptr);
+    if (reloader) {
+      uv_close(reinterpret_cast<uv_handle_t*>(&sighup), nullptr);
+      if (watching) uv_close(reinterpret_cast<uv_handle_t*>(&watch), nullptr);
+      reloader->close();
+    }
     if (health) health->stop();
     if (control) control->stop();
+    if (blocks) blocks->stop();
   }
 
-  std::string command(std::string_view cmd) {
+  void command(std::string_view cmd, ControlServer::Reply reply) {
     stats.uptime_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    if (cmd == "stats") return stats_json(stats);
-    if (cmd == "servers") return servers_json(stats);
+    if (reloader && reloader->has_last()) {
+      const ReloadOutcome& o = reloader->last();
+      stats.last_reload = {true, o.ok, o.time, o.message, o.diagnostics, o.compile_ms, o.swap_ms,
+                           reloader->reloads(), reloader->failures()};
+    }
+    if (cmd == "stats") return reply(stats_json(stats));
+    if (cmd == "servers") return reply(servers_json(stats));
+    if (cmd == "blocks") {
+      const ActivePolicy* p = current.load(std::memory_order_acquire);
+      return reply(p->blocks ? p->blocks->list_json(steady_now_ns()) : std::string("{\"blocks\":[],\"totals\":[]}"));
+    }
+    if (cmd == "reload" || cmd.starts_with("reload ")) {
+      std::string path = cmd.size() > 7 ? std::string(cmd.substr(7)) : std::string();
+      if (!reloader) return reply("{\"ok\":false,\"message\":\"reloads are not available yet\"}");
+      return reloader->reload(std::move(path), [this, reply](const ReloadOutcome& o) {
+        reply(reload_json(o, registry.get()));
+      });
+    }
     std::string out = "{\"error\":\"unknown command '";
     append_json_escaped(out, cmd);
-    out += "'; the commands are stats and servers\"}";
-    return out;
+    out += "'; the commands are stats, servers, blocks and reload [PATH]\"}";
+    reply(out);
+  }
+
+  // SIGHUP and --watch: reload the current policy file; the outcome is logged.
+  void reload_current() {
+    if (reloader) reloader->reload("", [](const ReloadOutcome&) {});
   }
 };
 
@@ -163,6 +207,17 @@ int run(std::shared_ptr<const PolicyImage> image, const RunOptions& options) {
       }
       c.listener_fds.push_back(fd);
     }
+    for (const NetAddress& a : image->listeners) {
+      int fd = open_tcp_listener(a, error);
+      if (fd < 0) {
+        for (int f : c.listener_fds) ::close(f);
+        for (int f : c.tcp_listener_fds) ::close(f);
+        log(LogLevel::kError, "cannot start", {{"reason", error}});
+        return 3;
+      }
+      c.tcp_listener_fds.push_back(fd);
+    }
+    c.tcp_admission = &m->tcp_admission;
     auto worker = std::make_unique<Worker>(std::move(c));
     if (!worker->open(error)) {
       log(LogLevel::kError, "cannot start", {{"reason", error}});
@@ -189,7 +244,8 @@ int run(std::shared_ptr<const PolicyImage> image, const RunOptions& options) {
     std::string dir = control_path.substr(0, control_path.rfind('/'));
     (void)::mkdir(dir.c_str(), 0755);
   }
-  m->control = std::make_unique<ControlServer>(&m->loop, [mp = m.get()](std::string_view c) { return mp->command(c); });
+  m->control = std::make_unique<ControlServer>(
+      &m->loop, [mp = m.get()](std::string_view c, ControlServer::Reply reply) { mp->command(c, std::move(reply)); });
   if (!m->control->start(control_path, error)) {
     if (explicit_control) {
       log(LogLevel::kError, "cannot start", {{"reason", error}});
@@ -216,8 +272,45 @@ int run(std::shared_ptr<const PolicyImage> image, const RunOptions& options) {
   uv_timer_init(&m->loop, &m->deadline);
   m->deadline.data = m.get();
 
+  // Reloads: SIGHUP, `reload` on the control socket, --watch.
+  Reloader::Parts parts;
+  parts.loop = &m->loop;
+  parts.loader = options.loader;
+  parts.registry = m->registry.get();
+  parts.current = &m->current;
+  parts.active = &m->active;
+  parts.workers = &m->workers;
+  parts.health = m->health.get();
+  parts.sockets_per_backend = image->options.sockets_per_backend;
+  parts.on_published = [mp = m.get()](const ActivePolicy* p, std::vector<std::vector<uint16_t>> ports) {
+    mp->stats.policy = p;
+    mp->stats.backend_ports = std::move(ports);
+  };
+  m->reloader = std::make_unique<Reloader>(std::move(parts));
+  m->reloader->set_path(image->path);
+  for (auto& w : m->workers) w->set_swap_notify(m->reloader->wake_handle());
+  uv_signal_init(&m->loop, &m->sighup);
+  m->sighup.data = m.get();
+  uv_signal_start(&m->sighup, [](uv_signal_t* h, int) { static_cast<Main*>(h->data)->reload_current(); }, SIGHUP);
+  if (options.watch) {
+    // Polls the file's stat (editors replace files, which inotify on the old
+    // inode would miss); a change reloads whatever path is current.
+    uv_fs_poll_init(&m->loop, &m->watch);
+    m->watch.data = m.get();
+    int r = uv_fs_poll_start(
+        &m->watch,
+        [](uv_fs_poll_t* h, int status, const uv_stat_t*, const uv_stat_t*) {
+          if (status == 0) static_cast<Main*>(h->data)->reload_current();
+        },
+        image->path.c_str(), 500);
+    m->watching = true;
+    if (r != 0) log(LogLevel::kWarning, "cannot watch the policy", {{"policy", image->path}, {"reason", uv_strerror(r)}});
+  }
+
   for (const std::string& w : image->not_applied) log(LogLevel::kWarning, "not applied yet", {{"what", w}});
   for (auto& w : m->workers) w->start();
+  m->blocks = std::make_unique<BlockEvaluator>(&m->loop, &m->current);
+  m->blocks->start();
   size_t servers = m->registry->server_count();
   log(LogLevel::kInfo, "running",
       {{"policy", image->path},
@@ -228,6 +321,9 @@ int run(std::shared_ptr<const PolicyImage> image, const RunOptions& options) {
        {"rules", static_cast<uint64_t>(image->rules.size())},
        {"control", m->control && !m->control->path().empty() ? m->control->path() : std::string("none")}});
 
+  // From here on the registry and the active policy hold what runs; a reload
+  // frees this image with its policy.
+  image.reset();
   uv_run(&m->loop, UV_RUN_DEFAULT);
   for (auto& w : m->workers) w->join();
   uint64_t timeouts = 0;

@@ -51,20 +51,53 @@ int open_listener(const NetAddress& address, std::string& error) {
   return fd;
 }
 
-bool address_free(const NetAddress& address, std::string& error) {
-  int fd = ::socket(family_of(address.family), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+int open_tcp_listener(const NetAddress& address, std::string& error) {
+  int fd = ::socket(family_of(address.family), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
-    error = errno_text("socket for", address);
-    return false;
+    error = errno_text("TCP socket for", address);
+    return -1;
   }
   int one = 1;
+  (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+    error = errno_text("SO_REUSEPORT on TCP", address);
+    ::close(fd);
+    return -1;
+  }
   if (address.is_v6()) (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   sockaddr_storage ss{};
   unsigned len = address.to_sockaddr(ss);
-  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) == 0;
-  if (!ok) error = errno_text("cannot listen on", address);
-  ::close(fd);
-  return ok;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+    error = errno_text("bind TCP", address);
+    ::close(fd);
+    return -1;
+  }
+  if (::listen(fd, 1024) != 0) {
+    error = errno_text("listen on TCP", address);
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool address_free(const NetAddress& address, std::string& error) {
+  for (int type : {SOCK_DGRAM, SOCK_STREAM}) {
+    int fd = ::socket(family_of(address.family), type | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      error = errno_text("socket for", address);
+      return false;
+    }
+    int one = 1;
+    if (address.is_v6()) (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (type == SOCK_STREAM) (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_storage ss{};
+    unsigned len = address.to_sockaddr(ss);
+    bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) == 0;
+    if (!ok) error = errno_text(type == SOCK_DGRAM ? "cannot listen (UDP) on" : "cannot listen (TCP) on", address);
+    ::close(fd);
+    if (!ok) return false;
+  }
+  return true;
 }
 
 int open_backend_socket(AddressFamily family, std::string& error, uint16_t* port) {

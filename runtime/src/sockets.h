@@ -16,7 +16,11 @@ namespace dnspc::runtime {
 // large buffers. Returns the fd or -1 with `error` set.
 int open_listener(const NetAddress& address, std::string& error);
 
-// Fails (false, `error` set) when something else holds the address already,
+// The TCP counterpart of open_listener: SO_REUSEPORT, bound and listening.
+int open_tcp_listener(const NetAddress& address, std::string& error);
+
+// Fails (false, `error` set) when something else holds the address already
+// (UDP or TCP),
 // which SO_REUSEPORT alone would not notice if the holder also used it.
 bool address_free(const NetAddress& address, std::string& error);
 

@@ -77,6 +77,51 @@ const char* mode_name(ServerMode m) {
   return "auto";
 }
 
+#define TCP_FIELD(name) field(w, #name, sum(r, [](const WorkerCounters& x) -> const Counter& { return x.tcp.name; }))
+
+// DNS over TCP: connections, the limits that closed them, backend connections.
+void tcp_stats(Writer& w, const Registry& r) {
+  w.Key("tcp");
+  w.StartObject();
+  TCP_FIELD(accepted);
+  TCP_FIELD(open);
+  TCP_FIELD(queries);
+  TCP_FIELD(answers);
+  TCP_FIELD(answers_discarded);
+  w.Key("closed");
+  w.StartObject();
+  TCP_FIELD(refused_total_limit);
+  TCP_FIELD(refused_client_limit);
+  TCP_FIELD(acl_dropped);
+  TCP_FIELD(closed_by_client);
+  TCP_FIELD(closed_query_limit);
+  TCP_FIELD(closed_idle);
+  TCP_FIELD(closed_duration);
+  TCP_FIELD(closed_buffer);
+  TCP_FIELD(closed_short_length);
+  TCP_FIELD(closed_incomplete);
+  TCP_FIELD(closed_error);
+  w.EndObject();
+  w.Key("backend");
+  w.StartObject();
+  TCP_FIELD(backend_connects);
+  TCP_FIELD(backend_connect_failures);
+  TCP_FIELD(backend_connect_timeouts);
+  TCP_FIELD(backend_timeouts);
+  TCP_FIELD(backend_closed_in_flight);
+  TCP_FIELD(backend_retries);
+  TCP_FIELD(backend_reused);
+  TCP_FIELD(backend_busy);
+  TCP_FIELD(backend_malformed);
+  TCP_FIELD(backend_unknown_id);
+  TCP_FIELD(backend_mismatched);
+  TCP_FIELD(servfail);
+  w.EndObject();
+  w.EndObject();
+}
+
+#undef TCP_FIELD
+
 }  // namespace
 
 std::string stats_json(const StatsContext& c) {
@@ -139,11 +184,28 @@ std::string stats_json(const StatsContext& c) {
   field(w, "lines", sum(r, [](const WorkerCounters& x) -> const Counter& { return x.logged; }));
   field(w, "dropped", sum(r, [](const WorkerCounters& x) -> const Counter& { return x.log_dropped; }));
   w.EndObject();
+  tcp_stats(w, r);
+  w.Key("response_actions");
+  w.StartObject();
+  for (ActionKind k : {ActionKind::kDrop, ActionKind::kTruncate, ActionKind::kRcode}) {
+    const unsigned a = static_cast<unsigned>(k);
+    field(w, action_kind_name(k),
+          sum(r, [a](const WorkerCounters& x) -> const Counter& { return x.response_actions[a]; }));
+  }
+  w.EndObject();
+  w.Key("delay");
+  w.StartObject();
+  field(w, "held", sum(r, [](const WorkerCounters& x) -> const Counter& { return x.delayed; }));
+  field(w, "dropped_full", sum(r, [](const WorkerCounters& x) -> const Counter& { return x.delay_dropped; }));
+  w.EndObject();
   field(w, "batches", sum(r, [](const WorkerCounters& x) -> const Counter& { return x.batches; }));
   field(w, "random_refills", sum(r, [](const WorkerCounters& x) -> const Counter& { return x.random_refills; }));
   w.Key("rules");
   w.StartObject();
+  // The running policy's names; a removed one keeps its counter in the
+  // registry and shows again if a reload brings it back.
   for (uint32_t id = 0; id < r.rule_count(); ++id) {
+    if (!r.rule_live(id)) continue;
     key(w, r.rule_name(id));
     w.Uint64(sum(r, [id](const WorkerCounters& x) -> const Counter& { return x.rule_hits[id]; }));
   }
@@ -151,6 +213,7 @@ std::string stats_json(const StatsContext& c) {
   w.Key("tags");
   w.StartObject();
   for (uint32_t id = 0; id < r.tag_count(); ++id) {
+    if (!r.tag_live(id)) continue;
     key(w, r.tag_name(id));
     w.Uint64(sum(r, [id](const WorkerCounters& x) -> const Counter& { return x.tag_hits[id]; }));
   }
@@ -158,12 +221,33 @@ std::string stats_json(const StatsContext& c) {
   w.Key("servers");
   w.StartObject();
   for (uint32_t id = 0; id < r.server_count(); ++id) {
+    ServerSums sums = server_sums(r, id);
+    if (!r.server(id).live && sums.outstanding == 0) continue;  // removed and drained
     key(w, r.server(id).key);
     w.StartObject();
-    server_counters(w, server_sums(r, id));
+    server_counters(w, sums);
     w.EndObject();
   }
   w.EndObject();
+  w.Key("last_reload");
+  if (c.last_reload.any) {
+    const ReloadSummary& l = c.last_reload;
+    w.StartObject();
+    string_field(w, "time", l.time);
+    w.Key("ok");
+    w.Bool(l.ok);
+    string_field(w, "message", l.message);
+    string_field(w, "diagnostics", l.diagnostics);
+    w.Key("compile_ms");
+    w.Double(l.compile_ms);
+    w.Key("swap_ms");
+    w.Double(l.swap_ms);
+    field(w, "reloads", l.total);
+    field(w, "failed", l.failed);
+    w.EndObject();
+  } else {
+    w.Null();
+  }
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
 }
@@ -177,6 +261,7 @@ std::string servers_json(const StatsContext& c) {
   w.StartArray();
   for (uint32_t id = 0; id < r.server_count(); ++id) {
     const ServerEntry& e = r.server(id);
+    if (!e.live) continue;  // removed by a reload
     w.StartObject();
     string_field(w, "key", e.key);
     string_field(w, "pool", e.pool);

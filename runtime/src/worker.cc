@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <optional>
 
 #include "dnspc/runtime/log.h"
 #include "dnspc/wire.h"
@@ -90,7 +91,7 @@ struct WorkerLb {
   uint32_t latency_us(uint32_t id) const { return w.backends_[id].latency_us; }
   bool take_qps(const LbServer& s) {
     ServerEntry& e = *w.backends_[s.id].entry;
-    return e.qps_limiter.try_take(e.qps_spec, w.now_ns_);
+    return e.qps_limiter.try_take(w.policy_->server_qps[s.id], w.now_ns_);
   }
   uint64_t random() { return w.fast_random_.next(); }
   uint32_t& round_robin() { return rr; }
@@ -140,7 +141,12 @@ bool Worker::open(std::string& error) {
   local_answers_.reset(new uint8_t[kLocalAnswerSize * kBatch]);
   log_ = std::make_unique<QueryLogBuffer>();
 
+  if (!open_tcp(error)) return false;
+
   // Listeners.
+  // A reload adds listeners without moving these (their poll handles are in
+  // the loop): room for the most a policy may have.
+  listeners_.reserve(255);
   listeners_.resize(config_.listener_fds.size());
   for (size_t i = 0; i < listeners_.size(); ++i) {
     Listener& l = listeners_[i];
@@ -189,15 +195,15 @@ bool Worker::open(std::string& error) {
   // The per-batch lists of touched sockets never grow past these, so the
   // packet path never allocates for them.
   touched_.reserve(backends_.size());
-  listeners_touched_.reserve(listeners_.size());
+  listeners_touched_.reserve(255);
   round_robin_.assign(policy_->pools.size(), 0);
   for (uint32_t& rr : round_robin_) rr = random_.u32();  // workers do not all start on the first server
   fast_random_ = FastRandom(random_.u64());
   state_.random = random_.u64() | 1;
   state_.rate_limiters = policy_->limiters;
   state_.source_tables = policy_->source_tables;
-  if (uint32_t words = policy_->decide.scratch_words) {
-    // Native code's working memory, one buffer per worker.
+  if (uint32_t words = scratch_words_needed(*policy_)) {
+    // Native code's working memory, one buffer per worker (query and response rules take turns).
     scratch_.reset(new uint32_t[words]());
     state_.scratch = scratch_.get();
     state_.scratch_words = words;
@@ -216,6 +222,9 @@ bool Worker::open(std::string& error) {
   }
   uv_timer_init(&loop_, &tick_);
   tick_.data = this;
+  held_.set_capacity(policy_->image->options.max_held_answers);
+  uv_timer_init(&loop_, &hold_timer_);
+  hold_timer_.data = this;
   uv_async_init(&loop_, &command_, [](uv_async_t* h) { static_cast<Worker*>(h->data)->on_command(); });
   command_.data = this;
   return true;
@@ -228,6 +237,7 @@ void Worker::start() {
   }
   uint64_t tick_ms = std::clamp<uint64_t>(policy_->udp_timeout_ns / 10'000'000ull, 5, 100);
   uv_timer_start(&tick_, [](uv_timer_t* h) { static_cast<Worker*>(h->data)->on_tick(); }, tick_ms, tick_ms);
+  start_tcp();
   thread_ = std::thread([this] { run(); });
 }
 
@@ -253,6 +263,10 @@ void Worker::stop_now() {
 }
 
 void Worker::on_command() {
+  run_posted();
+  // A reload published a policy: an idle worker swaps now, not at its next batch.
+  const ActivePolicy* published = config_.policy->load(std::memory_order_acquire);
+  if (!finishing_ && published != policy_) adopt_policy(published);
   int r = request_.load();
   if (r == 2) {
     // Forget what is in flight: nothing more will be sent.
@@ -262,23 +276,30 @@ void Worker::on_command() {
   if (r == 1 && !draining_) {
     draining_ = true;
     for (Listener& l : listeners_) uv_poll_stop(&l.poll);
+    for (auto& l : tcp_listeners_) uv_close(reinterpret_cast<uv_handle_t*>(&l->handle), nullptr);
+    tcp_listeners_closed_ = true;
     maybe_finish();
   }
 }
 
 void Worker::maybe_finish() {
-  if (draining_ && in_flight_ == 0) finish();
+  if (draining_ && in_flight_ == 0 && tcp_in_flight_ == 0 && held_.size() == 0) finish();
 }
 
 void Worker::finish() {
   if (finishing_) return;
   finishing_ = true;
   if (!log_->empty()) log_->flush();
-  for (Listener& l : listeners_) uv_close(reinterpret_cast<uv_handle_t*>(&l.poll), nullptr);
+  finish_tcp();
+  for (Listener& l : listeners_) {
+    // A listener a reload removed is closed already.
+    if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&l.poll))) uv_close(reinterpret_cast<uv_handle_t*>(&l.poll), nullptr);
+  }
   for (Backend& b : backends_) {
     for (unsigned s = 0; s < b.fds.size(); ++s) uv_close(reinterpret_cast<uv_handle_t*>(&b.polls[s]), nullptr);
   }
   uv_close(reinterpret_cast<uv_handle_t*>(&tick_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&hold_timer_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&command_), nullptr);
 }
 
@@ -287,18 +308,23 @@ void Worker::finish() {
 void Worker::begin_batch() {
   // The swap point: one pointer load per batch.
   const ActivePolicy* p = config_.policy->load(std::memory_order_acquire);
-  if (p != policy_) {
-    // A new policy (the hot-reload issue swaps them): per-pool positions
-    // follow its pools. Servers, rules and limiters are the registry's.
-    policy_ = p;
-    round_robin_.resize(policy_->pools.size(), 0);
-  }
+  if (p != policy_) adopt_policy(p);  // a reload published it (worker_reload.cc)
+  // Dynamic blocks: the previous batch has ended; this one counts into the
+  // policy's engine and sees its newest blocks. An idle worker stays "in" its
+  // last batch until its next tick, which the evaluator waits for.
+  if (recorder_) recorder_->end_batch();
+  recorder_ = policy_->blocks ? &policy_->blocks->recorder(config_.index) : nullptr;
+  if (recorder_) recorder_->begin_batch();
   state_.rate_limiters = policy_->limiters;
   state_.source_tables = policy_->source_tables;
   now_ns_ = monotonic_ns();
   ++epoch_;
   local_used_ = 0;
   counters_.batches.add();
+}
+
+uint32_t scratch_words_needed(const ActivePolicy& p) {
+  return std::max(p.decide.scratch_words, p.image->response_decide.scratch_words);
 }
 
 uint8_t* Worker::local_buffer() {
@@ -341,6 +367,7 @@ void Worker::on_tick() {
   expire(now_ns_, false);
   flush();
   counters_.random_refills.set(random_.refills());
+  close_drained();
   maybe_finish();
 }
 
@@ -419,10 +446,56 @@ void Worker::handle_query(Listener& l, RxBatch& rx, unsigned i) {
     counters_.oversized.add();
     return;
   }
-  const SockAddr& from = rx.names[i];
-  const socklen_t from_len = m.msg_hdr.msg_namelen;
-  uint8_t* packet = rx.buffer(i);
-  const size_t size = m.msg_len;
+  Client c;
+  c.listener = &l;
+  c.address = &rx.names[i];
+  c.address_len = m.msg_hdr.msg_namelen;
+  process_query(c, rx.buffer(i), m.msg_len, Transport::kUdp);
+}
+
+void Worker::reply(const Client& c, const uint8_t* data, size_t len) {
+  if (c.tcp) {
+    tcp_send(*c.tcp, data, len);
+  } else if (reply_delay_ms_) {
+    hold_answer(static_cast<uint8_t>(c.listener->ref.index), *c.address, c.address_len, data, len, reply_delay_ms_);
+  } else {
+    answer_local(*c.listener, *c.address, c.address_len, data, len);
+  }
+}
+
+void Worker::hold_answer(uint8_t listener, const SockAddr& to, socklen_t to_len, const uint8_t* data, size_t len,
+                         uint32_t delay_ms) {
+  uint64_t at = now_ns_ + delay_ms * 1'000'000ull;
+  if (!held_.hold(at, listener, to, to_len, data, len)) {
+    counters_.delay_dropped.add();
+    return;
+  }
+  counters_.delayed.add();
+  if (at < hold_timer_at_) {
+    hold_timer_at_ = at;
+    uv_timer_start(&hold_timer_, [](uv_timer_t* t) { static_cast<Worker*>(t->data)->on_hold_timer(); },
+                   (at - now_ns_ + 999'999) / 1'000'000, 0);
+  }
+}
+
+void Worker::on_hold_timer() {
+  if (finishing_) return;
+  begin_batch();
+  held_.release_due(now_ns_, [this](uint8_t listener, const SockAddr& to, socklen_t to_len, const uint8_t* data,
+                                    size_t len) {
+    if (listener < listeners_.size()) answer_local(listeners_[listener], to, to_len, data, len);
+  });
+  flush();
+  hold_timer_at_ = held_.next_release();
+  if (hold_timer_at_ != UINT64_MAX) {
+    uint64_t wait_ms = hold_timer_at_ > now_ns_ ? (hold_timer_at_ - now_ns_ + 999'999) / 1'000'000 : 0;
+    uv_timer_start(&hold_timer_, [](uv_timer_t* t) { static_cast<Worker*>(t->data)->on_hold_timer(); }, wait_ms, 0);
+  }
+  maybe_finish();
+}
+
+void Worker::process_query(const Client& c, uint8_t* packet, size_t size, Transport transport) {
+  const SockAddr& from = *c.address;
   const ActivePolicy& p = *policy_;
 
   NetAddress source = to_net_address(from);
@@ -432,7 +505,7 @@ void Worker::handle_query(Listener& l, RxBatch& rx, unsigned i) {
     return;
   }
   QueryView& q = view_;
-  ParseError err = parse_query(packet, size, Transport::kUdp, q);
+  ParseError err = parse_query(packet, size, transport, q);
   if (err != ParseError::kOk) {
     counters_.malformed[static_cast<unsigned>(err)].add();
     return;
@@ -441,16 +514,26 @@ void Worker::handle_query(Listener& l, RxBatch& rx, unsigned i) {
     counters_.acl_refused.add();
     uint8_t* out = local_buffer();
     size_t n = build_rcode_answer(q, rcode::kRefused, out, kLocalAnswerSize);
-    if (n) answer_local(l, from, from_len, out, n);
+    if (n) reply(c, out, n);
     return;
   }
   q.source = source;
-  q.destination = l.address;
+  q.destination = c.tcp ? c.tcp->destination : c.listener->address;
   state_.now_ns = now_ns_;
   state_.tags = 0;
-  const Verdict v = p.decide(q, state_);
-
   const PolicyImage& image = *p.image;
+  // A dynamic block in force for the source decides before the rules.
+  std::optional<Verdict> blocked;
+  if (recorder_) {
+    recorder_->record_query(source, q.qtype);
+    if (const ActiveBlock* b = recorder_->lookup(source)) {
+      blocked = block_verdict(image.dynblocks[b->block], static_cast<uint32_t>(image.rules.size() + b->block),
+                              transport);
+      if (blocked) recorder_->count_hit(*b);
+    }
+  }
+  const Verdict v = blocked ? *blocked : p.decide(q, state_);
+
   const RuleSpec* rule = v.rule < image.rules.size() ? &image.rules[v.rule] : nullptr;
   if (rule) {
     counters_.rule_hits[p.rule_ids[v.rule]].add();
@@ -467,10 +550,12 @@ void Worker::handle_query(Listener& l, RxBatch& rx, unsigned i) {
 
   const char* outcome = nullptr;
   uint32_t server = kNil;
+  // `delay` holds UDP answers only (as dnsdist's DelayAction); over TCP it is ignored.
+  reply_delay_ms_ = rule && (v.modifiers & modifier_bits::kDelay) && transport == Transport::kUdp ? rule->delay_ms : 0;
   switch (v.action) {
     case ActionKind::kPool:
     case ActionKind::kAllow:
-      forward(l, rx, i, q, v, v.argument, outcome, server);
+      forward(c, packet, q, v, v.argument, outcome, server);
       break;
     case ActionKind::kDrop:
       outcome = "dropped";
@@ -480,14 +565,14 @@ void Worker::handle_query(Listener& l, RxBatch& rx, unsigned i) {
       uint8_t rc = v.action == ActionKind::kRefuse ? rcode::kRefused : static_cast<uint8_t>(v.argument);
       uint8_t* out = local_buffer();
       size_t n = build_rcode_answer(q, rc, out, kLocalAnswerSize);
-      if (n) answer_local(l, from, from_len, out, n);
+      if (n) reply(c, out, n);
       outcome = "answered";
       break;
     }
     case ActionKind::kTruncate: {
       uint8_t* out = local_buffer();
       size_t n = build_truncated_answer(q, out, kLocalAnswerSize);
-      if (n) answer_local(l, from, from_len, out, n);
+      if (n) reply(c, out, n);
       outcome = "truncated";
       break;
     }
@@ -495,7 +580,7 @@ void Worker::handle_query(Listener& l, RxBatch& rx, unsigned i) {
       if (v.argument >= p.spoof.size()) break;
       uint8_t* out = local_buffer();
       size_t n = build_spoof_answer(q, p.spoof[v.argument], out, kLocalAnswerSize);
-      if (n) answer_local(l, from, from_len, out, n);
+      if (n) reply(c, out, n);
       outcome = "spoofed";
       break;
     }
@@ -504,14 +589,13 @@ void Worker::handle_query(Listener& l, RxBatch& rx, unsigned i) {
       outcome = "dropped (lua)";
       break;
   }
+  reply_delay_ms_ = 0;
   if (v.modifiers & modifier_bits::kLog) log_query(q, from, v, outcome ? outcome : "dropped", server);
 }
 
-void Worker::forward(Listener& l, RxBatch& rx, unsigned i, const QueryView& q, const Verdict& v, uint32_t pool_index,
+void Worker::forward(const Client& c, uint8_t* packet, const QueryView& q, const Verdict& v, uint32_t pool_index,
                      const char*& outcome, uint32_t& server_out) {
   const ActivePolicy& p = *policy_;
-  const SockAddr& from = rx.names[i];
-  const socklen_t from_len = rx.msgs[i].msg_hdr.msg_namelen;
   if (pool_index >= p.pools.size()) {
     outcome = "dropped (no such pool)";
     return;
@@ -524,7 +608,7 @@ void Worker::forward(Listener& l, RxBatch& rx, unsigned i, const QueryView& q, c
       counters_.no_server_servfail.add();
       uint8_t* out = local_buffer();
       size_t n = build_rcode_answer(q, rcode::kServFail, out, kLocalAnswerSize);
-      if (n) answer_local(l, from, from_len, out, n);
+      if (n) reply(c, out, n);
       outcome = "no server: SERVFAIL";
     } else {
       counters_.no_server_dropped.add();
@@ -535,6 +619,15 @@ void Worker::forward(Listener& l, RxBatch& rx, unsigned i, const QueryView& q, c
   const uint32_t id = pool.lb.servers[static_cast<uint32_t>(pick)].id;
   Backend& b = backends_[id];
   server_out = id;
+  if (c.tcp) {
+    // Queries that came over TCP go to the backend over TCP.
+    if (v.modifiers & (modifier_bits::kNoRecurse | modifier_bits::kSetCd)) {
+      if (v.modifiers & modifier_bits::kNoRecurse) set_flag(packet, header_bits::kRD, false);
+      if (v.modifiers & modifier_bits::kSetCd) set_flag(packet, header_bits::kCD, true);
+    }
+    forward_tcp(*c.tcp, packet, q, v.rule, id, outcome);
+    return;
+  }
   if (free_count_ == 0) {
     b.counters->full.add();
     outcome = "dropped (no free slot)";
@@ -564,7 +657,7 @@ void Worker::forward(Listener& l, RxBatch& rx, unsigned i, const QueryView& q, c
   s.server = id;
   s.backend_id = backend_id;
   s.socket = static_cast<uint8_t>(socket);
-  s.listener = static_cast<uint8_t>(l.ref.index);
+  s.listener = static_cast<uint8_t>(c.listener->ref.index);
   s.client_id = q.id;
   s.client_flags = q.flags;
   s.qtype = q.qtype;
@@ -574,9 +667,13 @@ void Worker::forward(Listener& l, RxBatch& rx, unsigned i, const QueryView& q, c
   s.edns_do = q.edns_do;
   s.edns_payload = q.edns_payload;
   s.qname_length = q.qname_length;
+  s.delay_ms = static_cast<uint16_t>(reply_delay_ms_);
+  s.query_size = q.size;
+  s.query_rule = v.rule;
+  s.edns_option_bits = q.edns_option_bits;
   std::memcpy(s.qname, q.packet + kHeaderSize, q.qname_length);
-  s.client_len = from_len;
-  std::memcpy(&s.client, &from, std::min<size_t>(from_len, sizeof s.client));
+  s.client_len = c.address_len;
+  std::memcpy(&s.client, c.address, std::min<size_t>(c.address_len, sizeof s.client));
   // FIFO append (every query has the same timeout, so the head expires first).
   s.next = kNil;
   s.prev = fifo_tail_;
@@ -590,7 +687,6 @@ void Worker::forward(Listener& l, RxBatch& rx, unsigned i, const QueryView& q, c
 
   // The backend gets our ID and the bits the rule asks for; the client's
   // packet is rewritten in place and sent from the receive buffer.
-  uint8_t* packet = rx.buffer(i);
   set_id(packet, backend_id);
   if (v.modifiers & modifier_bits::kNoRecurse) set_flag(packet, header_bits::kRD, false);
   if (v.modifiers & modifier_bits::kSetCd) set_flag(packet, header_bits::kCD, true);
@@ -673,7 +769,23 @@ void Worker::handle_answer(Backend& b, uint32_t socket, RxBatch& rx, unsigned i)
   b.counters->answers.add();
   counters_.backend_answers.add();
 
-  if (s.listener < listeners_.size()) answer_local(listeners_[s.listener], s.client, s.client_len, packet, size);
+  const uint8_t* out = packet;
+  size_t out_size = size;
+  if (recorder_) recorder_->record_response(NetAddress::from_sockaddr(&s.client.sa), packet[3] & 0x0f,
+                                            static_cast<uint32_t>(size));
+  if (policy_->image->response_decide.fn) {
+    QueryView& client_view = view_;
+    if (rebuild_query_view(s, client_view)) {
+      out = apply_response_rules(client_view, s.query_rule, latency_us, packet, out_size, s.client, s.server);
+    }
+  }
+  if (!out) {
+    // Dropped by a response rule.
+  } else if (s.delay_ms) {
+    hold_answer(s.listener, s.client, s.client_len, out, out_size, s.delay_ms);
+  } else if (s.listener < listeners_.size()) {
+    answer_local(listeners_[s.listener], s.client, s.client_len, out, out_size);
+  }
   release(slot_index);
 }
 
@@ -707,29 +819,9 @@ void Worker::expire(uint64_t now_ns, bool all) {
     b.counters->timeouts.add();
     counters_.timeouts.add();
     if (p.timeout_servfail && s.listener < listeners_.size()) {
-      // Rebuild the client's question (with its EDNS facts) and answer SERVFAIL.
-      uint8_t* o = synth_;
-      set_id(o, s.client_id);
-      o[2] = static_cast<uint8_t>(s.client_flags >> 8);
-      o[3] = static_cast<uint8_t>(s.client_flags);
-      o[4] = 0, o[5] = 1, o[6] = 0, o[7] = 0, o[8] = 0, o[9] = 0, o[10] = 0;
-      o[11] = s.edns_present ? 1 : 0;
-      size_t n = kHeaderSize;
-      std::memcpy(o + n, s.qname, s.qname_length);
-      n += s.qname_length;
-      o[n++] = static_cast<uint8_t>(s.qtype >> 8);
-      o[n++] = static_cast<uint8_t>(s.qtype);
-      o[n++] = static_cast<uint8_t>(s.qclass >> 8);
-      o[n++] = static_cast<uint8_t>(s.qclass);
-      if (s.edns_present) {
-        const uint8_t opt[11] = {0, 0, 41, static_cast<uint8_t>(s.edns_payload >> 8),
-                                 static_cast<uint8_t>(s.edns_payload), 0, s.edns_version,
-                                 static_cast<uint8_t>(s.edns_do ? 0x80 : 0), 0, 0, 0};
-        std::memcpy(o + n, opt, sizeof opt);
-        n += sizeof opt;
-      }
+      // The client's question (with its EDNS facts) answered SERVFAIL.
       QueryView& q = view_;
-      if (parse_query(o, n, Transport::kUdp, q) == ParseError::kOk) {
+      if (rebuild_query_view(s, q)) {
         uint8_t* out = local_buffer();
         size_t len = build_rcode_answer(q, rcode::kServFail, out, kLocalAnswerSize);
         if (len) {
@@ -745,7 +837,7 @@ void Worker::expire(uint64_t now_ns, bool all) {
 // ---------------------------------------------------------------- logs
 
 void Worker::log_query(const QueryView& q, const SockAddr& from, const Verdict& v, const char* outcome,
-                       uint32_t server) {
+                       uint32_t server, const ResponseRuleSpec* response) {
   constexpr size_t kMaxLine = 2048;
   char* out = log_->reserve(kMaxLine);
   if (!out) {
@@ -760,12 +852,19 @@ void Worker::log_query(const QueryView& q, const SockAddr& from, const Verdict& 
   size_t name_len = qname_text(q, name, sizeof name);
   char qt[16];
   const char* qtype = qtype_mnemonic(q.qtype, qt);
-  std::string_view rule = v.rule < image.rules.size() ? std::string_view(image.rules[v.rule].name) : "?";
+  const size_t block = v.rule - image.rules.size();  // a dynamic block's verdict
+  std::string_view rule = response                       ? std::string_view(response->name)
+                          : v.rule < image.rules.size() ? std::string_view(image.rules[v.rule].name)
+                          : block < image.dynblocks.size() ? std::string_view(image.dynblocks[block].name)
+                                                        : "?";
   std::string_view action = action_kind_name(v.action);
   char client_text[64];
   format_client(from, client_text);
   std::string_view server_key = server != kNil ? std::string_view(registry_.server(server).key) : std::string_view();
-  uint64_t tags = v.rule < image.rules.size() && (v.modifiers & modifier_bits::kTag) ? image.rules[v.rule].tag_bits : 0;
+  uint64_t tags = !(v.modifiers & modifier_bits::kTag) ? 0
+                  : response                            ? response->tag_bits
+                  : v.rule < image.rules.size()         ? image.rules[v.rule].tag_bits
+                                                        : 0;
 
   size_t len = 0;
   auto put = [&](std::string_view s) {
@@ -777,7 +876,8 @@ void Worker::log_query(const QueryView& q, const SockAddr& from, const Verdict& 
   if (log_format() == LogFormat::kJson) {
     put("{\"ts\":\"");
     put(ts);
-    put("\",\"level\":\"info\",\"msg\":\"query\",\"client\":\"");
+    put(response ? "\",\"level\":\"info\",\"msg\":\"response\",\"client\":\""
+                 : "\",\"level\":\"info\",\"msg\":\"query\",\"client\":\"");
     put(client_text);
     put("\",\"qname\":\"");
     put_escaped(std::string_view(name, name_len));
@@ -811,7 +911,7 @@ void Worker::log_query(const QueryView& q, const SockAddr& from, const Verdict& 
     put("}");
   } else {
     put(ts);
-    put(" info: query client=");
+    put(response ? " info: response client=" : " info: query client=");
     put(client_text);
     put(" qname=");
     put_escaped(std::string_view(name, name_len));

@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <functional>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -20,7 +22,11 @@
 #include "dnspc/query_view.h"
 #include "id_map.h"
 #include "query_log.h"
+#include "held_answers.h"
 #include "random.h"
+#include "sock_addr.h"
+#include "tcp.h"
+#include "tcp_admission.h"
 #include "registry.h"
 
 namespace dnspc::runtime {
@@ -30,12 +36,6 @@ constexpr size_t kQueryBufferSize = 4096;   // a larger query is dropped, counte
 constexpr size_t kAnswerBufferSize = 65536;  // backend answers
 constexpr size_t kLocalAnswerSize = 4096;    // answers dnspc makes
 constexpr uint32_t kNil = 0xffffffffu;
-
-union SockAddr {
-  sockaddr sa;
-  sockaddr_in in4;
-  sockaddr_in6 in6;
-};
 
 // One query in flight toward a backend: what is needed to match its answer,
 // give the client its own ID, name case and header bits back, and answer
@@ -51,6 +51,10 @@ struct Slot {
   uint16_t client_flags;
   uint16_t qtype, qclass;
   uint16_t edns_payload;
+  uint16_t delay_ms;  // `delay`: hold the answer this long
+  uint16_t query_size;
+  uint32_t query_rule;  // the rule that forwarded it (response rules see its tags)
+  uint64_t edns_option_bits;
   uint8_t qname_length;
   uint8_t edns_present, edns_version, edns_do;
   socklen_t client_len;
@@ -100,10 +104,12 @@ struct Backend {
   const std::atomic<bool>* up = nullptr;
   ServerEntry* entry = nullptr;
   ServerCounters* counters = nullptr;
+  std::vector<TcpBackendConn*> tcp_conns;  // open or opening
   // The socket this batch's queries to this backend leave from.
   uint64_t batch_epoch = 0;
   uint8_t batch_socket = 0;
   bool touched = false;
+  bool retiring = false;  // no policy uses it: its sockets close once nothing is in flight
   std::unique_ptr<TxQueue> tx;
 };
 
@@ -115,6 +121,18 @@ struct Listener {
   std::unique_ptr<TxQueue> tx;
 };
 
+// Where a query came from and where its answer goes: a UDP listener and a
+// client address, or a TCP connection.
+struct Client {
+  Listener* listener = nullptr;
+  const SockAddr* address = nullptr;
+  socklen_t address_len = 0;
+  TcpClientConn* tcp = nullptr;
+};
+
+// The scratch words a worker needs for a policy's query and response rules.
+uint32_t scratch_words_needed(const ActivePolicy& p);
+
 class Worker {
  public:
   struct Config {
@@ -123,6 +141,8 @@ class Worker {
     std::atomic<const ActivePolicy*>* policy = nullptr;
     std::vector<NetAddress> listen_addresses;
     std::vector<int> listener_fds;  // taken over, closed by the worker
+    std::vector<int> tcp_listener_fds;  // listening, one per listen address; taken over
+    TcpAdmission* tcp_admission = nullptr;
     unsigned sockets_per_backend = 4;
     uv_async_t* done_notify = nullptr;  // signalled on the main loop when the worker has ended
   };
@@ -150,19 +170,97 @@ class Worker {
   void on_tick();
   void on_command();
 
+  // Hot reload (worker_reload.cc). post() is thread-safe: runs `job` on
+  // this worker's loop, in order.
+  void post(std::function<void()> job);
+  // On the worker's loop, before `next` is published: sockets toward the
+  // servers `next` uses that this worker has none for, in-flight tables and
+  // scratch memory as large as `next` needs. False with `error` set.
+  bool prepare(const ActivePolicy& next, std::string& error);
+  // On the worker's loop: UDP listener changes. `added` and `fds` (taken
+  // over) pair up; listeners at `removed` addresses stop reading at once and
+  // close after the UDP timeout (their answers still go out meanwhile). The
+  // others are not touched.
+  void change_listeners(const std::vector<NetAddress>& added, const std::vector<int>& fds,
+                        const std::vector<NetAddress>& removed, uint64_t udp_timeout_ns);
+  // The policy this worker runs, stored at its swap point; `notify` is
+  // signalled each time it changes.
+  const ActivePolicy* acknowledged() const { return acknowledged_.load(std::memory_order_acquire); }
+  void set_swap_notify(uv_async_t* notify) { swap_notify_ = notify; }
+  // Wakes the worker so an idle one reaches its swap point now.
+  void wake() { uv_async_send(&command_); }
+  void on_listener_closed(uint32_t index);
+
  private:
   void run();
   void begin_batch();
+  void adopt_policy(const ActivePolicy* p);
+  void run_posted();
+  void close_drained();
   void flush();
   void handle_query(Listener& l, RxBatch& rx, unsigned i);
-  void forward(Listener& l, RxBatch& rx, unsigned i, const QueryView& q, const Verdict& v, uint32_t pool,
+  void process_query(const Client& c, uint8_t* packet, size_t size, Transport transport);
+  void forward(const Client& c, uint8_t* packet, const QueryView& q, const Verdict& v, uint32_t pool,
                const char*& outcome, uint32_t& server_out);
   void answer_local(Listener& l, const SockAddr& to, socklen_t to_len, const uint8_t* data, size_t len);
+  void reply(const Client& c, const uint8_t* data, size_t len);
+  // Response rules (worker_responses.cc).
+  bool rebuild_query_view(const Slot& s, QueryView& q);
+  // Runs the policy's response rules on a backend answer; returns the
+  // answer to send (`answer` itself, a rebuilt one, or nullptr: drop) and
+  // its size in `size`.
+  const uint8_t* apply_response_rules(QueryView& q, uint32_t query_rule, uint64_t latency_us, const uint8_t* answer,
+                                      size_t& size, const SockAddr& client, uint32_t server);
+  void hold_answer(uint8_t listener, const SockAddr& to, socklen_t to_len, const uint8_t* data, size_t len,
+                   uint32_t delay_ms);
+ public:
+  void on_hold_timer();
+
+ private:
   uint8_t* local_buffer();
   void handle_answer(Backend& b, uint32_t socket, RxBatch& rx, unsigned i);
   void expire(uint64_t now_ns, bool all);
   void release(uint32_t slot_index);
-  void log_query(const QueryView& q, const SockAddr& from, const Verdict& v, const char* outcome, uint32_t server);
+  // `response`: a response rule's line (its name, its tags) rather than the query rule's.
+  void log_query(const QueryView& q, const SockAddr& from, const Verdict& v, const char* outcome, uint32_t server,
+                 const ResponseRuleSpec* response = nullptr);
+
+  // TCP (worker_tcp_client.cc, worker_tcp_backend.cc).
+ public:
+  void on_tcp_connection(TcpListener& l);
+  void on_tcp_client_read(TcpClientConn& c, ssize_t nread);
+  void on_tcp_client_timer(TcpClientConn& c);
+  void on_tcp_client_handle_closed(TcpClientConn& c);
+  void on_tcp_client_shutdown(TcpClientConn& c);
+  void on_tcp_backend_connected(TcpBackendConn& c, int status);
+  void on_tcp_backend_read(TcpBackendConn& c, ssize_t nread);
+  void on_tcp_backend_timer(TcpBackendConn& c);
+  void on_tcp_backend_handle_closed(TcpBackendConn& c);
+
+ private:
+  bool open_tcp(std::string& error);
+  bool add_tcp_listener(const NetAddress& address, int fd, std::string& error);
+  void listen_tcp(TcpListener& l);
+  void change_tcp_listeners(const std::vector<NetAddress>& added, const std::vector<NetAddress>& removed);
+  void start_tcp();
+  void finish_tcp();
+  void tcp_send(TcpClientConn& c, const uint8_t* data, size_t len);
+  void close_tcp_client(TcpClientConn& c, Counter* reason);
+  void arm_tcp_client_timer(TcpClientConn& c);
+  void maybe_end_tcp_client(TcpClientConn& c);
+  void forward_tcp(TcpClientConn& client, const uint8_t* packet, const QueryView& q, uint32_t rule, uint32_t server,
+                   const char*& outcome);
+  TcpBackendConn* tcp_backend_conn(Backend& b, const TcpBackendConn* exclude);
+  bool send_tcp_query(TcpBackendConn& conn, TcpQuery& q);
+  void handle_tcp_answer(TcpBackendConn& conn, uint8_t* packet, size_t size);
+  void fail_tcp_backend(TcpBackendConn& conn, Counter* reason, bool timed_out);
+  void close_tcp_backend(TcpBackendConn& conn);
+  void arm_tcp_backend_timer(TcpBackendConn& conn);
+  void retry_or_servfail(TcpQuery& q, const TcpBackendConn* failed);
+  void tcp_servfail(TcpQuery& q);
+  void finish_tcp_query(TcpQuery& q);
+  TcpQuery* take_tcp_query();
+
   void finish();
   void maybe_finish();
   bool usable(uint32_t id) const {
@@ -181,6 +279,18 @@ class Worker {
   bool draining_ = false;
   bool finishing_ = false;
   std::atomic<bool> done_{false};
+  // Hot reload: jobs from the main thread, the policy acknowledged, what
+  // closes once drained (worker_reload.cc).
+  std::mutex posted_mutex_;
+  std::vector<std::function<void()>> posted_;
+  std::atomic<const ActivePolicy*> acknowledged_{nullptr};
+  uv_async_t* swap_notify_ = nullptr;
+  std::vector<uint32_t> retiring_;
+  struct ClosingListener {
+    uint32_t index;
+    uint64_t close_at_ns;
+  };
+  std::vector<ClosingListener> closing_listeners_;
   std::thread thread_;
 
   const ActivePolicy* policy_ = nullptr;
@@ -208,6 +318,25 @@ class Worker {
   uint32_t slot_count_ = 0;
   uint32_t fifo_head_ = kNil, fifo_tail_ = kNil;
   uint32_t in_flight_ = 0;
+
+  // TCP.
+  std::vector<std::unique_ptr<TcpListener>> tcp_listeners_;
+  std::vector<std::unique_ptr<TcpListener>> closed_tcp_listeners_;  // closed handles, freed with the worker
+  TcpClientConn* tcp_clients_ = nullptr;  // open client connections (a list)
+  std::vector<std::unique_ptr<TcpQuery>> tcp_queries_;  // every one ever made, reused
+  TcpQuery* tcp_free_ = nullptr;
+  uint32_t tcp_in_flight_ = 0;
+
+  // `delay`: answers held back, and the timer that sends them.
+  HeldAnswers held_;
+  uv_timer_t hold_timer_;
+  uint64_t hold_timer_at_ = UINT64_MAX;
+  uint32_t reply_delay_ms_ = 0;  // of the query being decided (UDP only)
+
+  // Dynamic blocks: this worker's recorder in the policy's engine, inside a
+  // batch from begin_batch() to the next (or to a policy swap).
+  BlockRecorder* recorder_ = nullptr;
+  bool tcp_listeners_closed_ = false;
 
   QueryView view_;  // the query being handled; answer matching; SERVFAIL on timeout
   uint8_t synth_[kHeaderSize + kMaxNameLength + 4 + 11];

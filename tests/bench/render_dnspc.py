@@ -36,10 +36,12 @@ def _action(a):
     raise ValueError(f"unknown action kind {a['kind']}")
 
 
-def render_dnspc(rules, net, workers=1, control=None):
-    """A dnspc policy: one listener, one backend pool, the rules, a catch-all."""
+def render_dnspc(rules, net, workers=1, control=None, options=()):
+    """A dnspc policy: one listener, one backend pool, the rules, a catch-all;
+    `options`: extra `option NAME VALUE` pairs."""
     out = [f"listen {net.host}:{net.listen_port};",
            f"option workers {workers};"]
+    out += [f"option {name} {value};" for name, value in options]
     if control:
         out.append(f'control "{control}";')
     out.append("pool backend {")

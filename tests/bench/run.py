@@ -288,8 +288,12 @@ def start_dnspc(ctx, rule_list, port):
     temp dir."""
     net = rules.Network(port, ctx.nsd_port, CHECK_NAME)
     policy = ctx.workdir / f"dnspc-{port}.dp"
+    # dnsdist does not limit queries per TCP connection by default
+    # (setMaxTCPQueriesPerConnection 0); dnspc's default (1,000) would make
+    # dnsperf reconnect and lose what it pipelined past the limit.
+    options = [("tcp_max_queries_per_connection", 1_000_000_000)] if ctx.args.transport == "tcp" else []
     policy.write_text(render_dnspc.render_dnspc(rule_list, net, workers=ctx.args.dnspc_workers,
-                                                control=str(ctx.workdir / f"dnspc-{port}.sock")))
+                                                control=str(ctx.workdir / f"dnspc-{port}.sock"), options=options))
     proc = start_process(ctx, f"dnspc-{port}", [str(ctx.args.dnspc), "run", str(policy)])
     wait_answering(proc, port, _expected_address(rule_list))
     return proc
@@ -361,6 +365,8 @@ def run_dnsperf(ctx, port, qps, seconds, verbose=True):
             "-q", str(ctx.args.outstanding), "-t", str(ctx.args.timeout)]
     if qps:
         argv += ["-Q", str(qps)]
+    if ctx.args.transport == "tcp":
+        argv += ["-m", "tcp"]
     if verbose:
         argv.append("-v")
     # Output goes to a file, not a pipe: at 100k answers a second the -v
@@ -538,6 +544,9 @@ def parse_args(argv=None):
     ap.add_argument("--dnspc", type=Path, default=DEFAULT_DNSPC, help="the dnspc binary (default: build/cli/dnspc)")
     ap.add_argument("--dnspc-workers", type=int, default=1, help="dnspc's `option workers` (default 1, as dnsdist)")
     ap.add_argument("--build-dir", type=Path, help="where to compile the floor forwarder (default: temp)")
+    ap.add_argument("--transport", choices=("udp", "tcp"), default="udp",
+                    help="dnsperf -m: tcp sends every query over TCP (-c connections, pipelined); "
+                         "the floor forwarder speaks UDP only and sits out")
     ap.add_argument("--json", type=Path, help="write every run and the medians here")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir (configs, logs)")
     args = ap.parse_args(argv)
@@ -553,6 +562,8 @@ def parse_args(argv=None):
     for t in args.targets:
         if t not in TARGETS:
             ap.error(f"--targets: unknown {t!r}")
+    if args.transport == "tcp":
+        args.targets = [t for t in args.targets if t != "floor"]
     if args.runs < 1 or args.duration < 1:
         ap.error("--runs and --duration must be at least 1")
     return args

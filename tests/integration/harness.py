@@ -46,7 +46,7 @@ import dns.rdatatype  # noqa: E402
 import dns.rrset  # noqa: E402
 
 DNSPC = os.environ.get("DNSPC_BIN") or str(Path(__file__).resolve().parents[2] / "build" / "cli" / "dnspc")
-START_TIMEOUT = 10.0
+START_TIMEOUT = float(os.environ.get("DNSPC_START_TIMEOUT", "10"))  # longer under valgrind
 STOP_TIMEOUT = 5.0
 
 _live = []  # processes to kill at exit whatever happens
@@ -138,8 +138,9 @@ class Nsd:
     """NSD serving ZONE on 127.0.0.1@port and ::1@port. Each instance says who
     it is: whoami.ZONE and *.who.ZONE answer TXT "<name>"."""
 
-    def __init__(self, workdir, name, port=None):
+    def __init__(self, workdir, name, port=None, extra_records=()):
         self.name = name
+        self.extra_records = list(extra_records)  # zone-file lines added to the zone
         self.port = port or free_port()
         self.dir = Path(workdir) / f"nsd-{name}"
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -151,6 +152,7 @@ class Nsd:
             f"@ IN SOA ns.{ZONE} admin.{ZONE} 1 3600 600 86400 300", "@ IN NS ns",
             "ns IN A 192.0.2.53", "www IN A 192.0.2.80", "www IN AAAA 2001:db8::80",
             f'whoami IN TXT "{self.name}"', f'*.who IN TXT "{self.name}"',
+            *self.extra_records,
         ]) + "\n"
         (self.dir / "zone").write_text(zone)
         (self.dir / "nsd.conf").write_text(f"""server:
@@ -233,6 +235,9 @@ def raw_exchange(host, port, packet, timeout=0.5):
             return s.recv(65535)
         except socket.timeout:
             return None
+
+
+BIG_TXT = "big IN TXT " + " ".join(f'"{"x" * 200}-{i}"' for i in range(6))  # too large for 512 bytes
 
 
 def build_query(name, qtype=1, qid=None, flags=0x0100, qclass=1, edns=None):

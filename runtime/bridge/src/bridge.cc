@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "dnspc/cases/block_specs.h"
 #include "dnspc/opt/index.h"
 
 namespace dnspc::runtime_bridge {
@@ -58,6 +59,30 @@ Verdict decide_native(const void* context, const QueryView& q, DecisionState& s)
   return static_cast<const jit::NativePolicy*>(context)->decide(q, s);
 }
 
+// The decision function of `program` (the query rules or the response rules
+// of `policy`): its native code with an engine, else the C++ optimised
+// evaluator. False and `error` when native compilation fails.
+bool make_decider(const std::shared_ptr<const pipeline::CompiledPolicy>& policy,
+                  const opt::OptimizedPolicy& program, jit::Engine* engine, runtime::Decider& out,
+                  std::string& error) {
+  if (engine) {
+    // The native code reads the optimised policy's tables; the aliasing
+    // pointer keeps the whole compiled policy alive for as long as it runs.
+    std::shared_ptr<const opt::OptimizedPolicy> optimized(policy, &program);
+    std::shared_ptr<const jit::NativePolicy> native = engine->compile(optimized, error);
+    if (!native) return false;
+    out.fn = decide_native;
+    out.context = native.get();
+    out.owner = native;
+    out.scratch_words = native->scratch_words();
+    return true;
+  }
+  out.fn = decide_optimized;
+  out.context = &program;
+  out.owner = policy;
+  return true;
+}
+
 }  // namespace
 
 std::string lua_refusal(const sema::Model& model) {
@@ -101,6 +126,17 @@ std::shared_ptr<runtime::PolicyImage> make_image(std::shared_ptr<const pipeline:
   o.acl_drop = m.options.acl_action == sema::AclAction::kDrop;
   o.max_outstanding = m.options.max_outstanding;
   o.sockets_per_backend = m.options.sockets_per_backend;
+  o.max_held_answers = m.options.max_held_answers;
+  o.tcp.max_connections = m.options.tcp_max_connections;
+  o.tcp.max_connections_per_client = m.options.tcp_max_connections_per_client;
+  o.tcp.max_queries_per_connection = m.options.tcp_max_queries_per_connection;
+  o.tcp.idle_timeout_ms = m.options.tcp_idle_timeout_ms;
+  o.tcp.max_duration_ms = m.options.tcp_max_duration_ms;
+  o.tcp.max_buffered_bytes = m.options.tcp_max_buffered_bytes;
+  o.tcp.connect_timeout_ms = m.options.tcp_connect_timeout_ms;
+  o.tcp.backend_timeout_ms = m.options.tcp_backend_timeout_ms;
+  o.tcp.backend_connections = m.options.tcp_backend_connections;
+  o.tcp.backend_max_in_flight = m.options.tcp_backend_max_in_flight;
 
   for (const sema::Pool& p : m.pools) {
     runtime::PoolSpec pool;
@@ -134,9 +170,6 @@ std::shared_ptr<runtime::PolicyImage> make_image(std::shared_ptr<const pipeline:
     rule.modifiers = r.action.modifiers;
     rule.tag_bits = r.action.tag_bits;
     rule.delay_ms = r.action.delay_ms;
-    if (r.action.modifiers & modifier_bits::kDelay) {
-      image->not_applied.push_back(fmt::format("delay on rule '{}' (its answers are not held)", r.name));
-    }
     image->rules.push_back(std::move(rule));
   }
   for (const ir::SpoofSet& set : program.spoof_sets) {
@@ -157,32 +190,25 @@ std::shared_ptr<runtime::PolicyImage> make_image(std::shared_ptr<const pipeline:
   }
   image->tags = program.tags;
 
-  if (!m.response_rules.empty()) {
-    image->not_applied.push_back(fmt::format("{} response rule{}", m.response_rules.size(),
-                                             m.response_rules.size() == 1 ? "" : "s"));
-  }
-  if (!m.dynblocks.empty()) {
-    image->not_applied.push_back(fmt::format("{} dynamic block{}", m.dynblocks.size(), m.dynblocks.size() == 1 ? "" : "s"));
-  }
+  image->dynblocks = cases::block_specs(m);
   if (m.console) image->not_applied.push_back("the console (" + m.console->address.to_string(true) + ")");
   if (m.web) image->not_applied.push_back("the web server (" + m.web->address.to_string(true) + ")");
-  image->not_applied.push_back("TCP on the listeners (this runtime serves UDP only)");
 
-  if (engine) {
-    // The native code reads the optimised policy's tables; the aliasing
-    // pointer keeps the whole compiled policy alive for as long as it runs.
-    std::shared_ptr<const opt::OptimizedPolicy> optimized(policy, &policy->optimized);
-    std::shared_ptr<const jit::NativePolicy> native = engine->compile(optimized, error);
-    if (!native) return nullptr;
-    image->decide.fn = decide_native;
-    image->decide.context = native.get();
-    image->decide.owner = native;
-    image->decide.scratch_words = native->scratch_words();
-    return image;
+  for (const ir::Rule& r : policy->response_optimized.program.rules) {
+    runtime::ResponseRuleSpec rule;
+    rule.name = r.name;
+    rule.action = r.action.terminal;
+    rule.argument = r.action.argument;
+    rule.modifiers = r.action.modifiers;
+    rule.tag_bits = r.action.tag_bits;
+    image->response_rules.push_back(std::move(rule));
   }
-  image->decide.fn = decide_optimized;
-  image->decide.context = &policy->optimized;
-  image->decide.owner = policy;
+
+  if (!make_decider(policy, policy->optimized, engine, image->decide, error)) return nullptr;
+  if (!image->response_rules.empty() &&
+      !make_decider(policy, policy->response_optimized, engine, image->response_decide, error)) {
+    return nullptr;
+  }
   return image;
 }
 

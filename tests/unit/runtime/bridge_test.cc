@@ -32,6 +32,16 @@ option timeout_answer servfail;
 option acl_action drop;
 option max_outstanding 77;
 option sockets_per_backend 2;
+option tcp_max_connections 11;
+option tcp_max_connections_per_client 12;
+option tcp_max_queries_per_connection 13;
+option tcp_idle_timeout 14s;
+option tcp_max_duration 15s;
+option tcp_max_buffered_bytes 1600;
+option tcp_connect_timeout 17ms;
+option tcp_backend_timeout 18ms;
+option tcp_backend_connections 19;
+option tcp_backend_max_in_flight 20;
 pool a { policy consistent_hash; server 192.0.2.1 weight 7 check "a.test." check_type SOA every 2s timeout 500ms down_after 3 up_after 2 healthy NOERROR, NXDOMAIN; server [2001:db8::1]:5353 state down order 4 qps 10; on_no_server servfail; }
 pool b { server 192.0.2.9; }
 rule s: qname == "s.test." => spoof A 192.0.2.5, TXT "hi" ttl 9;
@@ -72,6 +82,17 @@ TEST_CASE("bridge: the image holds the policy as plain data", "[runtime]") {
   CHECK(im.options.acl_drop);
   CHECK(im.options.max_outstanding == 77);
   CHECK(im.options.sockets_per_backend == 2);
+  const runtime::TcpOptions& tcp = im.options.tcp;
+  CHECK(tcp.max_connections == 11);
+  CHECK(tcp.max_connections_per_client == 12);
+  CHECK(tcp.max_queries_per_connection == 13);
+  CHECK(tcp.idle_timeout_ms == 14'000);
+  CHECK(tcp.max_duration_ms == 15'000);
+  CHECK(tcp.max_buffered_bytes == 1600);
+  CHECK(tcp.connect_timeout_ms == 17);
+  CHECK(tcp.backend_timeout_ms == 18);
+  CHECK(tcp.backend_connections == 19);
+  CHECK(tcp.backend_max_in_flight == 20);
 
   REQUIRE(im.pools.size() == 2);
   const runtime::PoolSpec& a = im.pools[0];
@@ -108,10 +129,13 @@ TEST_CASE("bridge: the image holds the policy as plain data", "[runtime]") {
   CHECK(im.rules[4].action == ActionKind::kAllow);
   CHECK(im.rules[4].argument == 0);  // the first pool
 
-  // What the runtime does not apply yet is said, not hidden.
-  bool delay_said = false;
-  for (const std::string& w : im.not_applied) delay_said |= w.find("delay on rule 'd'") != std::string::npos;
-  CHECK(delay_said);
+  // The runtime holds delayed answers and serves TCP now: neither is listed
+  // among what it does not apply.
+  CHECK(im.options.max_held_answers == 10'000);
+  for (const std::string& w : im.not_applied) {
+    CHECK(w.find("delay") == std::string::npos);
+    CHECK(w.find("TCP") == std::string::npos);
+  }
 
   // The decision function.
   Verdict v = decide(im, "S.Test.");

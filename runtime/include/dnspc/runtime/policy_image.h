@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "dnspc/decision_state.h"
+#include "dnspc/dynblock_spec.h"
 #include "dnspc/net_address.h"
 #include "dnspc/query_view.h"
 #include "dnspc/rate_limiter.h"
@@ -89,6 +90,21 @@ struct RuleSpec {
   uint8_t modifiers = 0;  // modifier_bits
   uint64_t tag_bits = 0;
   uint32_t delay_ms = 0;
+  // A hash of the rule's source text (0: unknown), so a reload can tell a
+  // changed rule from a kept one.
+  uint64_t fingerprint = 0;
+};
+
+// Everything static about a response rule; a response verdict's `rule`
+// indexes these. `action` is kDrop, kTruncate, kRcode (argument: the rcode),
+// kLua (argument: the Lua action) or kAllow: no terminal action, the rule
+// only tags and logs and the next response rule runs (see response_decide).
+struct ResponseRuleSpec {
+  std::string name;
+  ActionKind action = ActionKind::kAllow;
+  uint16_t argument = 0;
+  uint8_t modifiers = 0;  // modifier_bits: kTag, kLog only
+  uint64_t tag_bits = 0;
 };
 
 // A QPS bound the decision function charges through DecisionState: global
@@ -108,6 +124,21 @@ struct Prefix {
   uint8_t length = 0;
 };
 
+// DNS over TCP: limits toward clients (a connection over one is closed and
+// counted) and the connection pool toward each backend.
+struct TcpOptions {
+  unsigned max_connections = 10'000;           // all workers together
+  unsigned max_connections_per_client = 32;    // per client address
+  unsigned max_queries_per_connection = 1'000;
+  uint64_t idle_timeout_ms = 10'000;           // nothing received and nothing in flight
+  uint64_t max_duration_ms = 120'000;          // since the connection was accepted
+  unsigned max_buffered_bytes = 262'144;       // unanswered input plus unsent output
+  uint64_t connect_timeout_ms = 5'000;         // toward a backend
+  uint64_t backend_timeout_ms = 10'000;        // an answer in flight longer fails the connection
+  unsigned backend_connections = 8;            // per backend, per worker
+  unsigned backend_max_in_flight = 64;         // pipelined queries per backend connection
+};
+
 struct Options {
   unsigned workers = 0;  // 0: the number of cores
   uint64_t udp_timeout_ms = 2000;
@@ -115,6 +146,8 @@ struct Options {
   bool acl_drop = false;          // else REFUSED
   unsigned max_outstanding = 10'000;  // per backend, per worker
   unsigned sockets_per_backend = 4;   // per backend, per worker
+  unsigned max_held_answers = 10'000;  // UDP answers held by `delay`, per worker
+  TcpOptions tcp;
 };
 
 struct PolicyImage {
@@ -132,6 +165,41 @@ struct PolicyImage {
   // dynamic blocks, delay, TCP): logged as warnings at start.
   std::vector<std::string> not_applied;
   Decider decide;
+
+  // Response rules, run on each backend answer before it goes to the
+  // client. response_decide.fn is null when the policy has none. Same
+  // signature as `decide`; call it on the worker, per answer:
+  //
+  //   DecisionState& s = ...;  // the worker's (scratch: the larger of
+  //                            // decide's and response_decide's scratch_words)
+  //   s.tags = rules[query_verdict.rule].tag_bits;  // the query's tags
+  //   s.now_ns = now;  // probability tests draw from s.random as usual
+  //   s.response = {latency_us, answer bytes, rcode (header | extended << 4),
+  //                 ANCOUNT, first_rule = 0};
+  //   for (;;) {
+  //     Verdict v = response_decide(query_view, s);  // the client's query's view
+  //     if (v.rule >= response_rules.size()) break;   // no (further) rule: send the answer
+  //     const ResponseRuleSpec& r = response_rules[v.rule];
+  //     s.tags |= r.tag_bits;                         // later rules' `tagged` see them
+  //     if (v.modifiers & modifier_bits::kLog) log the answer, naming r.name;
+  //     if (v.action != ActionKind::kAllow) { act on v.action / v.argument; break; }
+  //     s.response.first_rule = v.rule + 1;           // tag/log only: go on
+  //   }
+  //
+  // So every matching rule up to the first one with a terminal action
+  // applies its own tags and log, in rule order; that terminal rule
+  // decides (drop: say nothing; truncate: TC=1 and no records, over UDP only
+  // -- over TCP the rule does not match; rcode: the answer replaced by an
+  // empty one with that rcode; lua: the Lua action). Query-side conditions
+  // read the client's query (the view the query rules saw), response facts
+  // read s.response. The query rules' rate limiters are not touched (QPS
+  // bounds cannot appear in response rules).
+  std::vector<ResponseRuleSpec> response_rules;
+  Decider response_decide;
+
+  // Dynamic blocks, in policy order (docs/dynblocks.md). A blocked query's
+  // verdict has rule index rules.size() + block index.
+  std::vector<BlockSpec> dynblocks;
 };
 
 }  // namespace dnspc::runtime

@@ -3,6 +3,7 @@
 // runs signals, health checks and the control socket. docs/runtime.md.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -11,8 +12,20 @@
 
 namespace dnspc::runtime {
 
+// What a reload gets from whoever compiles policies (the CLI: parse, check,
+// native code). The runtime never sees the compiler: it calls this on a
+// thread of its own, off the packet path and off the main loop.
+struct LoadResult {
+  std::shared_ptr<const PolicyImage> image;  // null: rejected
+  std::string diagnostics;  // rendered as `check` renders them (file:line:col); may hold warnings when accepted
+  std::string error;        // one line when rejected (e.g. "the policy has 2 errors")
+};
+using PolicyLoader = std::function<LoadResult(const std::string& path)>;
+
 struct RunOptions {
   std::string control_path;  // overrides the policy's `control`; empty: the policy's, else the default
+  PolicyLoader loader;       // empty: reloads are refused
+  bool watch = false;        // reload when the policy file changes
 };
 
 constexpr const char* kDefaultControlPath = "/run/dnspc/control.sock";

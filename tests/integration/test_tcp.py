@@ -1,0 +1,390 @@
+#!/usr/bin/env python3
+"""DNS over TCP, with real clients (dig +tcp/+vc, kdig, dnspython) and real
+backends (NSD over TCP; a small TCP server of ours for what NSD will not do on
+demand: silence, closing mid-query, slowness). Every limit and timeout is
+triggered on purpose and read back through `dnspc ctl stats`."""
+
+import contextlib
+import resource
+import socket
+import struct
+import subprocess
+import threading
+import time
+import unittest
+
+from harness import BIG_TXT, ZONE, Dnspc, Nsd, Workdir, build_query, dns, wait_until
+
+
+def framed(packet):
+    return struct.pack("!H", len(packet)) + packet
+
+
+def read_frames(sock, count, timeout=5.0):
+    """Up to `count` length-prefixed messages; stops early at EOF."""
+    sock.settimeout(timeout)
+    buf = b""
+    out = []
+    deadline = time.monotonic() + timeout
+    while len(out) < count and time.monotonic() < deadline:
+        while len(buf) >= 2 and len(buf) >= 2 + struct.unpack("!H", buf[:2])[0]:
+            n = struct.unpack("!H", buf[:2])[0]
+            out.append(buf[2:2 + n])
+            buf = buf[2 + n:]
+        if len(out) >= count:
+            break
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            break
+        if not chunk:
+            break
+        buf += chunk
+    return out
+
+
+def closed_by_peer(sock, timeout):
+    """True when the peer closes the connection within `timeout` seconds."""
+    sock.settimeout(timeout)
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return True
+    except (socket.timeout, TimeoutError):
+        return False
+    except ConnectionResetError:
+        return True
+
+
+def connect(port, source="127.0.0.1"):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind((source, 0))
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+def tcp_stats(d):
+    return d.stats()["tcp"]
+
+
+class TcpBackend:
+    """A DNS-over-TCP server in a thread, with a mode:
+      normal     answer each query (A 192.0.2.77)
+      silent     read queries, never answer
+      close_once close the first connection after reading one query, then behave
+      slow       answer after `delay` seconds
+    It counts connections and queries."""
+
+    def __init__(self, mode="normal", delay=0.5):
+        self.mode = mode
+        self.delay = delay
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.queries = 0
+        self.closed_once = False
+        self._stop = False
+        self._conns = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def server(self):
+        return f"127.0.0.1:{self.port}"
+
+    def close(self):
+        self._stop = True
+        with contextlib.suppress(OSError):
+            self.sock.close()
+        for c in self._conns:
+            with contextlib.suppress(OSError):
+                c.close()
+
+    def _accept(self):
+        while not self._stop:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            self._conns.append(c)
+            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+
+    def _serve(self, c):
+        buf = b""
+        while not self._stop:
+            try:
+                chunk = c.recv(65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            buf += chunk
+            while len(buf) >= 2 and len(buf) >= 2 + struct.unpack("!H", buf[:2])[0]:
+                n = struct.unpack("!H", buf[:2])[0]
+                wire, buf = buf[2:2 + n], buf[2 + n:]
+                self.queries += 1
+                if self.mode == "silent":
+                    continue
+                if self.mode == "close_once" and not self.closed_once:
+                    self.closed_once = True
+                    c.close()
+                    return
+                q = dns.message.from_wire(wire)
+                r = dns.message.make_response(q)
+                r.answer.append(dns.rrset.from_text(q.question[0].name, 60, "IN", "A", "192.0.2.77"))
+                out = framed(r.to_wire())
+                if self.mode == "slow":
+                    threading.Timer(self.delay, self._send, (c, out)).start()
+                else:
+                    self._send(c, out)
+
+    @staticmethod
+    def _send(c, data):
+        with contextlib.suppress(OSError):
+            c.sendall(data)
+
+
+def dig(port, *args):
+    r = subprocess.run(["dig", "@127.0.0.1", "-p", str(port), "+time=3", "+tries=1", *args],
+                       capture_output=True, text=True, timeout=20)
+    return r.stdout
+
+
+class Tcp(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))  # dnspc inherits it
+        cls.work = Workdir()
+        cls.nsd = Nsd(cls.work.path, "tcp-a", extra_records=[BIG_TXT]).start()
+        cls.d = Dnspc(cls.work.path, f"""
+listen 127.0.0.1:{{port}};
+control "{{control}}";
+option workers 2;
+option tcp_max_connections_per_client 50;
+pool p {{ server {cls.nsd.server()} state up; }}
+rule any_tc: qtype == ANY => truncate;
+rule default: true => pool p;
+""")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+        cls.nsd.kill()
+        cls.work.cleanup()
+
+    def test_dig_tcp_and_vc(self):
+        for flag in ("+tcp", "+vc"):
+            out = dig(self.d.port, flag, f"www.{ZONE}", "A")
+            self.assertIn("192.0.2.80", out, flag)
+            self.assertIn("TCP", out.upper(), flag)
+        st = tcp_stats(self.d)
+        self.assertGreaterEqual(st["queries"], 2)
+        self.assertGreaterEqual(st["backend"]["backend_connects"], 1)
+
+    def test_kdig_tcp(self):
+        r = subprocess.run(["kdig", "@127.0.0.1", "-p", str(self.d.port), "+tcp", "+short", f"www.{ZONE}", "AAAA"],
+                           capture_output=True, text=True, timeout=20)
+        self.assertEqual(r.stdout.strip(), "2001:db8::80")
+
+    def test_truncate_rule_sends_client_to_tcp_where_it_does_not_truncate(self):
+        # Over UDP the rule answers TC=1; dig retries over TCP, where the rule
+        # does not decide and the backend answers.
+        out = dig(self.d.port, "+notcp", f"{ZONE}", "ANY")
+        self.assertIn("Truncated, retrying in TCP mode", out)
+        self.assertIn("status: NOERROR", out)
+        self.assertIn("SOA", out)
+
+    def test_backend_tc_answer_passes_to_client_who_retries_over_tcp(self):
+        out = dig(self.d.port, "+noedns", f"big.{ZONE}", "TXT")
+        self.assertIn("Truncated, retrying in TCP mode", out)
+        self.assertIn("-5\"", out)  # the last string of the record, whole
+
+    def test_100_pipelined_queries_in_one_write(self):
+        msgs = [dns.message.make_query(f"n{i}.who.{ZONE}", "TXT") for i in range(100)]
+        with connect(self.d.port) as s:
+            s.sendall(b"".join(framed(m.to_wire()) for m in msgs))
+            answers = [dns.message.from_wire(w) for w in read_frames(s, 100)]
+        self.assertEqual(len(answers), 100)
+        by_id = {m.id: m for m in msgs}
+        self.assertEqual(len({a.id for a in answers}), 100)
+        for a in answers:
+            q = by_id[a.id]
+            self.assertEqual(a.question[0].name, q.question[0].name)
+            self.assertEqual(b"".join(a.answer[0][0].strings).decode(), "tcp-a")
+
+    def test_per_client_limit_with_2000_idle_connections(self):
+        before = tcp_stats(self.d)["closed"]["refused_client_limit"]
+        socks = []
+        try:
+            for _ in range(2000):
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                s.setblocking(False)
+                with contextlib.suppress(BlockingIOError):
+                    s.connect(("127.0.0.1", self.d.port))
+                socks.append(s)
+            wait_until(lambda: tcp_stats(self.d)["closed"]["refused_client_limit"] - before >= 1950, 15, 0.1,
+                       "the per-client limit to refuse connections")
+            self.assertLessEqual(tcp_stats(self.d)["open"], 50 + 5)
+            # Another client still gets answers over TCP.
+            q = dns.message.make_query(f"www.{ZONE}", "A")
+            r = dns.query.tcp(q, "127.0.0.1", port=self.d.port, timeout=3, source="127.0.0.2")
+            self.assertEqual(r.answer[0][0].address, "192.0.2.80")
+        finally:
+            for s in socks:
+                s.close()
+        self.assertEqual(tcp_stats(self.d)["closed"]["refused_client_limit"] - before, 1950)
+
+    def test_short_length_prefix_closes(self):
+        before = tcp_stats(self.d)["closed"]["closed_short_length"]
+        with connect(self.d.port) as s:
+            s.sendall(b"\x00\x05hello")
+            self.assertTrue(closed_by_peer(s, 3))
+        self.assertEqual(tcp_stats(self.d)["closed"]["closed_short_length"] - before, 1)
+
+    def test_client_closing_mid_answer_costs_only_its_connection(self):
+        for _ in range(20):
+            with connect(self.d.port) as s:
+                s.sendall(framed(build_query(f"www.{ZONE}")))
+        q = dns.message.make_query(f"www.{ZONE}", "A")
+        r = dns.query.tcp(q, "127.0.0.1", port=self.d.port, timeout=3)
+        self.assertEqual(r.answer[0][0].address, "192.0.2.80")
+
+
+class TcpLimits(unittest.TestCase):
+    """Each limit on its own instance, with small values."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.work = Workdir()
+        cls.nsd = Nsd(cls.work.path, "tcp-b").start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.nsd.kill()
+        cls.work.cleanup()
+
+    def dnspc(self, options, pool=None):
+        d = Dnspc(self.work.path, f"""
+listen 127.0.0.1:{{port}};
+control "{{control}}";
+option workers 1;
+{options}
+pool p {{ server {pool or self.nsd.server()} state up; }}
+rule default: true => pool p;
+""")
+        self.addCleanup(d.stop)
+        return d
+
+    def test_total_connection_limit(self):
+        d = self.dnspc("option tcp_max_connections 10;")
+        socks = [connect(d.port) for _ in range(10)]
+        wait_until(lambda: tcp_stats(d)["open"] == 10, 5, 0.05, "10 connections open")
+        with connect(d.port, "127.0.0.3") as extra:
+            self.assertTrue(closed_by_peer(extra, 3))
+        self.assertEqual(tcp_stats(d)["closed"]["refused_total_limit"], 1)
+        for s in socks:
+            s.close()
+
+    def test_queries_per_connection(self):
+        d = self.dnspc("option tcp_max_queries_per_connection 5;")
+        with connect(d.port) as s:
+            s.sendall(b"".join(framed(build_query(f"www.{ZONE}", qid=i)) for i in range(10)))
+            answers = read_frames(s, 10)
+            self.assertEqual(len(answers), 5)
+            self.assertTrue(closed_by_peer(s, 3))
+        self.assertEqual(tcp_stats(d)["closed"]["closed_query_limit"], 1)
+
+    def test_idle_timeout(self):
+        d = self.dnspc("option tcp_idle_timeout 300ms;")
+        with connect(d.port) as s:
+            self.assertTrue(closed_by_peer(s, 5))
+        self.assertEqual(tcp_stats(d)["closed"]["closed_idle"], 1)
+
+    def test_slow_drip_closed_at_duration_limit(self):
+        d = self.dnspc("option tcp_idle_timeout 1s; option tcp_max_duration 1500ms;")
+        wire = framed(build_query(f"www.{ZONE}"))
+        t0 = time.monotonic()
+        closed = False
+        with connect(d.port) as s:
+            for i in range(len(wire) - 1):  # never the last byte
+                try:
+                    s.sendall(wire[i:i + 1])
+                except OSError:
+                    closed = True
+                    break
+                time.sleep(0.15)
+                if time.monotonic() - t0 > 6:
+                    break
+            closed = closed or closed_by_peer(s, 3)
+        self.assertTrue(closed)
+        st = tcp_stats(d)["closed"]
+        self.assertEqual(st["closed_duration"], 1)
+        self.assertEqual(st["closed_incomplete"], 1)
+
+    def test_buffered_bytes_limit(self):
+        d = self.dnspc("option tcp_max_buffered_bytes 512;")
+        with connect(d.port) as s:
+            s.sendall(b"\x0f\xa0" + b"\0" * 100)  # announces 4000 bytes
+            self.assertTrue(closed_by_peer(s, 3))
+        self.assertEqual(tcp_stats(d)["closed"]["closed_buffer"], 1)
+
+    def test_backend_timeout_answers_servfail(self):
+        b = TcpBackend("silent")
+        self.addCleanup(b.close)
+        d = self.dnspc("option tcp_backend_timeout 300ms;", b.server())
+        q = dns.message.make_query(f"www.{ZONE}", "A")
+        r = dns.query.tcp(q, "127.0.0.1", port=d.port, timeout=5)
+        self.assertEqual(r.rcode(), dns.rcode.SERVFAIL)
+        st = tcp_stats(d)["backend"]
+        self.assertEqual(st["backend_timeouts"], 1)
+        self.assertEqual(d.stats()["timeouts"]["total"], 1)
+
+    def test_backend_closing_with_query_in_flight_is_retried_once(self):
+        b = TcpBackend("close_once")
+        self.addCleanup(b.close)
+        d = self.dnspc("", b.server())
+        q = dns.message.make_query(f"www.{ZONE}", "A")
+        r = dns.query.tcp(q, "127.0.0.1", port=d.port, timeout=5)
+        self.assertEqual(r.answer[0][0].address, "192.0.2.77")
+        st = tcp_stats(d)["backend"]
+        self.assertEqual(st["backend_closed_in_flight"], 1)
+        self.assertEqual(st["backend_retries"], 1)
+        self.assertEqual(b.connections, 2)
+
+    def test_backend_connections_reused_and_in_flight_bounded(self):
+        b = TcpBackend("slow", delay=0.5)
+        self.addCleanup(b.close)
+        d = self.dnspc("option tcp_backend_connections 1; option tcp_backend_max_in_flight 2;", b.server())
+        with connect(d.port) as s:
+            s.sendall(b"".join(framed(build_query(f"q{i}.{ZONE}", qid=i)) for i in range(5)))
+            answers = [dns.message.from_wire(w) for w in read_frames(s, 5)]
+        self.assertEqual(len(answers), 5)
+        rcodes = sorted(a.rcode() for a in answers)
+        self.assertEqual(rcodes.count(dns.rcode.SERVFAIL), 3)
+        self.assertEqual(tcp_stats(d)["backend"]["backend_busy"], 3)
+        # A second round reuses the one connection.
+        with connect(d.port) as s:
+            s.sendall(framed(build_query(f"again.{ZONE}", qid=7)))
+            self.assertEqual(dns.message.from_wire(read_frames(s, 1)[0]).rcode(), dns.rcode.NOERROR)
+        self.assertEqual(b.connections, 1)
+        self.assertGreaterEqual(tcp_stats(d)["backend"]["backend_reused"], 2)
+
+    def test_backend_connect_failure_answers_servfail(self):
+        with socket.socket() as s:  # a port nobody listens on
+            s.bind(("127.0.0.1", 0))
+            dead = s.getsockname()[1]
+        d = self.dnspc("", f"127.0.0.1:{dead}")
+        q = dns.message.make_query(f"www.{ZONE}", "A")
+        r = dns.query.tcp(q, "127.0.0.1", port=d.port, timeout=5)
+        self.assertEqual(r.rcode(), dns.rcode.SERVFAIL)
+        st = tcp_stats(d)["backend"]
+        self.assertEqual(st["backend_connect_failures"], 2)  # the first try and the retry
+        self.assertEqual(st["servfail"], 1)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
