@@ -373,17 +373,41 @@ rule default: true => pool p;
         self.assertEqual(b.connections, 1)
         self.assertGreaterEqual(tcp_stats(d)["backend"]["backend_reused"], 2)
 
+    def check_servfail_after_two_tries(self, d, counter):
+        """A TCP query whose backend cannot be reached: SERVFAIL after the
+        first try and the retry, each counted under `counter`."""
+        q = dns.message.make_query(f"www.{ZONE}", "A")
+        r = dns.query.tcp(q, "127.0.0.1", port=d.port, timeout=5)
+        self.assertEqual(r.rcode(), dns.rcode.SERVFAIL)
+        st = tcp_stats(d)["backend"]
+        self.assertEqual(st[counter], 2)
+        self.assertEqual(st["servfail"], 1)
+
+    def test_backend_connect_timeout(self):
+        # A listener whose accept queue is full and never drained: Linux drops
+        # further SYNs, so dnspc's connect hangs until tcp_connect_timeout.
+        jam = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        jam.bind(("127.0.0.1", 0))
+        jam.listen(0)
+        port = jam.getsockname()[1]
+        fillers = []
+        for _ in range(4):  # more than the queue holds; the extra ones hang too
+            f = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            f.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                f.connect(("127.0.0.1", port))
+            fillers.append(f)
+        self.addCleanup(lambda: [x.close() for x in fillers + [jam]])
+        time.sleep(0.2)
+        d = self.dnspc("option tcp_connect_timeout 300ms;", f"127.0.0.1:{port}")
+        self.check_servfail_after_two_tries(d, "backend_connect_timeouts")
+
     def test_backend_connect_failure_answers_servfail(self):
         with socket.socket() as s:  # a port nobody listens on
             s.bind(("127.0.0.1", 0))
             dead = s.getsockname()[1]
         d = self.dnspc("", f"127.0.0.1:{dead}")
-        q = dns.message.make_query(f"www.{ZONE}", "A")
-        r = dns.query.tcp(q, "127.0.0.1", port=d.port, timeout=5)
-        self.assertEqual(r.rcode(), dns.rcode.SERVFAIL)
-        st = tcp_stats(d)["backend"]
-        self.assertEqual(st["backend_connect_failures"], 2)  # the first try and the retry
-        self.assertEqual(st["servfail"], 1)
+        self.check_servfail_after_two_tries(d, "backend_connect_failures")
 
 
 if __name__ == "__main__":
