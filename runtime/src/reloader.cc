@@ -234,7 +234,9 @@ void Reloader::on_compiled() {
   std::string error;
   listener_fds_.assign(parts_.workers->size(), {});
   const auto now = std::chrono::steady_clock::now();
-  const auto linger = std::chrono::nanoseconds(running.udp_timeout_ns) + std::chrono::seconds(2);
+  // As long as workers keep a removed listener (Worker::change_listeners).
+  const auto linger =
+      std::chrono::nanoseconds(running.udp_timeout_ns) + std::chrono::nanoseconds(kMaxDelayNs) + std::chrono::seconds(2);
   std::erase_if(recently_removed_, [&](const auto& r) { return now - r.second > linger; });
   for (const NetAddress& a : listeners_added_) {
     auto recent = std::find_if(recently_removed_.begin(), recently_removed_.end(),

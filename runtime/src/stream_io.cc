@@ -6,23 +6,27 @@
 namespace dnspc::runtime {
 
 namespace {
-constexpr size_t kMaxFrame = 2 + 65535;
 constexpr size_t kMinRead = 4096;
+constexpr size_t kShrinkAbove = 16384;
 }  // namespace
 
 uv_buf_t FrameReader::space() {
   if (start_ == used_) {
     start_ = used_ = 0;
-  } else if (start_ > 0 && buf_.size() - used_ < kMinRead) {
-    // Move the partial message to the front before asking for more room.
+    // A large message has been read: give its room back while idle.
+    if (buf_.size() > kShrinkAbove) std::vector<uint8_t>(kMinRead).swap(buf_);
+  }
+  // At most a whole message with its prefix: 65,537 bytes.
+  const size_t want = has_prefix() ? std::max(kMinRead, announced() + 2) : kMinRead;
+  if (start_ > 0 && (buf_.size() - used_ < kMinRead || buf_.size() < start_ + want)) {
+    // Move the partial message to the front rather than grow: the buffer
+    // never holds more than one message (65,537 bytes) plus one read.
     std::memmove(buf_.data(), buf_.data() + start_, used_ - start_);
     used_ -= start_;
     start_ = 0;
   }
-  size_t want = has_prefix() ? std::max(kMinRead, announced() + 2) : kMinRead;
-  if (want > kMaxFrame) want = kMaxFrame;
   if (buf_.size() < start_ + want) buf_.resize(start_ + want);
-  if (buf_.size() - used_ == 0) buf_.resize(buf_.size() + kMinRead);
+  if (buf_.size() == used_) buf_.resize(used_ + kMinRead);
   return uv_buf_init(reinterpret_cast<char*>(buf_.data() + used_), static_cast<unsigned>(buf_.size() - used_));
 }
 
@@ -89,13 +93,20 @@ void StreamOut::on_written(uv_write_t* req, int status) {
   auto* self = static_cast<StreamOut*>(req->data);
   self->write_active_ = false;
   self->writing_.clear();
+  if (status == UV_ECANCELED) return;  // the handle is closing: its owner knows
   if (status < 0) {
-    // The stream's read side sees the failure too and closes it; nothing
-    // more is written.
+    // Nothing more can be written: the owner closes the stream (its read
+    // side may never see the failure, for instance when it stopped reading).
     self->failed_ = true;
+    self->pending_.clear();
+    if (self->notify_) self->notify_(self->owner_, true);
     return;
   }
-  if (!self->pending_.empty()) self->write_pending(req->handle);
+  if (!self->pending_.empty()) {
+    if (!self->write_pending(req->handle) && self->notify_) self->notify_(self->owner_, true);
+    return;
+  }
+  if (self->notify_) self->notify_(self->owner_, false);  // everything written
 }
 
 }  // namespace dnspc::runtime

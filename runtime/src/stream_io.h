@@ -28,6 +28,8 @@ class FrameReader {
   bool has_prefix() const { return used_ - start_ >= 2; }
   size_t announced() const;
   size_t buffered() const { return used_ - start_; }
+  size_t capacity() const { return buf_.size(); }
+  void discard() { start_ = used_ = 0; }
 
  private:
   std::vector<uint8_t> buf_;
@@ -44,7 +46,17 @@ class StreamOut {
   // Bytes accepted but not yet written by the kernel.
   size_t buffered() const { return pending_.size() + writing_.size(); }
   bool idle() const { return !write_active_ && pending_.empty(); }
+  bool failed() const { return failed_; }
   bool connected = true;
+
+  // Called when a queued write completes with nothing left to write
+  // (failed = false) or when writing failed (failed = true), so the owner can
+  // end or close the stream. Not called for writes cancelled by a close.
+  using Notify = void (*)(void* owner, bool failed);
+  void set_notify(Notify fn, void* owner) {
+    notify_ = fn;
+    owner_ = owner;
+  }
 
  private:
   static void on_written(uv_write_t* req, int status);
@@ -55,6 +67,8 @@ class StreamOut {
   std::vector<uint8_t> writing_;  // handed to libuv
   bool write_active_ = false;
   bool failed_ = false;
+  Notify notify_ = nullptr;
+  void* owner_ = nullptr;
 };
 
 }  // namespace dnspc::runtime

@@ -41,8 +41,10 @@ struct TcpClientConn {
   int open_handles = 0;      // handle + timer; the object goes when both are closed and refs is 0
   bool admitted = false;     // holds a place in TcpAdmission
   bool closed = false;       // closing or closed: answers are discarded
-  bool finishing = false;    // at the query limit: answer what is in flight, then close
-  bool shutting_down = false;
+  bool finishing = false;    // no more queries (limit, client EOF, drain): answer what is owed, then end
+  bool shutting_down = false;  // everything owed written; FIN sent or being sent
+  bool lingering = false;    // after our FIN: reading and discarding until the client's EOF (no RST)
+  bool eof_seen = false;     // the client closed its side
   FrameReader in;
   StreamOut out;
   // The peer as a socket address, for logs (same layout as SockAddr).
@@ -71,7 +73,7 @@ struct TcpQuery {
   TcpBackendConn* conn = nullptr;
   TcpQuery* next_free = nullptr;
   uint32_t server = 0;
-  uint32_t query_rule = 0;  // the rule that forwarded it (response rules see its tags)
+  uint64_t query_tags = 0;  // of the rule that forwarded it (response rules see them)
   uint64_t sent_ns = 0;
   uint16_t backend_id = 0;
   uint16_t client_id = 0;

@@ -278,18 +278,34 @@ void Worker::on_command() {
     for (Listener& l : listeners_) uv_poll_stop(&l.poll);
     for (auto& l : tcp_listeners_) uv_close(reinterpret_cast<uv_handle_t*>(&l->handle), nullptr);
     tcp_listeners_closed_ = true;
+    // TCP clients: no new queries; what they are owed is answered and
+    // written, then each connection ends.
+    for (TcpClientConn* c = tcp_clients_; c;) {
+      TcpClientConn* next = c->next;
+      end_tcp_client(*c);
+      c = next;
+    }
     maybe_finish();
   }
 }
 
 void Worker::maybe_finish() {
-  if (draining_ && in_flight_ == 0 && tcp_in_flight_ == 0 && held_.size() == 0) finish();
+  if (!draining_ || in_flight_ != 0 || tcp_in_flight_ != 0 || held_.size() != 0) return;
+  // Every TCP client has been written all it is owed (its FIN is on the way).
+  for (const TcpClientConn* c = tcp_clients_; c; c = c->next) {
+    if (!c->shutting_down) return;
+  }
+  finish();
 }
 
 void Worker::finish() {
   if (finishing_) return;
   finishing_ = true;
   if (!log_->empty()) log_->flush();
+  if (recorder_) {
+    recorder_->end_batch();  // the block evaluator must not wait for this worker
+    recorder_ = nullptr;
+  }
   finish_tcp();
   for (Listener& l : listeners_) {
     // A listener a reload removed is closed already.
@@ -593,6 +609,12 @@ void Worker::process_query(const Client& c, uint8_t* packet, size_t size, Transp
   if (v.modifiers & modifier_bits::kLog) log_query(q, from, v, outcome ? outcome : "dropped", server);
 }
 
+// The tags the verdict's rule sets (a dynamic block's verdict sets none).
+uint64_t Worker::verdict_tags(const Verdict& v) const {
+  const PolicyImage& image = *policy_->image;
+  return (v.modifiers & modifier_bits::kTag) && v.rule < image.rules.size() ? image.rules[v.rule].tag_bits : 0;
+}
+
 void Worker::forward(const Client& c, uint8_t* packet, const QueryView& q, const Verdict& v, uint32_t pool_index,
                      const char*& outcome, uint32_t& server_out) {
   const ActivePolicy& p = *policy_;
@@ -625,7 +647,7 @@ void Worker::forward(const Client& c, uint8_t* packet, const QueryView& q, const
       if (v.modifiers & modifier_bits::kNoRecurse) set_flag(packet, header_bits::kRD, false);
       if (v.modifiers & modifier_bits::kSetCd) set_flag(packet, header_bits::kCD, true);
     }
-    forward_tcp(*c.tcp, packet, q, v.rule, id, outcome);
+    forward_tcp(*c.tcp, packet, q, verdict_tags(v), id, outcome);
     return;
   }
   if (free_count_ == 0) {
@@ -669,7 +691,7 @@ void Worker::forward(const Client& c, uint8_t* packet, const QueryView& q, const
   s.qname_length = q.qname_length;
   s.delay_ms = static_cast<uint16_t>(reply_delay_ms_);
   s.query_size = q.size;
-  s.query_rule = v.rule;
+  s.query_tags = verdict_tags(v);
   s.edns_option_bits = q.edns_option_bits;
   std::memcpy(s.qname, q.packet + kHeaderSize, q.qname_length);
   s.client_len = c.address_len;
@@ -776,7 +798,7 @@ void Worker::handle_answer(Backend& b, uint32_t socket, RxBatch& rx, unsigned i)
   if (policy_->image->response_decide.fn) {
     QueryView& client_view = view_;
     if (rebuild_query_view(s, client_view)) {
-      out = apply_response_rules(client_view, s.query_rule, latency_us, packet, out_size, s.client, s.server);
+      out = apply_response_rules(client_view, s.query_tags, latency_us, packet, out_size, s.client, s.server);
     }
   }
   if (!out) {

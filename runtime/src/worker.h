@@ -36,6 +36,7 @@ constexpr size_t kQueryBufferSize = 4096;   // a larger query is dropped, counte
 constexpr size_t kAnswerBufferSize = 65536;  // backend answers
 constexpr size_t kLocalAnswerSize = 4096;    // answers dnspc makes
 constexpr uint32_t kNil = 0xffffffffu;
+constexpr uint64_t kMaxDelayNs = 10'000'000'000ull;  // the language's bound on `delay`
 
 // One query in flight toward a backend: what is needed to match its answer,
 // give the client its own ID, name case and header bits back, and answer
@@ -53,7 +54,7 @@ struct Slot {
   uint16_t edns_payload;
   uint16_t delay_ms;  // `delay`: hold the answer this long
   uint16_t query_size;
-  uint32_t query_rule;  // the rule that forwarded it (response rules see its tags)
+  uint64_t query_tags;  // of the rule that forwarded it (response rules see them)
   uint64_t edns_option_bits;
   uint8_t qname_length;
   uint8_t edns_present, edns_version, edns_do;
@@ -204,12 +205,13 @@ class Worker {
                const char*& outcome, uint32_t& server_out);
   void answer_local(Listener& l, const SockAddr& to, socklen_t to_len, const uint8_t* data, size_t len);
   void reply(const Client& c, const uint8_t* data, size_t len);
+  uint64_t verdict_tags(const Verdict& v) const;
   // Response rules (worker_responses.cc).
   bool rebuild_query_view(const Slot& s, QueryView& q);
   // Runs the policy's response rules on a backend answer; returns the
   // answer to send (`answer` itself, a rebuilt one, or nullptr: drop) and
   // its size in `size`.
-  const uint8_t* apply_response_rules(QueryView& q, uint32_t query_rule, uint64_t latency_us, const uint8_t* answer,
+  const uint8_t* apply_response_rules(QueryView& q, uint64_t query_tags, uint64_t latency_us, const uint8_t* answer,
                                       size_t& size, const SockAddr& client, uint32_t server);
   void hold_answer(uint8_t listener, const SockAddr& to, socklen_t to_len, const uint8_t* data, size_t len,
                    uint32_t delay_ms);
@@ -232,6 +234,7 @@ class Worker {
   void on_tcp_client_timer(TcpClientConn& c);
   void on_tcp_client_handle_closed(TcpClientConn& c);
   void on_tcp_client_shutdown(TcpClientConn& c);
+  void on_tcp_client_output(TcpClientConn& c, bool failed);
   void on_tcp_backend_connected(TcpBackendConn& c, int status);
   void on_tcp_backend_read(TcpBackendConn& c, ssize_t nread);
   void on_tcp_backend_timer(TcpBackendConn& c);
@@ -248,7 +251,8 @@ class Worker {
   void close_tcp_client(TcpClientConn& c, Counter* reason);
   void arm_tcp_client_timer(TcpClientConn& c);
   void maybe_end_tcp_client(TcpClientConn& c);
-  void forward_tcp(TcpClientConn& client, const uint8_t* packet, const QueryView& q, uint32_t rule, uint32_t server,
+  void end_tcp_client(TcpClientConn& c);  // no more queries: answer what is owed, then close
+  void forward_tcp(TcpClientConn& client, const uint8_t* packet, const QueryView& q, uint64_t tags, uint32_t server,
                    const char*& outcome);
   TcpBackendConn* tcp_backend_conn(Backend& b, const TcpBackendConn* exclude);
   bool send_tcp_query(TcpBackendConn& conn, TcpQuery& q);
@@ -258,6 +262,7 @@ class Worker {
   void arm_tcp_backend_timer(TcpBackendConn& conn);
   void retry_or_servfail(TcpQuery& q, const TcpBackendConn* failed);
   void tcp_servfail(TcpQuery& q);
+  void restore_client_query(TcpQuery& q);
   void finish_tcp_query(TcpQuery& q);
   TcpQuery* take_tcp_query();
 
@@ -338,6 +343,7 @@ class Worker {
   BlockRecorder* recorder_ = nullptr;
   bool tcp_listeners_closed_ = false;
 
+  QueryView servfail_view_;  // tcp_servfail's, so a failure inside process_query leaves view_ alone
   QueryView view_;  // the query being handled; answer matching; SERVFAIL on timeout
   uint8_t synth_[kHeaderSize + kMaxNameLength + 4 + 11];
   std::unique_ptr<QueryLogBuffer> log_;

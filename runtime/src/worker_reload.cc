@@ -164,6 +164,7 @@ bool Worker::prepare(const ActivePolicy& next, std::string& error) {
 }
 
 void Worker::adopt_policy(const ActivePolicy* p) {
+  held_.set_capacity(p->image->options.max_held_answers);  // reloadable
   // The old policy's block engine goes with it: its batch ends here.
   if (recorder_) {
     recorder_->end_batch();
@@ -241,7 +242,8 @@ void Worker::change_listeners(const std::vector<NetAddress>& added, const std::v
       // Stop reading now; answers to what it took still leave from it until
       // every such query has been answered or has timed out.
       uv_poll_stop(&l.poll);
-      closing_listeners_.push_back({i, now + udp_timeout_ns + 1'000'000'000ull});
+      // Held answers (`delay`, at most 10 s) still leave from it too.
+      closing_listeners_.push_back({i, now + udp_timeout_ns + kMaxDelayNs + 1'000'000'000ull});
     }
   }
   for (size_t k = 0; k < added.size(); ++k) {

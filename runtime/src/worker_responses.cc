@@ -41,14 +41,14 @@ bool Worker::rebuild_query_view(const Slot& s, QueryView& q) {
   return true;
 }
 
-const uint8_t* Worker::apply_response_rules(QueryView& q, uint32_t query_rule, uint64_t latency_us,
+const uint8_t* Worker::apply_response_rules(QueryView& q, uint64_t query_tags, uint64_t latency_us,
                                             const uint8_t* answer, size_t& size, const SockAddr& client,
                                             uint32_t server) {
   const ActivePolicy& p = *policy_;
   const PolicyImage& image = *p.image;
   DecisionState& st = state_;
   st.now_ns = now_ns_;
-  st.tags = query_rule < image.rules.size() ? image.rules[query_rule].tag_bits : 0;
+  st.tags = query_tags;  // saved when forwarded: rule indices change with a reload
   st.response.latency_us = latency_us;
   st.response.size = static_cast<uint32_t>(size);
   st.response.rcode = answer_rcode(answer, size);

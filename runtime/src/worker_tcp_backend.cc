@@ -39,13 +39,13 @@ TcpQuery* Worker::take_tcp_query() {
   return tcp_queries_.back().get();
 }
 
-void Worker::forward_tcp(TcpClientConn& client, const uint8_t* packet, const QueryView& view, uint32_t rule,
+void Worker::forward_tcp(TcpClientConn& client, const uint8_t* packet, const QueryView& view, uint64_t tags,
                          uint32_t server, const char*& outcome) {
   TcpQuery& q = *take_tcp_query();
   q.client = &client;
   q.conn = nullptr;
   q.server = server;
-  q.query_rule = rule;
+  q.query_tags = tags;
   q.attempts = 0;
   q.client_id = view.id;
   q.client_flags = view.flags;
@@ -157,7 +157,11 @@ void Worker::on_tcp_backend_connected(TcpBackendConn& c, int status) {
         auto* conn = static_cast<TcpBackendConn*>(s->data);
         conn->worker->on_tcp_backend_read(*conn, n);
       });
-  if (!c.out.start(reinterpret_cast<uv_stream_t*>(&c.handle))) fail_tcp_backend(c, nullptr, false);
+  if (!c.out.start(reinterpret_cast<uv_stream_t*>(&c.handle))) {
+    fail_tcp_backend(c, nullptr, false);
+  } else {
+    arm_tcp_backend_timer(c);  // from the connect timeout to the oldest query's (or idleness)
+  }
   flush();
 }
 
@@ -233,13 +237,14 @@ void Worker::handle_tcp_answer(TcpBackendConn& conn, uint8_t* packet, size_t siz
   if (recorder_) recorder_->record_response(q.client->source, packet[3] & 0x0f, static_cast<uint32_t>(size));
   const uint8_t* out = packet;
   if (policy_->image->response_decide.fn) {
-    // Response rules see the client's query as the query rules did.
-    set_id(q.packet.data(), q.client_id);
+    // Response rules see the client's query as the query rules did: its ID
+    // and its own RD and CD (no_recurse and set_cd changed the copy we sent).
+    restore_client_query(q);
     QueryView& client_view = view_;
     if (parse_query(q.packet.data(), q.packet.size(), Transport::kTcp, client_view) == ParseError::kOk) {
       client_view.source = q.client->source;
       client_view.destination = q.client->destination;
-      out = apply_response_rules(client_view, q.query_rule, latency_us, packet, size,
+      out = apply_response_rules(client_view, q.query_tags, latency_us, packet, size,
                                  *reinterpret_cast<const SockAddr*>(&q.client->peer), q.server);
     }
   }
@@ -281,10 +286,18 @@ void Worker::retry_or_servfail(TcpQuery& q, const TcpBackendConn* failed) {
   tcp_servfail(q);
 }
 
+// The saved query as the client sent it: its ID, RD and CD.
+void Worker::restore_client_query(TcpQuery& q) {
+  uint8_t* p = q.packet.data();
+  set_id(p, q.client_id);
+  set_flag(p, header_bits::kRD, (q.client_flags & header_bits::kRD) != 0);
+  set_flag(p, header_bits::kCD, (q.client_flags & header_bits::kCD) != 0);
+}
+
 void Worker::tcp_servfail(TcpQuery& q) {
-  // The client's own question (its ID, its name case) answered SERVFAIL.
-  set_id(q.packet.data(), q.client_id);
-  QueryView& v = view_;
+  // The client's own question (its ID, name case, RD and CD) answered SERVFAIL.
+  restore_client_query(q);
+  QueryView& v = servfail_view_;
   if (parse_query(q.packet.data(), q.packet.size(), Transport::kTcp, v) == ParseError::kOk) {
     uint8_t* out = local_buffer();
     size_t n = build_rcode_answer(v, rcode::kServFail, out, kLocalAnswerSize);

@@ -25,6 +25,21 @@ void client_handle_closed(uv_handle_t* h) {
   c->worker->on_tcp_client_handle_closed(*c);
 }
 
+void client_timer_fired(uv_timer_t* t) {
+  auto* c = static_cast<TcpClientConn*>(t->data);
+  c->worker->on_tcp_client_timer(*c);
+}
+
+void start_reading(TcpClientConn& c) {
+  uv_read_start(
+      reinterpret_cast<uv_stream_t*>(&c.handle),
+      [](uv_handle_t* h, size_t, uv_buf_t* buf) { *buf = static_cast<TcpClientConn*>(h->data)->in.space(); },
+      [](uv_stream_t* s, ssize_t n, const uv_buf_t*) {
+        auto* conn = static_cast<TcpClientConn*>(s->data);
+        conn->worker->on_tcp_client_read(*conn, n);
+      });
+}
+
 }  // namespace
 
 bool Worker::add_tcp_listener(const NetAddress& address, int fd, std::string& error) {
@@ -57,11 +72,12 @@ bool Worker::open_tcp(std::string& error) {
 }
 
 void Worker::listen_tcp(TcpListener& l) {
-  uv_listen(reinterpret_cast<uv_stream_t*>(&l.handle), 1024, [](uv_stream_t* s, int status) {
+  int r = uv_listen(reinterpret_cast<uv_stream_t*>(&l.handle), 1024, [](uv_stream_t* s, int status) {
     if (status < 0) return;
     auto* tl = static_cast<TcpListener*>(s->data);
     tl->worker->on_tcp_connection(*tl);
   });
+  if (r != 0) log(LogLevel::kError, "cannot listen (TCP)", {{"listen", l.address.to_string(true)}, {"reason", uv_strerror(r)}});
 }
 
 void Worker::start_tcp() {
@@ -72,6 +88,7 @@ void Worker::start_tcp() {
 // once (its connections go on until they end); an added one gets a new
 // SO_REUSEPORT listener in this worker.
 void Worker::change_tcp_listeners(const std::vector<NetAddress>& added, const std::vector<NetAddress>& removed) {
+  if (draining_ || tcp_listeners_closed_) return;  // every TCP listener is closed or closing already
   for (const NetAddress& a : removed) {
     for (size_t i = 0; i < tcp_listeners_.size();) {
       if (!(tcp_listeners_[i]->address == a)) {
@@ -83,7 +100,6 @@ void Worker::change_tcp_listeners(const std::vector<NetAddress>& added, const st
       tcp_listeners_.erase(tcp_listeners_.begin() + static_cast<long>(i));
     }
   }
-  if (draining_ || tcp_listeners_closed_) return;
   for (const NetAddress& a : added) {
     std::string error;
     int fd = open_tcp_listener(a, error);
@@ -151,20 +167,36 @@ void Worker::on_tcp_connection(TcpListener& l) {
     case TcpAdmission::Verdict::kAdmitted: c->admitted = true; break;
   }
   uv_tcp_nodelay(&c->handle, 1);
-  uv_read_start(
-      reinterpret_cast<uv_stream_t*>(&c->handle),
-      [](uv_handle_t* h, size_t, uv_buf_t* buf) { *buf = static_cast<TcpClientConn*>(h->data)->in.space(); },
-      [](uv_stream_t* s, ssize_t n, const uv_buf_t*) {
-        auto* conn = static_cast<TcpClientConn*>(s->data);
-        conn->worker->on_tcp_client_read(*conn, n);
-      });
+  c->out.set_notify([](void* owner, bool failed) {
+    auto* conn = static_cast<TcpClientConn*>(owner);
+    conn->worker->on_tcp_client_output(*conn, failed);
+  }, c);
+  start_reading(*c);
   arm_tcp_client_timer(*c);
 }
 
 void Worker::on_tcp_client_read(TcpClientConn& c, ssize_t nread) {
   if (c.closed || nread == 0) return;
   TcpCounters& tc = counters_.tcp;
+  if (c.lingering) {
+    // Our side is shut: what the client still sends is read and dropped, so
+    // closing does not reset the connection under answers it has not read.
+    if (nread < 0) {
+      close_tcp_client(c, nullptr);
+    } else {
+      c.in.discard();
+    }
+    return;
+  }
   if (nread < 0) {
+    if (nread == UV_EOF && (c.refs > 0 || !c.out.idle())) {
+      // A half-close: answer what is in flight, then close.
+      tc.closed_by_client.add();
+      c.eof_seen = true;
+      begin_batch();
+      end_tcp_client(c);
+      return;
+    }
     close_tcp_client(c, nread == UV_EOF ? &tc.closed_by_client : &tc.closed_error);
     return;
   }
@@ -189,10 +221,8 @@ void Worker::on_tcp_client_read(TcpClientConn& c, ssize_t nread) {
     process_query(client, data, size, Transport::kTcp);
     if (c.closed) break;  // the answer could not be written
     if (++c.queries >= o.max_queries_per_connection) {
-      // Answer what is in flight, then close.
-      c.finishing = true;
-      uv_read_stop(reinterpret_cast<uv_stream_t*>(&c.handle));
       tc.closed_query_limit.add();
+      end_tcp_client(c);
     }
   }
   flush();
@@ -230,20 +260,52 @@ void Worker::tcp_send(TcpClientConn& c, const uint8_t* data, size_t len) {
   }
 }
 
-// A connection at its query limit ends once its answers are written: a
-// shutdown waits for the writes queued before it.
+void Worker::end_tcp_client(TcpClientConn& c) {
+  if (c.finishing || c.closed) return;
+  c.finishing = true;
+  uv_read_stop(reinterpret_cast<uv_stream_t*>(&c.handle));
+  maybe_end_tcp_client(c);
+}
+
+// A finishing connection ends once nothing is in flight for it and every
+// answer is written (our own queue included, which libuv's shutdown does not
+// wait for): then a shutdown sends our FIN.
 void Worker::maybe_end_tcp_client(TcpClientConn& c) {
-  if (!c.finishing || c.closed || c.refs > 0 || c.shutting_down) return;
+  if (!c.finishing || c.closed || c.refs > 0 || !c.out.idle() || c.shutting_down) return;
   c.shutting_down = true;
   c.shutdown.data = &c;
-  int r = uv_shutdown(&c.shutdown, reinterpret_cast<uv_stream_t*>(&c.handle), [](uv_shutdown_t* req, int) {
+  int r = uv_shutdown(&c.shutdown, reinterpret_cast<uv_stream_t*>(&c.handle), [](uv_shutdown_t* req, int status) {
+    if (status == UV_ECANCELED) return;  // closed meanwhile
     auto* conn = static_cast<TcpClientConn*>(req->data);
     conn->worker->on_tcp_client_shutdown(*conn);
   });
   if (r != 0) close_tcp_client(c, nullptr);
 }
 
-void Worker::on_tcp_client_shutdown(TcpClientConn& c) { close_tcp_client(c, nullptr); }
+void Worker::on_tcp_client_shutdown(TcpClientConn& c) {
+  if (c.closed) return;
+  if (c.eof_seen || finishing_) {
+    close_tcp_client(c, nullptr);
+    return;
+  }
+  // Linger until the client closes its side (or two seconds): closing with
+  // unread input would make the kernel reset the connection, and the client
+  // could lose answers it has not read yet.
+  c.lingering = true;
+  start_reading(c);
+  uv_timer_start(&c.timer, client_timer_fired, 2000, 0);
+  maybe_finish();
+}
+
+void Worker::on_tcp_client_output(TcpClientConn& c, bool failed) {
+  if (c.closed) return;
+  if (failed) {
+    close_tcp_client(c, &counters_.tcp.closed_error);
+  } else {
+    maybe_end_tcp_client(c);
+  }
+  maybe_finish();
+}
 
 void Worker::close_tcp_client(TcpClientConn& c, Counter* reason) {
   if (c.closed) return;
@@ -274,16 +336,16 @@ void Worker::arm_tcp_client_timer(TcpClientConn& c) {
   uint64_t end_at = c.accepted_ns + ms_to_ns(o.max_duration_ms);
   uint64_t at = std::min(idle_at, end_at);
   uint64_t wait_ms = at > now_ns_ ? (at - now_ns_ + 999'999) / 1'000'000 : 0;
-  uv_timer_start(
-      &c.timer, [](uv_timer_t* t) {
-        auto* conn = static_cast<TcpClientConn*>(t->data);
-        conn->worker->on_tcp_client_timer(*conn);
-      },
-      wait_ms, 0);
+  uv_timer_start(&c.timer, client_timer_fired, wait_ms, 0);
 }
 
 void Worker::on_tcp_client_timer(TcpClientConn& c) {
   if (c.closed) return;
+  if (c.lingering) {
+    close_tcp_client(c, nullptr);
+    maybe_finish();
+    return;
+  }
   begin_batch();
   const TcpOptions& o = policy_->image->options.tcp;
   if (now_ns_ >= c.accepted_ns + ms_to_ns(o.max_duration_ms)) {

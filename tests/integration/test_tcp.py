@@ -245,6 +245,15 @@ rule default: true => pool p;
             self.assertTrue(closed_by_peer(s, 3))
         self.assertEqual(tcp_stats(self.d)["closed"]["closed_short_length"] - before, 1)
 
+    def test_half_close_still_gets_its_answers(self):
+        # `printf ... | nc -N`: the query, then the client's FIN at once.
+        with connect(self.d.port) as s:
+            s.sendall(b"".join(framed(build_query(f"www.{ZONE}", qid=i)) for i in range(3)))
+            s.shutdown(socket.SHUT_WR)
+            answers = read_frames(s, 3)
+            self.assertEqual(len(answers), 3)
+            self.assertTrue(closed_by_peer(s, 3))
+
     def test_client_closing_mid_answer_costs_only_its_connection(self):
         for _ in range(20):
             with connect(self.d.port) as s:
@@ -337,7 +346,10 @@ rule default: true => pool p;
         self.addCleanup(b.close)
         d = self.dnspc("option tcp_backend_timeout 300ms;", b.server())
         q = dns.message.make_query(f"www.{ZONE}", "A")
+        t0 = time.monotonic()
         r = dns.query.tcp(q, "127.0.0.1", port=d.port, timeout=5)
+        # At the backend timeout, not at the (5 s) connect timeout.
+        self.assertLess(time.monotonic() - t0, 4.0)
         self.assertEqual(r.rcode(), dns.rcode.SERVFAIL)
         st = tcp_stats(d)["backend"]
         self.assertEqual(st["backend_timeouts"], 1)
@@ -354,6 +366,22 @@ rule default: true => pool p;
         self.assertEqual(st["backend_closed_in_flight"], 1)
         self.assertEqual(st["backend_retries"], 1)
         self.assertEqual(b.connections, 2)
+
+    def test_sigterm_answers_tcp_queries_in_flight_and_exits_cleanly(self):
+        b = TcpBackend("slow", delay=0.6)
+        self.addCleanup(b.close)
+        d = self.dnspc("", b.server())
+        with connect(d.port) as s:
+            s.sendall(b"".join(framed(build_query(f"q{i}.{ZONE}", qid=i)) for i in range(3)))
+            time.sleep(0.2)  # in flight at the backend
+            rc_box = {}
+            t = threading.Thread(target=lambda: rc_box.update(rc=d.terminate()[0]))
+            t.start()
+            answers = [dns.message.from_wire(w) for w in read_frames(s, 3)]
+            t.join(20)
+        self.assertEqual(sorted(a.id for a in answers), [0, 1, 2])
+        self.assertTrue(all(a.rcode() == dns.rcode.NOERROR for a in answers))
+        self.assertEqual(rc_box.get("rc"), 0, d.log_text()[-2000:])
 
     def test_backend_connections_reused_and_in_flight_bounded(self):
         b = TcpBackend("slow", delay=0.5)

@@ -98,7 +98,7 @@ std::vector<OptionSpec> option_specs(diag::Diagnostics& d) {
       {"tcp_connect_timeout", duration_option(&Options::tcp_connect_timeout_ms, 10, 60'000, d)},
       {"tcp_backend_timeout", duration_option(&Options::tcp_backend_timeout_ms, 10, 600'000, d)},
       {"tcp_backend_connections", integer_option(&Options::tcp_backend_connections, 1, 1'000)},
-      {"tcp_backend_max_in_flight", integer_option(&Options::tcp_backend_max_in_flight, 1, 65'535)},
+      {"tcp_backend_max_in_flight", integer_option(&Options::tcp_backend_max_in_flight, 1, 1'024)},
   };
 }
 

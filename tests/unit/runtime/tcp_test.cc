@@ -79,6 +79,30 @@ TEST_CASE("the announced length is known as soon as the prefix arrives") {
   CHECK(r.space().len >= 5000 - 2);
 }
 
+TEST_CASE("the read buffer never holds more than one message and one read") {
+  // Messages placed so that a large one starts deep in the buffer, over and
+  // over (a client steering the buffer's growth): it must stay bounded, and
+  // shrink back once idle.
+  FrameReader r;
+  size_t largest = 0;
+  for (int round = 0; round < 50; ++round) {
+    std::vector<uint8_t> stream;
+    for (size_t pad = 0; pad < static_cast<size_t>(round % 17); ++pad) {
+      auto f = framed(3000 + 97 * pad, 1);
+      stream.insert(stream.end(), f.begin(), f.end());
+    }
+    auto big = framed(65535, 2);
+    stream.insert(stream.end(), big.begin(), big.end());
+    auto got = feed(r, stream, 1000 + 37 * static_cast<size_t>(round));
+    REQUIRE(got.back().size() == 65535);
+    largest = std::max(largest, r.capacity());
+    CHECK(r.capacity() <= 65537 + 4096);
+  }
+  INFO("largest " << largest);
+  r.space();  // idle: back to a small buffer
+  CHECK(r.capacity() <= 4096);
+}
+
 TEST_CASE("admission limits connections in total and per client address") {
   TcpAdmission a;
   NetAddress one = *NetAddress::parse("192.0.2.1:1000");
