@@ -130,10 +130,13 @@ void Reloader::refuse_new() {
 
 void Reloader::close() {
   refuse_new();
+  // A compilation in progress ends by signalling wake_: it must end before
+  // the handle closes (signalling a closed handle, once its loop is closed
+  // too, makes libuv abort the process).
+  if (thread_.joinable()) thread_.join();
   uv_close(reinterpret_cast<uv_handle_t*>(&wake_), nullptr);
   if (phase_ != Phase::kIdle && current_.done) {
-    // Its result will never be posted (the handle is closed): say so now.
-    // The destructor still waits for a compilation in progress to end.
+    // Its result will never be handled (the handle is closed): say so now.
     ReloadOutcome o;
     o.policy = current_.path;
     o.message = "dnspc stopped before the reload ended; the policy was not reloaded";

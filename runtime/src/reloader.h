@@ -76,7 +76,8 @@ class Reloader {
   void reload(std::string path, Done done);
   // The runtime is stopping: waiting and later requests are refused.
   void refuse_new();
-  // Every worker has ended: closes the handle workers signal.
+  // Every worker has ended: waits for a compilation in progress to end, then
+  // closes the handle workers and the compile thread signal.
   void close();
   // What workers signal when they acknowledge a policy (Worker::set_swap_notify).
   uv_async_t* wake_handle() { return &wake_; }

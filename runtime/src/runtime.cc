@@ -159,6 +159,19 @@ struct Main {
   void reload_current() {
     if (reloader) reloader->reload("", [](const ReloadOutcome&) {});
   }
+
+  // A start that failed once the loop exists: every handle closed and every
+  // loop closed (a worker that never ran closes its own when destroyed), so
+  // nothing is left behind. Returns the exit code.
+  int abandon_start() {
+    if (health) health->stop();
+    if (control) control->stop();  // removes the socket file
+    uv_walk(&loop, [](uv_handle_t* h, void*) { if (!uv_is_closing(h)) uv_close(h, nullptr); }, nullptr);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    workers.clear();
+    return 3;
+  }
 };
 
 std::string join_addresses(const std::vector<NetAddress>& v) {
@@ -210,7 +223,7 @@ int run(std::shared_ptr<const PolicyImage> image, const RunOptions& options) {
       if (fd < 0) {
         for (int f : c.listener_fds) ::close(f);
         log(LogLevel::kError, "cannot start", {{"reason", error}});
-        return 3;
+        return m->abandon_start();
       }
       c.listener_fds.push_back(fd);
     }
@@ -220,7 +233,7 @@ int run(std::shared_ptr<const PolicyImage> image, const RunOptions& options) {
         for (int f : c.listener_fds) ::close(f);
         for (int f : c.tcp_listener_fds) ::close(f);
         log(LogLevel::kError, "cannot start", {{"reason", error}});
-        return 3;
+        return m->abandon_start();
       }
       c.tcp_listener_fds.push_back(fd);
     }
@@ -228,7 +241,7 @@ int run(std::shared_ptr<const PolicyImage> image, const RunOptions& options) {
     auto worker = std::make_unique<Worker>(std::move(c));
     if (!worker->open(error)) {
       log(LogLevel::kError, "cannot start", {{"reason", error}});
-      return 3;
+      return m->abandon_start();
     }
     m->workers.push_back(std::move(worker));
   }
@@ -256,7 +269,7 @@ int run(std::shared_ptr<const PolicyImage> image, const RunOptions& options) {
   if (!m->control->start(control_path, error)) {
     if (explicit_control) {
       log(LogLevel::kError, "cannot start", {{"reason", error}});
-      return 3;
+      return m->abandon_start();
     }
     log(LogLevel::kWarning, "running without a control socket", {{"reason", error}});
   }
@@ -264,11 +277,7 @@ int run(std::shared_ptr<const PolicyImage> image, const RunOptions& options) {
   m->health = std::make_unique<HealthChecker>(&m->loop, *m->registry);
   if (!m->health->start(error)) {
     log(LogLevel::kError, "cannot start", {{"reason", error}});
-    m->health->stop();
-    if (m->control) m->control->stop();
-    uv_close(reinterpret_cast<uv_handle_t*>(&m->worker_done), nullptr);
-    uv_run(&m->loop, UV_RUN_DEFAULT);
-    return 3;
+    return m->abandon_start();
   }
 
   uv_signal_init(&m->loop, &m->sigint);

@@ -125,6 +125,10 @@ Worker::Worker(Config config)
 
 Worker::~Worker() {
   if (thread_.joinable()) thread_.join();
+  // A worker that never ran (the start failed after it was opened) still has
+  // its handles: closed here, or the loop cannot close and leaks its memory.
+  uv_walk(&loop_, [](uv_handle_t* h, void*) { if (!uv_is_closing(h)) uv_close(h, nullptr); }, nullptr);
+  uv_run(&loop_, UV_RUN_DEFAULT);
   for (Listener& l : listeners_) {
     if (l.fd >= 0) ::close(l.fd);
   }

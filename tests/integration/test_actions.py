@@ -439,6 +439,24 @@ rule default: true => pool p;
         self.assertEqual(d2.proc.popen.returncode, 3)
         self.assertIn("Address already in use", d2.log_text())
 
+    def test_refuses_an_unusable_control_socket(self):
+        # The start fails after the workers and their loops exist: they are
+        # torn down cleanly (under ASan a leak would make the exit code 1).
+        resp = Responder("r")
+        self.addCleanup(resp.close)
+        control = self.work.path / "no-such-dir" / "control.sock"
+        d = Dnspc(self.work.path, f"""
+listen 127.0.0.1:{{port}};
+control "{control}";
+option workers 2;
+pool p {{ server {resp.server()} state up; }}
+rule default: true => pool p;
+""", wait=False)
+        self.addCleanup(d.stop)
+        d.proc.popen.wait(timeout=30)
+        self.assertEqual(d.proc.popen.returncode, 3, d.log_text())
+        self.assertIn(f"control socket {control}", d.log_text())
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

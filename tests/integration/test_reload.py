@@ -11,6 +11,7 @@ unrelated reload; servers and listeners come and go; resident memory after
 Dynamic blocks are not in the runtime yet, so "a blocked client stays
 blocked" has nothing to test here."""
 
+import json
 import os
 import re
 import signal
@@ -275,6 +276,37 @@ class Reload(unittest.TestCase):
         after_200 = rss_kib(self.d.proc.pid)
         print(f"VmRSS after 20 reloads {after_20} KiB, after 200 {after_200} KiB", flush=True)
         self.assertLess(after_200 - after_20, 20 * 1024)
+
+
+class StopDuringReload(unittest.TestCase):
+    def test_sigterm_while_a_reload_compiles_exits_cleanly(self):
+        # The compile thread signals the main loop when it ends: a stop that
+        # closes the loop meanwhile must wait for it (libuv aborted the
+        # process when the thread signalled a closed loop).
+        work = Workdir()
+        self.addCleanup(work.cleanup)
+        rules = "".join(f'rule r{i}: qname suffix "n{i}.test." => spoof A 192.0.2.{i % 250 + 1};\n'
+                        for i in range(5000))  # a compilation long enough to be stopped in
+        d = Dnspc(work.path, f"""
+listen 127.0.0.1:{{port}};
+control "{{control}}";
+option workers 2;
+{rules}rule default: true => drop;
+""")
+        self.addCleanup(d.stop)
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(60)
+            s.connect(d.control)
+            s.sendall(b"reload\n")
+            time.sleep(0.05)  # the reload has started compiling
+            rc, _ = d.terminate(timeout=60)
+            reply = b""
+            while chunk := s.recv(65536):
+                reply += chunk
+        self.assertEqual(rc, 0, d.log_text()[-2000:])
+        outcome = json.loads(reply)
+        # Refused, or (on a fast machine) done before the stop.
+        self.assertTrue(outcome["ok"] or "dnspc stop" in outcome["message"], outcome)
 
 
 if __name__ == "__main__":
