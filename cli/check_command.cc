@@ -80,6 +80,7 @@ int run_check(std::span<char* const> args) {
     // accepts can fail to load.
     frontend::LoadOptions options;
     options.keep_parse_state = true;  // freed by the exit, like everything else
+    options.thread_start = prepare_thread_heap;
     pipeline::CompileResult& r = results.emplace_back(pipeline::compile_file(file, diags, options));
     if (r.status == frontend::LoadStatus::kUnreadable) {
       fmt::print(stderr, "dnspc check: {}\n", r.io_error);

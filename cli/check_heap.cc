@@ -25,4 +25,17 @@ void reserve_bulk_heap(size_t bytes) {
   if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
 }
 
+void prepare_thread_heap() {
+  void* volatile probe = std::malloc(1);  // attaches the thread to its arena
+  auto at = reinterpret_cast<uintptr_t>(probe);
+  std::free(probe);
+  // On the main heap (below the program break) reserve_bulk_heap did it.
+  if (at < reinterpret_cast<uintptr_t>(sbrk(0))) return;
+  // glibc's thread arenas live in heaps of HEAP_MAX_SIZE (64 MiB on 64-bit)
+  // aligned to their size; with reserve_bulk_heap's M_TOP_PAD, a new heap
+  // is readable and writable to its end at once, so 2 MiB pages fit in it.
+  constexpr uintptr_t kHeapMax = uintptr_t{64} << 20;
+  madvise(reinterpret_cast<void*>(at & ~(kHeapMax - 1)), kHeapMax, MADV_HUGEPAGE);
+}
+
 }  // namespace dnspc::cli

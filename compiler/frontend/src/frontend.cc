@@ -57,7 +57,8 @@ LoadResult load_policy_text(const std::string& path, std::string text, diag::Dia
   }
   auto start = std::chrono::steady_clock::now();
   std::shared_ptr<const void> parse_state;
-  auto ast = parse::parse_policy(file, diags, options.keep_parse_state ? &parse_state : nullptr);
+  auto ast = parse::parse_policy(file, diags, options.keep_parse_state ? &parse_state : nullptr,
+                                 options.thread_start);
   result.times.parse_s = seconds_since(start);
   if (!ast) return result;
   start = std::chrono::steady_clock::now();
@@ -65,6 +66,7 @@ LoadResult load_policy_text(const std::string& path, std::string text, diag::Dia
   std::filesystem::path dir = std::filesystem::path(path).parent_path();
   config.base_dir = dir.empty() ? "." : dir.string();
   config.check_lua = options.check_lua;
+  config.thread_start = options.thread_start;
   sema::Model model = sema::analyze(*ast, diags, config);
   result.times.sema_s = seconds_since(start);
   if (diags.error_count() > errors_before) return result;

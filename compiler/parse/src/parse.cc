@@ -110,7 +110,8 @@ void append(std::vector<T>& to, std::vector<T>& from) {
 }  // namespace
 
 std::unique_ptr<ast::Policy> parse_policy(diag::FileId file, diag::Diagnostics& diags,
-                                          std::shared_ptr<const void>* keep) {
+                                          std::shared_ptr<const void>* keep,
+                                          void (*thread_start)()) {
   std::string_view text = diags.sources().text(file);
   if (size_t bad = first_bad_utf8(text); bad != std::string_view::npos) {
     diags.error("bad-encoding", {file, static_cast<uint32_t>(bad), static_cast<uint32_t>(bad + 1)},
@@ -143,7 +144,12 @@ std::unique_ptr<ast::Policy> parse_policy(diag::FileId file, diag::Diagnostics& 
                            *part_diags[i]);
   };
   std::vector<std::thread> threads;
-  for (size_t i = 1; i < n; ++i) threads.emplace_back(work, i);
+  for (size_t i = 1; i < n; ++i) {
+    threads.emplace_back([&, i] {
+      if (thread_start) thread_start();
+      work(i);
+    });
+  }
   work(0);
   for (auto& t : threads) t.join();
 

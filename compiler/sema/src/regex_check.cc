@@ -56,7 +56,12 @@ void Analyzer::compile_pending_regexes() {
   unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
   if (distinct.size() < 64) threads = 1;
   std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+  for (unsigned t = 1; t < threads; ++t) {
+    pool.emplace_back([&] {
+      if (config_.thread_start) config_.thread_start();
+      work();
+    });
+  }
   work();
   for (auto& t : pool) t.join();
 

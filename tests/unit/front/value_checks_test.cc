@@ -1,6 +1,7 @@
 // Value checks: each code is emitted for the bad value, at the value, and not
 // for the nearest valid one.
 #include <catch2/catch.hpp>
+#include <fmt/core.h>
 
 #include "front_test_support.h"
 
@@ -183,6 +184,48 @@ TEST_CASE("bad-regex: irregular or oversized patterns, pointing into the regex",
   CHECK_CODE(budget, "bad-regex");
   expect_clean("rule r: qname ~ /^[a-z0-9]{16,}\\.example\\.com\\.$/ => drop;");
   expect_clean("option regex_state_budget 1000;\nrule r: qname ~ /[a-z]{20}/ => drop;");
+}
+
+// From 64 distinct patterns on, the DFA constructions run on several
+// threads: results still follow the order of first use and every use of a
+// bad pattern is reported at its own place.
+TEST_CASE("bad-regex: many patterns, compiled on several threads", "[front][values]") {
+  auto pattern = [](int i) {
+    return fmt::format("^[a-z]+-[0-9]{{{}}}\\.re-{}\\.example\\.$", 1 + i % 4, i);
+  };
+  std::string good, bad;
+  for (int i = 0; i < 300; ++i) {
+    // Each pattern used twice.
+    std::string rule = fmt::format("rule r{}: qname ~ /{}/ => drop;\n", i, pattern(i));
+    std::string again = fmt::format("rule s{}: qname ~ /{}/ => drop;\n", i, pattern(i));
+    good += rule + again;
+    // Every 100th pattern from the 8th on has a back-reference.
+    std::string broken = fmt::format("/^(a)\\1-{}$/", i);
+    bad += i % 100 == 7 ? fmt::format("rule r{0}: qname ~ {1} => drop;\n"
+                                      "rule s{0}: qname ~ {1} => drop;\n",
+                                      i, broken)
+                        : rule + again;
+  }
+  Loaded ok = load_wrapped(good);
+  INFO(ok.codes());
+  REQUIRE(ok.ok());
+  const dnspc::sema::Model& m = ok.model();
+  REQUIRE(m.regexes.size() == 300);
+  for (const dnspc::sema::Rule& r : m.rules) {
+    if (r.condition.kind != dnspc::sema::Cond::Kind::kQnameRegex) continue;
+    REQUIRE(r.condition.regex >= 0);
+    const dnspc::sema::CompiledRegex& c = m.regexes[static_cast<size_t>(r.condition.regex)];
+    CHECK(c.pattern == r.condition.pattern);
+    CHECK(c.dfa.state_count > 1);
+  }
+  CHECK(m.regexes[0].pattern == pattern(0));
+  CHECK(m.regexes[299].pattern == pattern(299));
+
+  Loaded failed = load_wrapped(bad);
+  INFO(failed.text());
+  CHECK(failed.count("bad-regex") == 6);  // 3 bad patterns, each used twice
+  CHECK(failed.slice(failed.first("bad-regex").range) == "\\1");
+  CHECK_FALSE(failed.ok());
 }
 
 TEST_CASE("bad-spoof: records of the wrong type or shape", "[front][values]") {

@@ -41,6 +41,9 @@ struct LoadOptions {
   // freeing them after parsing: for `check`, which exits without freeing;
   // a long-lived process holding the result would only carry them along.
   bool keep_parse_state = false;
+  // Called first on each worker thread the parse and the analysis start:
+  // `check` uses it to set up those threads' heaps (cli/check_heap.h).
+  void (*thread_start)() = nullptr;
 };
 
 // Reads, parses and analyses the policy at `path`; every diagnostic goes to

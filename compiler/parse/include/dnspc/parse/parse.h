@@ -15,8 +15,10 @@ namespace dnspc::parse {
 // With `keep`, what the parser built besides the AST (tokens, parse trees:
 // at 10k rules a fifth of the parse time to free) is handed to `*keep`
 // instead of freed here, so that a command about to exit need not free it;
-// dropping `*keep` frees it.
+// dropping `*keep` frees it. `thread_start`, when set, runs first on each
+// thread the parse starts (frontend::LoadOptions::thread_start).
 std::unique_ptr<ast::Policy> parse_policy(diag::FileId file, diag::Diagnostics& diags,
-                                          std::shared_ptr<const void>* keep = nullptr);
+                                          std::shared_ptr<const void>* keep = nullptr,
+                                          void (*thread_start)() = nullptr);
 
 }  // namespace dnspc::parse

@@ -18,6 +18,8 @@ struct Config {
   std::string base_dir = ".";
   // Check Lua hooks by loading the Lua files in a sandbox.
   bool check_lua = true;
+  // Called first on each thread analysis starts (see LoadOptions).
+  void (*thread_start)() = nullptr;
 };
 
 Model analyze(const ast::Policy& policy, diag::Diagnostics& diags, const Config& config);
