@@ -110,6 +110,12 @@ bool ControlServer::start(const std::string& path, std::string& error) {
   }
   if (r != 0) {
     error = "control socket " + path + ": " + uv_strerror(r);
+    // libuv reports a missing folder as "permission denied": name the fix.
+    const size_t slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    if (::stat(dir.c_str(), &st) != 0) {
+      error += "; the folder " + dir + " does not exist: create it or give another path";
+    }
     uv_close(reinterpret_cast<uv_handle_t*>(&server_), nullptr);
     return false;
   }

@@ -456,6 +456,7 @@ rule default: true => pool p;
         d.proc.popen.wait(timeout=30)
         self.assertEqual(d.proc.popen.returncode, 3, d.log_text())
         self.assertIn(f"control socket {control}", d.log_text())
+        self.assertIn(f"the folder {control.parent} does not exist", d.log_text())
 
 
 if __name__ == "__main__":
