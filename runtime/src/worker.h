@@ -245,6 +245,7 @@ class Worker {
   bool add_tcp_listener(const NetAddress& address, int fd, std::string& error);
   void listen_tcp(TcpListener& l);
   void change_tcp_listeners(const std::vector<NetAddress>& added, const std::vector<NetAddress>& removed);
+  void retime_tcp();
   void start_tcp();
   void finish_tcp();
   void tcp_send(TcpClientConn& c, const uint8_t* data, size_t len);

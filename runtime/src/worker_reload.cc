@@ -174,6 +174,7 @@ void Worker::adopt_policy(const ActivePolicy* p) {
   // Per-pool positions follow the new pools (a pool's index may change; its
   // position is only a starting point).
   round_robin_.resize(p->pools.size(), 0);
+  retime_tcp();  // TCP timeouts are reloadable: timers set under the old ones move
   for (uint32_t id = 0; id < backends_.size(); ++id) {
     Backend& b = backends_[id];
     const bool live = id < p->server_live.size() && p->server_live[id];

@@ -111,6 +111,16 @@ void Worker::change_tcp_listeners(const std::vector<NetAddress>& added, const st
   }
 }
 
+// After a reload: every TCP timer again, under the new policy's timeouts.
+void Worker::retime_tcp() {
+  for (TcpClientConn* c = tcp_clients_; c; c = c->next) {
+    if (!c->closed && !c->lingering) arm_tcp_client_timer(*c);
+  }
+  for (Backend& b : backends_) {
+    for (TcpBackendConn* conn : b.tcp_conns) arm_tcp_backend_timer(*conn);
+  }
+}
+
 void Worker::finish_tcp() {
   if (!tcp_listeners_closed_) {
     for (auto& l : tcp_listeners_) uv_close(reinterpret_cast<uv_handle_t*>(&l->handle), nullptr);

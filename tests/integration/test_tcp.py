@@ -13,7 +13,7 @@ import threading
 import time
 import unittest
 
-from harness import BIG_TXT, ZONE, Dnspc, Nsd, Workdir, build_query, dns, wait_until
+from harness import BIG_TXT, DNSPC, ZONE, Dnspc, Nsd, Workdir, build_query, dns, wait_until
 
 
 def framed(packet):
@@ -354,6 +354,26 @@ rule default: true => pool p;
         st = tcp_stats(d)["backend"]
         self.assertEqual(st["backend_timeouts"], 1)
         self.assertEqual(d.stats()["timeouts"]["total"], 1)
+
+    def test_reload_moves_tcp_timers(self):
+        # A query waiting on a silent backend under a 30 s timeout; a reload
+        # to 300 ms answers it SERVFAIL now, not 30 s later.
+        b = TcpBackend("silent")
+        self.addCleanup(b.close)
+        d = self.dnspc("option tcp_backend_timeout 30s;", b.server())
+        with connect(d.port) as s:
+            s.sendall(framed(build_query(f"www.{ZONE}", qid=9)))
+            wait_until(lambda: b.queries >= 1, 5, 0.02, "the query at the backend")
+            text = d.policy_path.read_text().replace("option tcp_backend_timeout 30s;",
+                                                     "option tcp_backend_timeout 300ms;")
+            d.policy_path.write_text(text)
+            r = subprocess.run([DNSPC, "reload", "--control", d.control], capture_output=True, text=True,
+                               timeout=60)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            t0 = time.monotonic()
+            answers = read_frames(s, 1, timeout=10)
+            self.assertLess(time.monotonic() - t0, 5)
+        self.assertEqual(dns.message.from_wire(answers[0]).rcode(), dns.rcode.SERVFAIL)
 
     def test_backend_closing_with_query_in_flight_is_retried_once(self):
         b = TcpBackend("close_once")
