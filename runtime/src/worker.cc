@@ -768,32 +768,13 @@ void Worker::handle_answer(Backend& b, uint32_t socket, RxBatch& rx, unsigned i)
   }
   Slot& s = slots_[slot_index];
   // answer_matches reads the name, type and class of the query.
-  QueryView& q = view_;
-  q.qname_length = s.qname_length;
-  for (unsigned k = 0; k < s.qname_length; ++k) {
-    uint8_t c = s.qname[k];
-    q.qname_lower[k] = (c >= 'A' && c <= 'Z') ? static_cast<uint8_t>(c + 32) : c;
-  }
-  q.qtype = s.qtype;
-  q.qclass = s.qclass;
-  if (!answer_matches(packet, size, id, q)) {
+  if (!answer_matches(packet, size, id, expected_question(s.qname, s.qname_length, s.qtype, s.qclass))) {
     counters_.mismatched.add();
     b.counters->mismatched.add();
     return;  // the query stays in flight: a forged answer does not cancel it
   }
-  // The client's ID, name case and RD/CD bits back.
-  set_id(packet, s.client_id);
-  std::memcpy(packet + kHeaderSize, s.qname, s.qname_length);
-  set_flag(packet, header_bits::kRD, (s.client_flags & header_bits::kRD) != 0);
-  set_flag(packet, header_bits::kCD, (s.client_flags & header_bits::kCD) != 0);
-
-  uint64_t latency_us = (now_ns_ > s.sent_ns ? now_ns_ - s.sent_ns : 0) / 1000;
-  b.latency_us = b.latency_us == 0 ? static_cast<uint32_t>(latency_us)
-                                   : static_cast<uint32_t>((7ull * b.latency_us + latency_us) / 8);
-  b.counters->latency_ewma_us.set(b.latency_us);
-  b.counters->latency_sum_us.add(latency_us);
-  b.counters->answers.add();
-  counters_.backend_answers.add();
+  const uint64_t latency_us =
+      accept_answer(b, packet, s.client_id, s.client_flags, s.qname, s.qname_length, s.sent_ns);
 
   const uint8_t* out = packet;
   size_t out_size = size;
@@ -813,6 +794,39 @@ void Worker::handle_answer(Backend& b, uint32_t socket, RxBatch& rx, unsigned i)
     answer_local(listeners_[s.listener], s.client, s.client_len, out, out_size);
   }
   release(slot_index);
+}
+
+// The question an answer must echo (answer_matches reads only these).
+const QueryView& Worker::expected_question(const uint8_t* qname, uint8_t qname_length, uint16_t qtype,
+                                           uint16_t qclass) {
+  QueryView& q = view_;
+  q.qname_length = qname_length;
+  for (unsigned k = 0; k < qname_length; ++k) {
+    uint8_t c = qname[k];
+    q.qname_lower[k] = (c >= 'A' && c <= 'Z') ? static_cast<uint8_t>(c + 32) : c;
+  }
+  q.qtype = qtype;
+  q.qclass = qclass;
+  return q;
+}
+
+// An answer matched to its query (UDP or TCP): the client's ID, name case
+// and RD/CD bits back, the backend's latency and counters. Returns the
+// latency in microseconds.
+uint64_t Worker::accept_answer(Backend& b, uint8_t* packet, uint16_t client_id, uint16_t client_flags,
+                               const uint8_t* qname, uint8_t qname_length, uint64_t sent_ns) {
+  set_id(packet, client_id);
+  std::memcpy(packet + kHeaderSize, qname, qname_length);
+  set_flag(packet, header_bits::kRD, (client_flags & header_bits::kRD) != 0);
+  set_flag(packet, header_bits::kCD, (client_flags & header_bits::kCD) != 0);
+  const uint64_t latency_us = (now_ns_ > sent_ns ? now_ns_ - sent_ns : 0) / 1000;
+  b.latency_us = b.latency_us == 0 ? static_cast<uint32_t>(latency_us)
+                                   : static_cast<uint32_t>((7ull * b.latency_us + latency_us) / 8);
+  b.counters->latency_ewma_us.set(b.latency_us);
+  b.counters->latency_sum_us.add(latency_us);
+  b.counters->answers.add();
+  counters_.backend_answers.add();
+  return latency_us;
 }
 
 void Worker::release(uint32_t slot_index) {

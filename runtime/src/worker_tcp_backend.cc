@@ -207,33 +207,15 @@ void Worker::handle_tcp_answer(TcpBackendConn& conn, uint8_t* packet, size_t siz
     return;
   }
   TcpQuery& q = **it;
-  QueryView& v = view_;
-  v.qname_length = q.qname_length;
-  for (unsigned k = 0; k < q.qname_length; ++k) {
-    uint8_t ch = q.qname[k];
-    v.qname_lower[k] = (ch >= 'A' && ch <= 'Z') ? static_cast<uint8_t>(ch + 32) : ch;
-  }
-  v.qtype = q.qtype;
-  v.qclass = q.qclass;
-  if (!answer_matches(packet, size, id, v)) {
+  if (!answer_matches(packet, size, id, expected_question(q.qname, q.qname_length, q.qtype, q.qclass))) {
     counters_.tcp.backend_mismatched.add();
     b.counters->mismatched.add();
     return;
   }
   conn.in_flight.erase(it);
   conn.last_used_ns = now_ns_;
-  // The client's ID, name case and RD/CD bits back.
-  set_id(packet, q.client_id);
-  std::memcpy(packet + kHeaderSize, q.qname, q.qname_length);
-  set_flag(packet, header_bits::kRD, (q.client_flags & header_bits::kRD) != 0);
-  set_flag(packet, header_bits::kCD, (q.client_flags & header_bits::kCD) != 0);
-  uint64_t latency_us = (now_ns_ > q.sent_ns ? now_ns_ - q.sent_ns : 0) / 1000;
-  b.latency_us = b.latency_us == 0 ? static_cast<uint32_t>(latency_us)
-                                   : static_cast<uint32_t>((7ull * b.latency_us + latency_us) / 8);
-  b.counters->latency_ewma_us.set(b.latency_us);
-  b.counters->latency_sum_us.add(latency_us);
-  b.counters->answers.add();
-  counters_.backend_answers.add();
+  const uint64_t latency_us =
+      accept_answer(b, packet, q.client_id, q.client_flags, q.qname, q.qname_length, q.sent_ns);
   if (recorder_) recorder_->record_response(q.client->source, packet[3] & 0x0f, static_cast<uint32_t>(size));
   const uint8_t* out = packet;
   if (policy_->image->response_decide.fn) {
