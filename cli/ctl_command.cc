@@ -5,6 +5,7 @@
 #include <string>
 
 #include "command.h"
+#include "control_args.h"
 #include "dnspc/runtime/control_client.h"
 #include "dnspc/runtime/runtime.h"
 #include "exit_codes.h"
@@ -18,24 +19,10 @@ constexpr const char* kUsage = "usage: dnspc ctl [--control PATH] stats|servers|
 }  // namespace
 
 int run_ctl(std::span<char* const> args) {
-  std::string control = runtime::kDefaultControlPath;
-  std::string command;
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string_view a = args[i];
-    if (a == "--control" && i + 1 < args.size()) {
-      control = args[++i];
-    } else if (a.starts_with("--control=")) {
-      control = std::string(a.substr(10));
-    } else if (a.starts_with("-")) {
-      fmt::print(stderr, "dnspc ctl: unknown option '{}'\n{}", a, kUsage);
-      return kExitUsage;
-    } else if (command.empty()) {
-      command = a;
-    } else {
-      fmt::print(stderr, "dnspc ctl: one command only\n{}", kUsage);
-      return kExitUsage;
-    }
-  }
+  ControlArgs parsed;
+  if (!parse_control_args(args, "ctl", "command", kUsage, parsed)) return kExitUsage;
+  const std::string& control = parsed.control;
+  const std::string& command = parsed.positional;
   if (command != "stats" && command != "servers" && command != "blocks") {
     fmt::print(stderr, "dnspc ctl: {}\n{}",
                command.empty() ? "missing the command" : "unknown command '" + command + "'", kUsage);

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "command.h"
+#include "control_args.h"
 #include "dnspc/runtime/control_client.h"
 #include "dnspc/runtime/runtime.h"
 #include "exit_codes.h"
@@ -32,24 +33,10 @@ std::string string_member(const rapidjson::Document& d, const char* key) {
 }  // namespace
 
 int run_reload(std::span<char* const> args) {
-  std::string control = runtime::kDefaultControlPath;
-  std::string file;
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string_view a = args[i];
-    if (a == "--control" && i + 1 < args.size()) {
-      control = args[++i];
-    } else if (a.starts_with("--control=")) {
-      control = std::string(a.substr(10));
-    } else if (a.starts_with("-")) {
-      fmt::print(stderr, "dnspc reload: unknown option '{}'\n{}", a, kUsage);
-      return kExitUsage;
-    } else if (file.empty()) {
-      file = a;
-    } else {
-      fmt::print(stderr, "dnspc reload: one policy only ('{}' and '{}')\n{}", file, a, kUsage);
-      return kExitUsage;
-    }
-  }
+  ControlArgs parsed;
+  if (!parse_control_args(args, "reload", "policy", kUsage, parsed)) return kExitUsage;
+  const std::string& control = parsed.control;
+  const std::string& file = parsed.positional;
   std::string command = "reload";
   if (!file.empty()) {
     // The instance may run elsewhere: it gets the path as this shell sees it.
