@@ -30,6 +30,7 @@ int run_check(std::span<char* const> args) {
   std::string format = "text";
   bool werror = false;
   bool stats = false;
+  size_t max_diagnostics = diag::Diagnostics::kDefaultKept;
   std::vector<std::string> files;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string_view a = args[i];
@@ -37,6 +38,14 @@ int run_check(std::span<char* const> args) {
       werror = true;
     } else if (a == "--stats") {
       stats = true;
+    } else if (a == "--max-diagnostics" && i + 1 < args.size()) {
+      char* end = nullptr;
+      unsigned long long n = std::strtoull(args[++i], &end, 10);
+      if (!end || *end != '\0' || n == 0) {
+        fmt::print(stderr, "dnspc check: --max-diagnostics takes a count of at least 1\n");
+        return kExitUsage;
+      }
+      max_diagnostics = static_cast<size_t>(n);
     } else if (a == "--format" && i + 1 < args.size()) {
       format = args[++i];
     } else if (a.starts_with("--format=")) {
@@ -53,7 +62,7 @@ int run_check(std::span<char* const> args) {
     return kExitUsage;
   }
   if (files.empty()) {
-    fmt::print(stderr, "usage: dnspc check [--format text|json] [--werror] FILE...\n");
+    fmt::print(stderr, "usage: dnspc check [--format text|json] [--werror] [--max-diagnostics N] FILE...\n");
     return kExitUsage;
   }
 
@@ -70,7 +79,7 @@ int run_check(std::span<char* const> args) {
   reserve_bulk_heap(
       std::clamp<uintmax_t>(policy_bytes * 256, uintmax_t{64} << 20, uintmax_t{256} << 20));
   diag::SourceManager sources;
-  diag::Diagnostics diags(sources);
+  diag::Diagnostics diags(sources, max_diagnostics);
   bool unreadable = false;
   std::deque<pipeline::CompileResult> results;  // kept to the end: see std::_Exit below
   std::vector<std::string> summaries;

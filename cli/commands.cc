@@ -15,8 +15,9 @@ namespace {
 
 constexpr Command kCommands[] = {
     {"check", "check policies and print diagnostics",
-     "usage: dnspc check [--format text|json] [--werror] [--stats] FILE...\n"
+     "usage: dnspc check [--format text|json] [--werror] [--stats] [--max-diagnostics N] FILE...\n"
      "Parses and checks each policy without opening any socket or starting anything.\n"
+     "At most N diagnostics (default 100) are printed; the rest are counted.\n"
      "Diagnostics go to stderr as file:line:col (or one JSON document on stdout with\n"
      "--format json). Exit 0 when clean (warnings allowed), 1 on errors (or warnings\n"
      "with --werror), 2 on usage errors, 3 when a file cannot be read.\n",

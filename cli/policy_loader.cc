@@ -13,13 +13,21 @@
 
 namespace dnspc::cli {
 
-LoadedPolicy load_policy(const std::string& path, jit::Engine* engine, bool json, bool color) {
+LoadedPolicy load_policy(const std::string& path, jit::Engine* engine, bool json, bool color,
+                         const std::atomic<bool>* cancel) {
   LoadedPolicy out;
   diag::SourceManager sources;
   diag::Diagnostics diags(sources);
-  pipeline::CompileResult compiled = pipeline::compile_file(path, diags);
+  frontend::LoadOptions options;
+  options.cancel = cancel;
+  pipeline::CompileResult compiled = pipeline::compile_file(path, diags, options);
   if (compiled.status == frontend::LoadStatus::kUnreadable) {
     out.result.error = "cannot read the policy: " + compiled.io_error;
+    out.exit_code = kExitInternal;
+    return out;
+  }
+  if (compiled.status == frontend::LoadStatus::kCancelled || (cancel && cancel->load())) {
+    out.result.error = "abandoned: dnspc is stopping";
     out.exit_code = kExitInternal;
     return out;
   }

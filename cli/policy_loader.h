@@ -4,6 +4,7 @@
 // callback, so it never sees the compiler.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -21,7 +22,9 @@ struct LoadedPolicy {
 };
 
 // `json`: diagnostics as `check --format json` renders them, else as text
-// (with colour when `color`). Thread-safe for one engine.
-LoadedPolicy load_policy(const std::string& path, jit::Engine* engine, bool json, bool color);
+// (with colour when `color`). Thread-safe for one engine. With `cancel` set
+// (a stopping process), it gives up between phases.
+LoadedPolicy load_policy(const std::string& path, jit::Engine* engine, bool json, bool color,
+                         const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace dnspc::cli

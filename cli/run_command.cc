@@ -90,8 +90,8 @@ int run_run(std::span<char* const> args) {
   runtime::RunOptions options;
   options.control_path = control;
   options.watch = watch;
-  options.loader = [engine, json](const std::string& path) {
-    return load_policy(path, engine.get(), json, false).result;
+  options.loader = [engine, json](const std::string& path, const std::atomic<bool>& cancel) {
+    return load_policy(path, engine.get(), json, false, &cancel).result;
   };
   return runtime::run(std::move(loaded.result.image), options);
 }

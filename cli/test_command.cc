@@ -7,9 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <cstdlib>
 #include <span>
 #include <string>
@@ -17,6 +15,7 @@
 
 #include "dnspc/cases/case_file.h"
 #include "dnspc/cases/runner.h"
+#include "dnspc/diag/read_file.h"
 #include "dnspc/dns_names.h"
 #include "dnspc/ir/state.h"
 #include "dnspc/interp/interpreter.h"
@@ -53,10 +52,12 @@ std::unique_ptr<lua::HookRuntime> load_lua(const pipeline::CompiledPolicy& polic
   if (policy.reference.lua_functions.empty()) return nullptr;
   std::vector<std::pair<std::string, std::string>> files;
   for (const std::string& path : policy.model.lua_files) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    files.emplace_back(path, text.str());
+    std::optional<std::string> text = diag::read_regular_file(path, diag::kMaxLuaFileBytes, error);
+    if (!text) {
+      error = fmt::format("cannot read Lua file {}: {}", path, error);
+      return nullptr;
+    }
+    files.emplace_back(path, std::move(*text));
   }
   return lua::HookRuntime::load(files, policy.reference.lua_functions, error);
 }

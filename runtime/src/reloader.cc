@@ -130,6 +130,7 @@ void Reloader::refuse_new() {
 
 void Reloader::close() {
   refuse_new();
+  cancel_.store(true, std::memory_order_relaxed);
   // A compilation in progress ends by signalling wake_: it must end before
   // the handle closes (signalling a closed handle, once its loop is closed
   // too, makes libuv abort the process).
@@ -154,11 +155,21 @@ void Reloader::start_next() {
   phase_ = Phase::kCompiling;
   started_ = std::chrono::steady_clock::now();
   compiled_.store(false, std::memory_order_relaxed);
-  thread_ = std::thread([this, path = current_.path] {
-    loaded_ = parts_.loader(path);
+  std::string error;
+  bool started = thread_.start(
+      kCompileStackBytes,
+      [this, path = current_.path] {
+        loaded_ = parts_.loader(path, cancel_);
+        compiled_.store(true, std::memory_order_release);
+        uv_async_send(&wake_);
+      },
+      error);
+  if (!started) {
+    loaded_ = {};
+    loaded_.error = "cannot start the compile thread: " + error;
     compiled_.store(true, std::memory_order_release);
     uv_async_send(&wake_);
-  });
+  }
 }
 
 void Reloader::on_wake() {

@@ -25,13 +25,13 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "active_policy.h"
 #include "dnspc/runtime/runtime.h"
 #include "health.h"
 #include "registry.h"
+#include "stack_thread.h"
 #include "worker.h"
 
 namespace dnspc::runtime {
@@ -111,9 +111,12 @@ class Reloader {
   Request current_;
   std::string path_;
 
-  // Compile thread.
-  std::thread thread_;
+  // Compile thread: a stack of known size (the compiler's recursion is
+  // bounded by policy nesting, not by the operator's ulimit).
+  static constexpr size_t kCompileStackBytes = size_t{64} << 20;
+  StackThread thread_;
   std::atomic<bool> compiled_{false};
+  std::atomic<bool> cancel_{false};  // set by close(): the loader gives up at its next phase
   LoadResult loaded_;
   std::chrono::steady_clock::time_point started_, publish_at_;
   double compile_ms_ = 0;

@@ -10,11 +10,10 @@
 #include <charconv>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <set>
-#include <sstream>
 
+#include "dnspc/diag/read_file.h"
 #include "dnspc/dns_names.h"
 #include "dnspc/wire.h"
 
@@ -527,23 +526,13 @@ ParseResult parse_cases(std::string_view path, std::string_view text) {
 }
 
 std::optional<ParseResult> load_cases(const std::string& path, std::string& io_error) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    io_error = fmt::format("{}: is a directory, not a case file", path);
+  std::string error;
+  std::optional<std::string> text = diag::read_regular_file(path, diag::kMaxPolicyFileBytes, error);
+  if (!text) {
+    io_error = fmt::format("{}: cannot read: {}", path, error);
     return std::nullopt;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    io_error = fmt::format("{}: cannot read: {}", path, std::strerror(errno));
-    return std::nullopt;
-  }
-  std::stringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) {
-    io_error = fmt::format("{}: cannot read", path);
-    return std::nullopt;
-  }
-  return parse_cases(path, buf.str());
+  return parse_cases(path, *text);
 }
 
 }  // namespace dnspc::cases

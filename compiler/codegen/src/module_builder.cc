@@ -24,6 +24,7 @@
 #include <llvm/IR/MDBuilder.h>
 #include <llvm/IR/Module.h>
 #include <llvm/Passes/PassBuilder.h>
+#include <llvm/Passes/StandardInstrumentations.h>
 #include <llvm/Target/TargetMachine.h>
 
 #include <cstddef>
@@ -344,6 +345,8 @@ class Emitter {
 
   // ------------------------------------------------------------ shapes
 
+  static constexpr size_t kMaxOptimisedShapeNodes = 512;
+
   struct ShapeArgs {
     Value* view;
     Value* state;
@@ -356,6 +359,14 @@ class Emitter {
     const Shape& shape = data_.shapes()[id];
     Function* f =
         internal_function(i1_, {ptr_, ptr_, ptr_, ptr_, ptr_}, "shape." + std::to_string(id));
+    if (shape.nodes.size() > kMaxOptimisedShapeNodes) {
+      // A condition of thousands of terms that no union could fold (a
+      // generated rule): O2 on one function that size takes minutes
+      // (IndVarSimplify, SCEV), and a reload must not. Compiled as written
+      // instead, in time linear in its size; only such a rule pays.
+      f->addFnAttr(llvm::Attribute::OptimizeNone);
+      f->addFnAttr(llvm::Attribute::NoInline);
+    }
     ShapeArgs a{f->getArg(0), f->getArg(1), f->getArg(2), f->getArg(3), f->getArg(4)};
     BasicBlock* entry = BasicBlock::Create(ctx_, "entry", f);
     BasicBlock* yes = BasicBlock::Create(ctx_, "true", f);
@@ -948,7 +959,12 @@ void optimize_module(llvm::Module& module, llvm::TargetMachine* target) {
   llvm::PipelineTuningOptions tuning;
   tuning.LoopVectorization = false;
   tuning.LoopUnrolling = false;
-  llvm::PassBuilder pb(target, tuning);
+  // The instrumentation is what makes passes skip `optnone` functions
+  // (emit_shape's oversized conditions); without it they run on them.
+  llvm::PassInstrumentationCallbacks callbacks;
+  llvm::StandardInstrumentations instrumentations(module.getContext(), /*DebugLogging=*/false);
+  instrumentations.registerCallbacks(callbacks, &mam);
+  llvm::PassBuilder pb(target, tuning, std::nullopt, &callbacks);
   pb.registerModuleAnalyses(mam);
   pb.registerCGSCCAnalyses(cgam);
   pb.registerFunctionAnalyses(fam);

@@ -13,28 +13,32 @@ const char* severity_name(Severity s) {
   return "error";
 }
 
-Diagnostic& Diagnostics::error(std::string code, SourceRange range, std::string message) {
-  diagnostics_.push_back({Severity::kError, std::move(code), range, std::move(message), {}});
+Diagnostic& Diagnostics::add(Severity severity, std::string code, SourceRange range, std::string message) {
+  ++(severity == Severity::kError ? errors_ : warnings_);
+  if (message.size() > kMaxMessageBytes) message = clip_text(message, kMaxMessageBytes);
+  if (diagnostics_.size() >= kept_limit_) {
+    discarded_ = {severity, std::move(code), range, std::move(message), {}};
+    return discarded_;
+  }
+  diagnostics_.push_back({severity, std::move(code), range, std::move(message), {}});
   return diagnostics_.back();
+}
+
+Diagnostic& Diagnostics::error(std::string code, SourceRange range, std::string message) {
+  return add(Severity::kError, std::move(code), range, std::move(message));
 }
 
 Diagnostic& Diagnostics::warning(std::string code, SourceRange range, std::string message) {
-  diagnostics_.push_back({Severity::kWarning, std::move(code), range, std::move(message), {}});
-  return diagnostics_.back();
+  return add(Severity::kWarning, std::move(code), range, std::move(message));
 }
 
 void Diagnostics::append(const Diagnostics& other) {
-  diagnostics_.insert(diagnostics_.end(), other.diagnostics_.begin(), other.diagnostics_.end());
-}
-
-size_t Diagnostics::error_count() const {
-  return static_cast<size_t>(std::count_if(diagnostics_.begin(), diagnostics_.end(),
-                                           [](auto& d) { return d.severity == Severity::kError; }));
-}
-
-size_t Diagnostics::warning_count() const {
-  return static_cast<size_t>(std::count_if(diagnostics_.begin(), diagnostics_.end(),
-                                           [](auto& d) { return d.severity == Severity::kWarning; }));
+  for (const Diagnostic& d : other.diagnostics_) {
+    if (diagnostics_.size() >= kept_limit_) break;
+    diagnostics_.push_back(d);
+  }
+  errors_ += other.errors_;
+  warnings_ += other.warnings_;
 }
 
 void Diagnostics::sort() {
@@ -44,7 +48,18 @@ void Diagnostics::sort() {
   });
 }
 
+std::string clip_text(std::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return std::string(text);
+  size_t cut = max_bytes;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) --cut;
+  return std::string(text.substr(0, cut)) + "...";
+}
+
 std::string closest_match(std::string_view word, const std::vector<std::string>& candidates) {
+  // A suggestion is for a typo: a long word has none, and comparing it would
+  // cost its length times every candidate's.
+  constexpr size_t kMaxWord = 64;
+  if (word.size() > kMaxWord) return {};
   // Levenshtein distance; a suggestion must be closer than a third of the word.
   auto distance = [](std::string_view a, std::string_view b) {
     std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -62,6 +77,8 @@ std::string closest_match(std::string_view word, const std::vector<std::string>&
   std::string best;
   size_t best_distance = std::max<size_t>(1, (word.size() + 2) / 3) + 1;
   for (const std::string& c : candidates) {
+    size_t gap = c.size() > word.size() ? c.size() - word.size() : word.size() - c.size();
+    if (gap >= best_distance) continue;  // the distance is at least the length difference
     size_t d = distance(word, c);
     if (d < best_distance) {
       best_distance = d;

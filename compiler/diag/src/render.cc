@@ -16,17 +16,41 @@ void render_location(std::string& out, const SourceManager& sm, SourceRange r) {
 }
 
 // The source line, then a caret under the first character of the range and
-// tildes under the rest of it (on that line).
+// tildes under the rest of it (on that line). A long line (a generated rule,
+// a binary file) is shown as a window around the range, marked with "...".
 void render_snippet(std::string& out, const SourceManager& sm, SourceRange r) {
+  constexpr uint32_t kBefore = 40, kWidth = 120;
   std::string_view line = sm.line_text(r.file, r.begin);
   LineColumn lc = sm.position(r.file, r.begin);
-  out += fmt::format("  {}\n  ", line);
-  for (uint32_t i = 1; i < lc.column && i <= line.size(); ++i) out += line[i - 1] == '\t' ? '\t' : ' ';
+  uint32_t column = lc.column;  // 1-based, in bytes
+  uint32_t from = 0;            // first byte of the line shown
+  bool cut_left = false, cut_right = false;
+  if (line.size() > kWidth) {
+    if (column > kBefore + 1) {
+      from = column - 1 - kBefore;
+      while (from > 0 && (static_cast<unsigned char>(line[from]) & 0xc0) == 0x80) --from;
+      cut_left = true;
+    }
+    size_t to = std::min<size_t>(line.size(), from + kWidth);
+    while (to < line.size() && (static_cast<unsigned char>(line[to]) & 0xc0) == 0x80) ++to;
+    cut_right = to < line.size();
+    line = line.substr(from, to - from);
+  }
+  const char* left = cut_left ? "..." : "";
+  out += fmt::format("  {}{}{}\n  {}", left, line, cut_right ? "..." : "", left[0] ? "   " : "");
+  uint32_t shown_column = column - from;
+  for (uint32_t i = 1; i < shown_column && i <= line.size(); ++i) out += line[i - 1] == '\t' ? '\t' : ' ';
   out += '^';
   uint32_t line_end_column = static_cast<uint32_t>(line.size()) + 1;
-  uint32_t end_column = std::min(line_end_column, lc.column + (r.end > r.begin ? r.end - r.begin : 1));
-  for (uint32_t c = lc.column + 1; c < end_column; ++c) out += '~';
+  uint32_t end_column = std::min(line_end_column, shown_column + (r.end > r.begin ? r.end - r.begin : 1));
+  for (uint32_t c = shown_column + 1; c < end_column; ++c) out += '~';
   out += '\n';
+}
+
+size_t kept_errors(const Diagnostics& diags) {
+  size_t n = 0;
+  for (const Diagnostic& d : diags.all()) n += d.severity == Severity::kError;
+  return n;
 }
 
 }  // namespace
@@ -49,6 +73,11 @@ std::string render_text(const Diagnostics& diags, bool color) {
       out += fmt::format("note: {}\n", n.message);
       if (n.range.valid()) render_snippet(out, sm, n.range);
     }
+  }
+  if (size_t omitted = diags.omitted_count(); omitted > 0) {
+    size_t errors = diags.error_count() - kept_errors(diags);
+    out += fmt::format("note: {} more errors and {} more warnings not shown (only the first {} are)\n", errors,
+                       omitted - errors, diags.all().size());
   }
   return out;
 }
@@ -79,6 +108,9 @@ std::string render_json(const Diagnostics& diags) {
   w.Uint(static_cast<unsigned>(diags.error_count()));
   w.Key("warnings");
   w.Uint(static_cast<unsigned>(diags.warning_count()));
+  // Left out beyond the kept limit; "errors" and "warnings" count them too.
+  w.Key("omitted");
+  w.Uint(static_cast<unsigned>(diags.omitted_count()));
   w.Key("diagnostics");
   w.StartArray();
   for (const Diagnostic& d : diags.all()) {

@@ -6,9 +6,9 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <optional>
 
+#include "dnspc/diag/read_file.h"
 #include "dnspc/parse/parse.h"
 #include "dnspc/sema/sema.h"
 
@@ -22,25 +22,22 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
+bool cancelled(const LoadOptions& options) {
+  return options.cancel && options.cancel->load(std::memory_order_relaxed);
+}
+
 LoadResult load_policy(const std::string& path, diag::Diagnostics& diags, const LoadOptions& options) {
   LoadResult result;
   auto start = std::chrono::steady_clock::now();
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
+  std::string error;
+  std::optional<std::string> text = diag::read_regular_file(path, diag::kMaxPolicyFileBytes, error);
+  if (!text) {
     result.status = LoadStatus::kUnreadable;
-    result.io_error = fmt::format("{}: is a directory, not a policy file", path);
+    result.io_error = fmt::format("{}: cannot read: {}", path, error);
     return result;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    result.status = LoadStatus::kUnreadable;
-    result.io_error = fmt::format("{}: cannot read: {}", path, std::strerror(errno));
-    return result;
-  }
-  std::stringstream buf;
-  buf << in.rdbuf();
   double read_s = seconds_since(start);
-  result = load_policy_text(path, buf.str(), diags, options);
+  result = load_policy_text(path, std::move(*text), diags, options);
   result.times.read_s = read_s;
   return result;
 }
@@ -61,14 +58,23 @@ LoadResult load_policy_text(const std::string& path, std::string text, diag::Dia
                                  options.thread_start);
   result.times.parse_s = seconds_since(start);
   if (!ast) return result;
+  if (cancelled(options)) {
+    result.status = LoadStatus::kCancelled;
+    return result;
+  }
   start = std::chrono::steady_clock::now();
   sema::Config config;
   std::filesystem::path dir = std::filesystem::path(path).parent_path();
   config.base_dir = dir.empty() ? "." : dir.string();
   config.check_lua = options.check_lua;
   config.thread_start = options.thread_start;
+  config.cancel = options.cancel;
   sema::Model model = sema::analyze(*ast, diags, config);
   result.times.sema_s = seconds_since(start);
+  if (cancelled(options)) {
+    result.status = LoadStatus::kCancelled;
+    return result;
+  }
   if (diags.error_count() > errors_before) return result;
   result.status = LoadStatus::kOk;
   result.model = std::move(model);

@@ -214,6 +214,7 @@ DecisionIndex build_index(const ir::Program& p, const IndexOptions& options) {
 }
 
 OptimizedPolicy optimize(ir::Program program, const IndexOptions& options) {
+  merge_set_tests(program);
   dedupe_tests(program);
   order_by_cost(program);
   OptimizedPolicy out{std::move(program), {}};

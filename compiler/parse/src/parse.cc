@@ -15,6 +15,7 @@
 #include "DnsPolicyLexer.h"
 #include "DnsPolicyParser.h"
 #include "fast_lexer.h"
+#include "nesting.h"
 #include "split.h"
 #include "syntax_errors.h"
 #include "transformer.h"
@@ -46,6 +47,10 @@ std::unique_ptr<ast::Policy> parse_chunk(ChunkState& state, std::string_view tex
   OffsetMap offsets(text, base);
   grammar::DnsPolicyParser& parser = state.parser;
   parser.removeErrorListeners();
+
+  // Both parse stages recurse once per nesting level: bound it first.
+  state.fast_tokens.fill();
+  if (!check_condition_nesting(state.fast_tokens.getTokens(), offsets, file, diags)) return nullptr;
 
   grammar::DnsPolicyParser::PolicyContext* tree = nullptr;
   parser.setErrorHandler(std::make_shared<antlr4::BailErrorStrategy>());

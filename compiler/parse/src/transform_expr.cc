@@ -4,20 +4,35 @@ namespace dnspc::parse {
 
 using ast::Expr;
 
+// `a or b or c ...` parses left-deep, one tree node per operator: a rule a
+// script generated from a list of names has thousands. The left spine is
+// walked in a loop into one n-ary node, so recursion follows the nesting
+// (bounded, nesting.h) and never the length of a chain.
+template <typename Chain>
+void Transformer::transform_chain(P::ExprContext* ctx, std::vector<std::unique_ptr<Expr>>& children) {
+  std::vector<P::ExprContext*> rights;
+  P::ExprContext* left = ctx;
+  while (auto* link = as<Chain>(left)) {
+    rights.push_back(link->expr(1));
+    left = link->expr(0);
+  }
+  children.reserve(rights.size() + 1);
+  children.push_back(transform_expr(left));
+  for (auto it = rights.rbegin(); it != rights.rend(); ++it) children.push_back(transform_expr(*it));
+}
+
 std::unique_ptr<Expr> Transformer::transform_expr(P::ExprContext* ctx) {
   auto out = std::make_unique<Expr>();
   out->range = range(ctx);
   if (auto* n = as<P::NotExprContext>(ctx)) {
     out->kind = Expr::Kind::kNot;
     out->children.push_back(transform_expr(n->expr()));
-  } else if (auto* a = as<P::AndExprContext>(ctx)) {
+  } else if (as<P::AndExprContext>(ctx)) {
     out->kind = Expr::Kind::kAnd;
-    out->children.push_back(transform_expr(a->expr(0)));
-    out->children.push_back(transform_expr(a->expr(1)));
-  } else if (auto* o = as<P::OrExprContext>(ctx)) {
+    transform_chain<P::AndExprContext>(ctx, out->children);
+  } else if (as<P::OrExprContext>(ctx)) {
     out->kind = Expr::Kind::kOr;
-    out->children.push_back(transform_expr(o->expr(0)));
-    out->children.push_back(transform_expr(o->expr(1)));
+    transform_chain<P::OrExprContext>(ctx, out->children);
   } else if (auto* p = as<P::ParenExprContext>(ctx)) {
     return transform_expr(p->expr());
   } else if (auto* pred = as<P::PredicateExprContext>(ctx)) {

@@ -41,7 +41,14 @@ diag::SourceRange Transformer::range(const antlr4::Token* t) const {
 
 ast::Name Transformer::name(antlr4::Token* t) {
   if (!t) return {};
-  return {t->getText(), range(t)};
+  ast::Name out{t->getText(), range(t)};
+  if (out.text.size() > kMaxIdentifierLength) {
+    // Names end up in logs, metrics labels and every message about the thing.
+    diags_.error("name-too-long", out.range,
+                 fmt::format("this name is {} bytes long; names (rules, pools, sets, blocks) may have at most {}",
+                             out.text.size(), kMaxIdentifierLength));
+  }
+  return out;
 }
 
 std::string Transformer::unquote(antlr4::Token* t) {

@@ -10,6 +10,7 @@
 #include "DnsPolicyParser.h"
 #include "dnspc/ast/ast.h"
 #include "dnspc/diag/diagnostics.h"
+#include "dnspc/parse/parse.h"
 #include "offsets.h"
 
 namespace dnspc::parse {
@@ -47,6 +48,8 @@ class Transformer {
 
   // Expressions and actions (transform_expr.cc).
   std::unique_ptr<ast::Expr> transform_expr(P::ExprContext* ctx);
+  template <typename Chain>
+  void transform_chain(P::ExprContext* ctx, std::vector<std::unique_ptr<ast::Expr>>& children);
   std::unique_ptr<ast::Expr> transform_predicate(P::PredicateContext* ctx);
   ast::Field transform_field(P::FieldContext* ctx);
   ast::SetRef transform_set_ref(P::SetRefContext* ctx);

@@ -38,7 +38,7 @@ CompileResult compile_file(const std::string& path, diag::Diagnostics& diags,
   result.io_error = loaded.io_error;
   result.times.front = loaded.times;
   result.syntax_tree = std::move(loaded.syntax_tree);
-  if (!loaded.model) return result;
+  if (!loaded.model || loaded.status != frontend::LoadStatus::kOk) return result;
   result.policy = compile_model(std::move(*loaded.model));
   result.policy->times.front = loaded.times;
   result.times = result.policy->times;

@@ -2,10 +2,12 @@
 #include <algorithm>
 #include <fmt/core.h>
 
-#include <fstream>
-#include <sstream>
+#include <cerrno>
+#include <cstring>
+#include <optional>
 
 #include "analyzer.h"
+#include "dnspc/diag/read_file.h"
 
 namespace dnspc::sema {
 
@@ -95,22 +97,38 @@ void Analyzer::analyze_sets() {
 
 void Analyzer::load_set_file(const ast::SetDecl& decl, NamedSet& set) {
   std::string path = resolve_path(*decl.file);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    diags_.error("missing-file", decl.file_range,
-                 fmt::format("cannot read set file '{}' (looked for {})", *decl.file, path));
+  if (cancelled()) return;
+  std::string error;
+  size_t budget = diag::kMaxSetFilesTotalBytes - std::min(set_file_bytes_, diag::kMaxSetFilesTotalBytes);
+  std::optional<std::string> read =
+      diag::read_regular_file(path, std::min(diag::kMaxSetFileBytes, budget), error);
+  if (!read) {
+    bool missing = error == std::strerror(ENOENT);
+    diags_.error(missing ? "missing-file" : "bad-file", decl.file_range,
+                 budget < diag::kMaxSetFileBytes && error.find("the limit") != std::string::npos
+                     ? fmt::format("cannot read set file '{}': the set files of one policy may hold at most {} "
+                                   "together",
+                                   *decl.file, diag::format_size(diag::kMaxSetFilesTotalBytes))
+                     : fmt::format("cannot read set file '{}' (looked for {}){}{}", *decl.file, path,
+                                   missing ? "" : ": ", missing ? "" : error));
     return;
   }
-  std::stringstream buf;
-  buf << in.rdbuf();
+  set_file_bytes_ += read->size();
   auto& sources = diags_.sources();
-  diag::FileId file = sources.add(path, buf.str());
+  diag::FileId file = sources.add(path, std::move(*read));
   std::string_view text = sources.text(file);
   std::map<std::string, diag::SourceRange> seen;
   uint32_t line_start = 0;
   while (line_start <= text.size()) {
     size_t nl = text.find('\n', line_start);
     uint32_t line_end = static_cast<uint32_t>(nl == std::string_view::npos ? text.size() : nl);
+    if (line_end - line_start > diag::kMaxSetFileLineBytes) {
+      // A binary file or a wrong file: one message, not one per entry.
+      diags_.error("line-too-long", {file, line_start, line_start + 1},
+                   fmt::format("line longer than {} bytes in set file '{}'; is it the right file?",
+                               diag::kMaxSetFileLineBytes, *decl.file));
+      return;
+    }
     std::string_view line = text.substr(line_start, line_end - line_start);
     if (size_t hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
     std::string_view entry = trim(line);

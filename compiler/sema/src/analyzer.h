@@ -60,6 +60,7 @@ class Analyzer {
   void unknown(const char* code, const char* what, const ast::Name& name,
                const std::vector<std::string>& candidates);
   std::string resolve_path(const std::string& path) const;
+  bool cancelled() const { return config_.cancel && config_.cancel->load(std::memory_order_relaxed); }
 
   // Lua functions the policy references, with where, for the hook check.
   struct LuaUse {
@@ -85,6 +86,7 @@ class Analyzer {
   std::vector<PendingRegex> pending_regexes_;
   std::unordered_map<std::string, int> regex_index_;
   std::map<std::string, const ast::SetDecl*> set_decls_;
+  size_t set_file_bytes_ = 0;  // read so far, against kMaxSetFilesTotalBytes
 };
 
 }  // namespace dnspc::sema

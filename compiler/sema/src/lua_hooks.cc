@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <fmt/core.h>
 
-#include <fstream>
-#include <sstream>
+#include <cerrno>
+#include <cstring>
+#include <optional>
 
 #include "analyzer.h"
+#include "dnspc/diag/read_file.h"
 #include "dnspc/lua/hook_check.h"
 
 namespace dnspc::sema {
@@ -18,16 +20,17 @@ void Analyzer::check_lua_hooks() {
   for (size_t i = 0; i < ast_.lua_files.size(); ++i) {
     const ast::LuaFileStmt& stmt = ast_.lua_files[i];
     const std::string& path = model_.lua_files[i];
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      diags_.error("missing-file", stmt.range,
-                   fmt::format("cannot read Lua file '{}' (looked for {})", stmt.path, path));
+    std::string error;
+    std::optional<std::string> text = diag::read_regular_file(path, diag::kMaxLuaFileBytes, error);
+    if (!text) {
+      bool missing = error == std::strerror(ENOENT);
+      diags_.error(missing ? "missing-file" : "bad-file", stmt.range,
+                   fmt::format("cannot read Lua file '{}' (looked for {}){}{}", stmt.path, path, missing ? "" : ": ",
+                               missing ? "" : error));
       all_loaded = false;
       continue;
     }
-    std::stringstream buf;
-    buf << in.rdbuf();
-    diag::FileId file = diags_.sources().add(path, buf.str());
+    diag::FileId file = diags_.sources().add(path, std::move(*text));
     auto result = lua::check_lua_hooks(stmt.path, diags_.sources().text(file));
     if (auto* err = std::get_if<lua::LuaLoadError>(&result)) {
       diag::SourceRange at = err->line > 0 ? diags_.sources().line_range(file, static_cast<uint32_t>(err->line))

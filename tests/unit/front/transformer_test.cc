@@ -76,14 +76,29 @@ TEST_CASE("not binds tightest, then and, then or, and parentheses group", "[fron
   CHECK(s.children[1]->field.text == "ad");
 }
 
-TEST_CASE("and and or are left-associative binary nodes", "[front][ast]") {
-  Parsed p("rule r: rd and cd and ad => drop;\n");
+TEST_CASE("chains of and / or become one n-ary node, precedence kept", "[front][ast]") {
+  Parsed p("rule r: rd and cd and ad or tc and qr => drop;\n");
   const Expr& c = condition_of(p);
-  REQUIRE(c.kind == Expr::Kind::kAnd);
-  REQUIRE(c.children[0]->kind == Expr::Kind::kAnd);
-  CHECK(c.children[0]->children[0]->field.text == "rd");
-  CHECK(c.children[0]->children[1]->field.text == "cd");
-  CHECK(c.children[1]->field.text == "ad");
+  REQUIRE(c.kind == Expr::Kind::kOr);
+  REQUIRE(c.children.size() == 2);
+  const Expr& left = *c.children[0];
+  REQUIRE(left.kind == Expr::Kind::kAnd);
+  REQUIRE(left.children.size() == 3);
+  CHECK(left.children[0]->field.text == "rd");
+  CHECK(left.children[1]->field.text == "cd");
+  CHECK(left.children[2]->field.text == "ad");
+  REQUIRE(c.children[1]->kind == Expr::Kind::kAnd);
+  CHECK(c.children[1]->children.size() == 2);
+}
+
+TEST_CASE("a 20,000-term or chain is one flat node (no recursion per term)", "[front][ast]") {
+  std::string text = "rule r: ";
+  for (int i = 0; i < 20000; ++i) text += (i ? " or qname == \"a" : "qname == \"a") + std::to_string(i) + ".x.\"";
+  text += " => drop;\n";
+  Parsed p(text);
+  const Expr& c = condition_of(p);
+  REQUIRE(c.kind == Expr::Kind::kOr);
+  CHECK(c.children.size() == 20000);
 }
 
 TEST_CASE("comparisons keep their operator, field and typed value", "[front][ast]") {

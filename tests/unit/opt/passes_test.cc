@@ -72,6 +72,34 @@ TEST_CASE("dedupe merges identical tests and tables, never QPS bounds", "[opt][d
   CHECK(qps_tests == 2);  // each rule keeps its own bucket
 }
 
+TEST_CASE("merge_set_tests folds the name, address and qtype tests of an or into unions", "[opt][merge]") {
+  auto p = lowered(std::string(kPools) +
+                   "rule a: qname == \"a.x.\" or rd or qname suffix \"b.x.\" or src in 10.0.0.0/8 or "
+                   "qname in { \"c.x.\", \"d.x.\" } or src in 192.0.2.0/24 or qtype == A or qtype == AAAA "
+                   "or dst in 10.1.0.0/16 or probability 0.5 => drop;\n"
+                   "rule b: qname == \"e.x.\" and qname suffix \"x.\" => drop;\n"
+                   "rule default: true => pool p;\n");
+  size_t merged = opt::merge_set_tests(p);
+  CHECK(merged == 7);  // 3 name tests (a set is one), 2 source, 2 qtype; the lone destination stays
+  const ir::Node& root = p.nodes[p.rules[0].root];
+  std::vector<ir::TestKind> kinds;
+  for (uint32_t c : root.children) {
+    REQUIRE(p.nodes[c].op == ir::Node::Op::kTest);
+    kinds.push_back(p.tests[p.nodes[c].test].kind);
+  }
+  using K = ir::TestKind;
+  // Each union takes the place of its kind's first test; probability stays last.
+  CHECK(kinds == std::vector<K>{K::kName, K::kHeaderBit, K::kSource, K::kQtype, K::kDestination, K::kProbability});
+  const ir::Test& names = p.tests[p.nodes[root.children[0]].test];
+  CHECK(p.name_sets[names.table].entries.size() == 4);
+  const ir::Test& sources = p.tests[p.nodes[root.children[2]].test];
+  CHECK(p.prefix_sets[sources.table].prefixes.size() == 2);
+  const ir::Test& qtypes = p.tests[p.nodes[root.children[3]].test];
+  CHECK(p.qtype_sets[qtypes.table].qtypes == std::vector<uint16_t>{1, 28});
+  // An and is an intersection: left alone.
+  CHECK(p.nodes[p.rules[1].root].children.size() == 2);
+}
+
 TEST_CASE("order_by_cost puts cheap tests first but never moves stateful ones", "[opt][order]") {
   auto p = lowered(std::string(kPools) +
                    "rule a: qname ~ /abc/ and rd and qname suffix \"x.\" and probability 0.5 => drop;\n"

@@ -3,6 +3,7 @@
 // runs signals, health checks and the control socket. docs/runtime.md.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -20,7 +21,9 @@ struct LoadResult {
   std::string diagnostics;  // rendered as `check` renders them (file:line:col); may hold warnings when accepted
   std::string error;        // one line when rejected (e.g. "the policy has 2 errors")
 };
-using PolicyLoader = std::function<LoadResult(const std::string& path)>;
+// `cancel` is set when the result is no longer wanted (the process stops):
+// the loader should give up at its next phase.
+using PolicyLoader = std::function<LoadResult(const std::string& path, const std::atomic<bool>& cancel)>;
 
 struct RunOptions {
   std::string control_path;  // overrides the policy's `control`; empty: the policy's, else the default

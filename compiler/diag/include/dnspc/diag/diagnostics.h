@@ -3,7 +3,9 @@
 // the thing and the fix.
 #pragma once
 
+#include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dnspc/diag/source.h"
@@ -26,19 +28,32 @@ struct Diagnostic {
   std::vector<Note> notes;
 };
 
+// Diagnostics are bounded, as a compiler's are: a generated policy with a
+// million bad lines must not print a million messages (or hold them). The
+// first `kept_limit()` are kept; the rest are only counted, and renderers
+// say how many were left out. Messages are clipped to kMaxMessageBytes, so
+// a huge name is never echoed whole.
 class Diagnostics {
  public:
-  explicit Diagnostics(SourceManager& sources) : sources_(sources) {}
+  static constexpr size_t kDefaultKept = 100;
+  static constexpr size_t kMaxMessageBytes = 480;
+
+  explicit Diagnostics(SourceManager& sources, size_t kept_limit = kDefaultKept)
+      : sources_(sources), kept_limit_(kept_limit) {}
 
   Diagnostic& error(std::string code, SourceRange range, std::string message);
   Diagnostic& warning(std::string code, SourceRange range, std::string message);
 
+  // The kept diagnostics; the counts below include those left out.
   const std::vector<Diagnostic>& all() const { return diagnostics_; }
   // Adds another engine's diagnostics (same sources), after these.
   void append(const Diagnostics& other);
-  size_t error_count() const;
-  size_t warning_count() const;
-  bool has_errors() const { return error_count() > 0; }
+  size_t error_count() const { return errors_; }
+  size_t warning_count() const { return warnings_; }
+  bool has_errors() const { return errors_ > 0; }
+  size_t omitted_count() const { return errors_ + warnings_ - diagnostics_.size(); }
+  size_t kept_limit() const { return kept_limit_; }
+  void set_kept_limit(size_t limit) { kept_limit_ = limit; }
 
   // Diagnostics in file order, then by position, for stable output.
   void sort();
@@ -47,9 +62,18 @@ class Diagnostics {
   const SourceManager& sources() const { return sources_; }
 
  private:
+  Diagnostic& add(Severity severity, std::string code, SourceRange range, std::string message);
+
   SourceManager& sources_;
+  size_t kept_limit_;
+  size_t errors_ = 0, warnings_ = 0;
   std::vector<Diagnostic> diagnostics_;
+  Diagnostic discarded_;  // what a caller adds notes to once the limit is reached
 };
+
+// `text` cut to at most `max_bytes` (on a UTF-8 boundary) with "..." added
+// when it was longer.
+std::string clip_text(std::string_view text, size_t max_bytes);
 
 // clang-style text: "file:line:col: error: message [code]", the source line,
 // a caret under the range, then the notes.

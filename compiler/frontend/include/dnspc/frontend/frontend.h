@@ -3,6 +3,7 @@
 // they accept and reject exactly the same policies.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +17,7 @@ enum class LoadStatus {
   kOk,          // the model is usable (warnings allowed)
   kErrors,      // diagnostics hold errors
   kUnreadable,  // the file could not be read (I/O), reported in `io_error`
+  kCancelled,   // LoadOptions::cancel was set before the load ended
 };
 
 // Wall time of each front-end phase, for `check --stats` and the benchmarks.
@@ -44,6 +46,10 @@ struct LoadOptions {
   // Called first on each worker thread the parse and the analysis start:
   // `check` uses it to set up those threads' heaps (cli/check_heap.h).
   void (*thread_start)() = nullptr;
+  // Checked between phases and between the files a policy names: a process
+  // that stops while a reload compiles sets it and waits only for the
+  // phase at hand (every phase is bounded: file sizes, nesting).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // Reads, parses and analyses the policy at `path`; every diagnostic goes to

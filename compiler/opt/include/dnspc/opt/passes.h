@@ -19,6 +19,12 @@ struct DedupeStats {
 // once. Stateful tests are never merged: each QPS bound has its own bucket.
 DedupeStats dedupe_tests(ir::Program& program);
 
+// Within every `or`, the name tests become one test of their union, and so
+// do the source-address, destination-address and qtype tests. Returns how
+// many tests were folded into unions. Run before dedupe_tests (the tables
+// it leaves behind unused are harmless; dedupe merges equal ones).
+size_t merge_set_tests(ir::Program& program);
+
 // Within every and/or, puts cheap side-effect-free tests before expensive
 // ones (header bits before name lookups before regexes). Only children with
 // no stateful test in them move, and they stay ahead of those that have one,

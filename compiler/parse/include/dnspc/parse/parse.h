@@ -2,12 +2,21 @@
 // their source ranges; the ANTLR parse tree never leaves this library.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 
 #include "dnspc/ast/ast.h"
 #include "dnspc/diag/diagnostics.h"
 
 namespace dnspc::parse {
+
+// How deep parentheses and `not` may nest in one condition (as clang's
+// -fbracket-depth). Deeper is a located error, `nesting-too-deep`; every
+// pass that recurses over a condition relies on this bound. Flat `and`/`or`
+// chains of any length are not nesting.
+inline constexpr size_t kMaxConditionNesting = 256;
+// The longest identifier (rule, pool, set, block names), as `name-too-long`.
+inline constexpr size_t kMaxIdentifierLength = 128;
 
 // Parses a file already added to diags.sources(). Returns null when the file
 // has syntax errors (they are in `diags`); otherwise the AST, which may still

@@ -4,6 +4,7 @@
 // meaningful only when diags has no errors.
 #pragma once
 
+#include <atomic>
 #include <string>
 
 #include "dnspc/ast/ast.h"
@@ -20,6 +21,9 @@ struct Config {
   bool check_lua = true;
   // Called first on each thread analysis starts (see LoadOptions).
   void (*thread_start)() = nullptr;
+  // Set when the caller no longer wants the result (a stopping process):
+  // analysis skips the files it has not read yet (see LoadOptions).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 Model analyze(const ast::Policy& policy, diag::Diagnostics& diags, const Config& config);

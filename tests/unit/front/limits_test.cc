@@ -1,0 +1,134 @@
+// The front end's bounds on hostile or generated input: nesting, name
+// lengths, the number and width of diagnostics, and the files a policy
+// names (regular files only, sizes and line lengths bounded).
+#include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "dnspc/diag/read_file.h"
+#include "dnspc/parse/parse.h"
+#include "front_test_support.h"
+
+using front_test::load;
+using front_test::load_wrapped;
+using front_test::Loaded;
+
+namespace {
+
+std::string nested(size_t levels) {
+  return std::string(levels, '(') + "rd" + std::string(levels, ')');
+}
+
+std::string temp_dir() {
+  char path[] = "/tmp/dnspc-limits-XXXXXX";
+  REQUIRE(mkdtemp(path) != nullptr);
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("nesting up to the limit is accepted, one level more is a located error", "[front][limits]") {
+  constexpr size_t limit = dnspc::parse::kMaxConditionNesting;
+  CHECK_CLEAN(load_wrapped("rule r: " + nested(limit) + " => drop;"));
+  Loaded deep = load_wrapped("rule r: " + nested(limit + 1) + " => drop;");
+  const auto& d = deep.first("nesting-too-deep");
+  CHECK(deep.slice(d.range) == "(");
+  CHECK(deep.begin(d.range).column == 9 + limit);  // the parenthesis one past the limit
+  CHECK(deep.diags().error_count() == 1);
+}
+
+TEST_CASE("chains of not count as nesting; groups they apply to close them", "[front][limits]") {
+  constexpr size_t limit = dnspc::parse::kMaxConditionNesting;
+  std::string nots;
+  for (size_t i = 0; i < limit + 1; ++i) nots += "not ";
+  CHECK(load_wrapped("rule r: " + nots + "rd => drop;").has("nesting-too-deep"));
+  // As many nots in a flat and-chain are no nesting at all.
+  std::string flat = "rule r: not rd";
+  for (size_t i = 0; i < 4 * limit; ++i) flat += " and not cd";
+  CHECK_CLEAN(load_wrapped(flat + " => drop;"));
+  // Deep nesting in one statement does not carry into the next.
+  std::string text = "rule a: " + nested(limit) + " => drop;\nrule b: " + nested(limit) + " => refuse;";
+  CHECK(load_wrapped(text).clean());
+}
+
+TEST_CASE("37,000 nested parentheses: a diagnostic, not a stack overflow", "[front][limits]") {
+  Loaded l = load_wrapped("rule r: " + nested(37000) + " => drop;");
+  CHECK(l.has("nesting-too-deep"));
+}
+
+TEST_CASE("a name over the identifier limit is name-too-long", "[front][limits]") {
+  std::string name(dnspc::parse::kMaxIdentifierLength + 1, 'r');
+  Loaded l = load_wrapped("rule " + name + ": rd => drop;");
+  const auto& d = l.first("name-too-long");
+  CHECK(l.slice(d.range) == name);
+  CHECK_CLEAN(load_wrapped("rule " + std::string(dnspc::parse::kMaxIdentifierLength, 'r') + ": rd => drop;"));
+}
+
+TEST_CASE("diagnostics are capped; the counts still add up", "[front][limits]") {
+  std::string text = "pool main { server 192.0.2.1; }\n";
+  for (int i = 0; i < 500; ++i) text += "rule dup: rd => drop;\n";
+  text += "rule default: true => pool main;\n";
+  Loaded l = load(text);
+  CHECK(l.diags().error_count() == 499);
+  CHECK(l.diags().all().size() == dnspc::diag::Diagnostics::kDefaultKept);
+  CHECK(l.diags().omitted_count() == 499 - dnspc::diag::Diagnostics::kDefaultKept);
+  CHECK(l.text().find("more errors and 0 more warnings not shown") != std::string::npos);
+}
+
+TEST_CASE("messages and excerpts are clipped: a huge name is never echoed whole", "[front][limits]") {
+  std::string huge(1'000'000, 'x');
+  Loaded l = load_wrapped("rule r: qname == \"" + huge + ".\" => drop;");
+  REQUIRE(l.diags().error_count() > 0);
+  for (const auto& d : l.diags().all()) CHECK(d.message.size() <= dnspc::diag::Diagnostics::kMaxMessageBytes + 3);
+  CHECK(l.text().size() < 4000);
+}
+
+TEST_CASE("read_regular_file refuses special files and files over the limit", "[front][limits][files]") {
+  std::string error;
+  CHECK_FALSE(dnspc::diag::read_regular_file("/dev/zero", 1 << 20, error));
+  CHECK(error == "it is a character device, not a regular file");
+  CHECK_FALSE(dnspc::diag::read_regular_file("/tmp", 1 << 20, error));
+  CHECK(error == "it is a directory, not a regular file");
+  std::string dir = temp_dir();
+  std::string fifo = dir + "/fifo";
+  REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  CHECK_FALSE(dnspc::diag::read_regular_file(fifo, 1 << 20, error));  // returns: no writer needed
+  CHECK(error == "it is a FIFO, not a regular file");
+  std::string big = dir + "/big";
+  int fd = ::open(big.c_str(), O_CREAT | O_WRONLY, 0600);
+  REQUIRE(fd >= 0);
+  REQUIRE(ftruncate(fd, 3 << 20) == 0);  // sparse: costs no disk
+  ::close(fd);
+  CHECK_FALSE(dnspc::diag::read_regular_file(big, 1 << 20, error));
+  CHECK(error == "it is 3.0 MiB and the limit is 1.0 MiB");
+  auto text = dnspc::diag::read_regular_file(big, 4 << 20, error);
+  REQUIRE(text);
+  CHECK(text->size() == size_t{3} << 20);
+  std::remove(big.c_str());
+  std::remove(fifo.c_str());
+  ::rmdir(dir.c_str());
+}
+
+TEST_CASE("set files must be regular files with sane lines", "[front][limits][files]") {
+  Loaded zero = load_wrapped("netmasks z = file \"/dev/zero\";\nrule r: src in z => drop;");
+  const auto& d = zero.first("bad-file");
+  CHECK(d.message.find("character device") != std::string::npos);
+  std::string dir = temp_dir();
+  std::string path = dir + "/long.txt";
+  FILE* f = std::fopen(path.c_str(), "w");
+  REQUIRE(f);
+  std::string line(dnspc::diag::kMaxSetFileLineBytes + 1, 'a');
+  std::fprintf(f, "10.0.0.0/8\n%s\n", line.c_str());
+  std::fclose(f);
+  Loaded long_line = load_wrapped("netmasks l = file \"" + path + "\";\nrule r: src in l => drop;");
+  const auto& ll = long_line.first("line-too-long");
+  CHECK(long_line.begin(ll.range).line == 2);
+  CHECK(long_line.diags().error_count() == 1);
+  std::remove(path.c_str());
+  ::rmdir(dir.c_str());
+}
