@@ -102,6 +102,7 @@ void tcp_stats(Writer& w, const Registry& r) {
   TCP_FIELD(closed_short_length);
   TCP_FIELD(closed_incomplete);
   TCP_FIELD(closed_error);
+  TCP_FIELD(closed_dropped);
   w.EndObject();
   w.Key("backend");
   w.StartObject();

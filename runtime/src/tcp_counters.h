@@ -22,6 +22,7 @@ struct TcpCounters {
   Counter closed_short_length;   // a length prefix shorter than a DNS header
   Counter closed_incomplete;     // closed (any reason) in the middle of a message
   Counter closed_error;          // read or write error
+  Counter closed_dropped;        // a query on it got no answer: closed once the rest was written
   Counter answers_discarded;     // a backend answer for a client already gone
   Counter client_paused;         // stopped reading a connection: its share of backend queries used
   // Backends.

@@ -479,6 +479,7 @@ void Worker::handle_query(Listener& l, RxBatch& rx, unsigned i) {
 
 void Worker::reply(const Client& c, const uint8_t* data, size_t len) {
   if (c.tcp) {
+    tcp_answer_owed_ = true;
     tcp_send(*c.tcp, data, len);
   } else if (reply_delay_ms_) {
     hold_answer(static_cast<uint8_t>(c.listener->ref.index), *c.address, c.address_len, data, len, reply_delay_ms_);

@@ -261,6 +261,7 @@ class Worker {
   void arm_tcp_client_timer(TcpClientConn& c);
   void maybe_end_tcp_client(TcpClientConn& c);
   void end_tcp_client(TcpClientConn& c);  // no more queries: answer what is owed, then close
+  void end_tcp_client_after_drop(TcpClientConn& c);
   void handle_tcp_client_input(TcpClientConn& c);
   void pause_tcp_client(TcpClientConn& c);
   void resume_tcp_client(TcpClientConn& c);
@@ -367,6 +368,9 @@ class Worker {
   bool tcp_pump_active_ = false;
   std::vector<uint32_t> tcp_wake_backends_;
   std::vector<TcpClientConn*> tcp_resume_;  // nullptr: closed meanwhile
+  // Set when process_query answers or forwards a TCP query: a query it did
+  // neither for was dropped (docs/runtime.md, "A TCP query that gets no answer").
+  bool tcp_answer_owed_ = false;
 
   // `delay`: answers held back, and the timer that sends them.
   HeldAnswers held_;

@@ -65,6 +65,7 @@ void Worker::forward_tcp(TcpClientConn& client, const uint8_t* packet, const Que
   b.counters->queries.add();
   counters_.forwarded.add();
   outcome = "forwarded";
+  tcp_answer_owed_ = true;
   send_or_wait(b, q, nullptr);
   if (q.waiter) outcome = "forwarded (waiting for a TCP connection)";
 }
@@ -268,7 +269,11 @@ void Worker::handle_tcp_answer(TcpBackendConn& conn, uint8_t* packet, size_t siz
                                  *reinterpret_cast<const SockAddr*>(&q.client->peer), q.server);
     }
   }
-  if (out) tcp_send(*q.client, out, size);
+  if (out) {
+    tcp_send(*q.client, out, size);
+  } else {
+    end_tcp_client_after_drop(*q.client);  // a response rule dropped it
+  }
   finish_tcp_query(q);
 }
 
@@ -322,8 +327,11 @@ void Worker::tcp_servfail(TcpQuery& q) {
     if (n) {
       counters_.tcp.servfail.add();
       tcp_send(*q.client, out, n);
+      finish_tcp_query(q);
+      return;
     }
   }
+  end_tcp_client_after_drop(*q.client);  // no answer could be made
   finish_tcp_query(q);
 }
 

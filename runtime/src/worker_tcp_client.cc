@@ -3,7 +3,8 @@
 // (transport tcp) and answering in whatever order answers come (RFC 7766
 // pipelining). Every limit closes only the connection over it, and counts.
 // A connection whose share of backend queries is used is not read until
-// answers come (TCP flow control holds the client back).
+// answers come (TCP flow control holds the client back); a query that gets
+// no answer ends its connection once the rest is written.
 #include <fmt/format.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -251,9 +252,13 @@ void Worker::handle_tcp_client_input(TcpClientConn& c) {
     client.address = reinterpret_cast<const SockAddr*>(&c.peer);
     client.address_len = c.source.is_v4() ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
     client.tcp = &c;
+    tcp_answer_owed_ = false;
     process_query(client, data, size, Transport::kTcp);
     if (c.closed) return;  // the answer could not be written
-    if (++c.queries >= o.max_queries_per_connection) {
+    ++c.queries;
+    if (!tcp_answer_owed_) {
+      end_tcp_client_after_drop(c);
+    } else if (c.queries >= o.max_queries_per_connection) {
       tc.closed_query_limit.add();
       end_tcp_client(c);
     }
@@ -296,6 +301,17 @@ void Worker::end_tcp_client(TcpClientConn& c) {
   c.finishing = true;
   uv_read_stop(reinterpret_cast<uv_stream_t*>(&c.handle));
   maybe_end_tcp_client(c);
+}
+
+// A query on the connection gets no answer (a drop rule or block, no usable
+// server with on_no_server drop, a malformed query, a response rule's drop):
+// as dnsdist does, the connection ends once everything else owed on it is
+// written, so the client learns at once instead of at its idle timeout.
+// Queries read after the dropped one are not handled.
+void Worker::end_tcp_client_after_drop(TcpClientConn& c) {
+  if (c.finishing || c.closed) return;
+  counters_.tcp.closed_dropped.add();
+  end_tcp_client(c);
 }
 
 void Worker::pause_tcp_client(TcpClientConn& c) {

@@ -547,5 +547,83 @@ rule default: true => pool p;
         self.check_servfail_after_two_tries(d, "backend_connect_failures")
 
 
+class TcpNoAnswer(unittest.TestCase):
+    """A TCP query that gets no answer (a drop rule, no usable server with
+    on_no_server drop, a response rule's drop) ends its connection once
+    everything else owed on it is written: the client learns at once, not at
+    its idle timeout (30 s here)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.work = Workdir()
+        cls.nsd = Nsd(cls.work.path, "tcp-c").start()
+        cls.slow = TcpBackend("slow", delay=0.5)
+        cls.d = Dnspc(cls.work.path, f"""
+listen 127.0.0.1:{{port}};
+control "{{control}}";
+option workers 1;
+option tcp_idle_timeout 30s;
+pool p {{ server {cls.nsd.server()} state up; }}
+pool slow {{ server {cls.slow.server()} state up; }}
+pool gone {{ server 127.0.0.1:9 state down; on_no_server drop; }}
+rule dropped: qname suffix "drop.test." => drop;
+rule nowhere: qname suffix "nowhere.test." => pool gone;
+rule slow: qname suffix "slow.test." => pool slow;
+rule default: true => pool p;
+response rule hide_nx: rcode == NXDOMAIN and qname suffix "hide.{ZONE}" => drop;
+""")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+        cls.nsd.kill()
+        cls.slow.close()
+        cls.work.cleanup()
+
+    def closed_dropped(self):
+        return tcp_stats(self.d)["closed"].get("closed_dropped", 0)
+
+    def assert_closed_at_once(self, name):
+        with connect(self.d.port) as s:
+            s.sendall(framed(build_query(name, qid=1)))
+            t0 = time.monotonic()
+            self.assertTrue(closed_by_peer(s, 5), f"{name}: no close within 5 s")
+            self.assertLess(time.monotonic() - t0, 5)
+
+    def test_drop_rule_closes(self):
+        before = self.closed_dropped()
+        self.assert_closed_at_once("x.drop.test.")
+        self.assertEqual(self.closed_dropped() - before, 1)
+        self.assertGreaterEqual(self.d.stats()["actions"]["drop"], 1)
+
+    def test_no_usable_server_with_on_no_server_drop_closes(self):
+        before = self.closed_dropped()
+        self.assert_closed_at_once("x.nowhere.test.")
+        self.assertEqual(self.closed_dropped() - before, 1)
+        self.assertGreaterEqual(self.d.stats()["no_server"]["dropped"], 1)
+
+    def test_response_rule_drop_closes(self):
+        before = self.closed_dropped()
+        self.assert_closed_at_once(f"nothing.hide.{ZONE}")
+        self.assertEqual(self.closed_dropped() - before, 1)
+
+    def test_answers_owed_are_written_before_the_close(self):
+        # A slow query, then a dropped one, in one write: the slow one's answer
+        # still comes (after the drop was decided), then the close.
+        with connect(self.d.port) as s:
+            s.sendall(framed(build_query("a.slow.test.", qid=5)) + framed(build_query("x.drop.test.", qid=6)))
+            answers = read_frames(s, 2, timeout=5)
+            self.assertEqual([dns.message.from_wire(w).id for w in answers], [5])
+            self.assertEqual(dns.message.from_wire(answers[0]).rcode(), dns.rcode.NOERROR)
+            self.assertTrue(closed_by_peer(s, 5))
+
+    def test_answered_queries_keep_the_connection_open(self):
+        with connect(self.d.port) as s:
+            for i in range(3):
+                s.sendall(framed(build_query(f"www.{ZONE}", qid=i)))
+                self.assertEqual(dns.message.from_wire(read_frames(s, 1)[0]).id, i)
+            self.assertFalse(closed_by_peer(s, 0.3))
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
