@@ -382,7 +382,7 @@ void Worker::close_tcp_client(TcpClientConn& c, Counter* reason) {
     std::replace(tcp_resume_.begin(), tcp_resume_.end(), &c, static_cast<TcpClientConn*>(nullptr));
     c.resume_pending = false;
   }
-  if (c.in.buffered() > 0) counters_.tcp.closed_incomplete.add();
+  if (c.in.ends_mid_message()) counters_.tcp.closed_incomplete.add();
   if (c.admitted) {
     config_.tcp_admission->release(c.source);
     c.admitted = false;
