@@ -88,13 +88,16 @@ struct Main {
       if (reloader) reloader->refuse_new();
       for (auto& w : workers) w->drain();
       // A bound beyond the workers' own: every UDP query in flight times out
-      // within the UDP timeout, a TCP one within two tries of connect +
-      // backend timeout, a held answer within its delay.
+      // within the UDP timeout, a TCP one within its wait for room (the
+      // backend timeout) and two tries of connect + backend timeout, a held
+      // answer within its delay.
       const Options& o = active->image->options;
       uint64_t longest_delay_ms = 0;
       for (const RuleSpec& r : active->image->rules) longest_delay_ms = std::max<uint64_t>(longest_delay_ms, r.delay_ms);
       uint64_t bound_ms = std::max({active->udp_timeout_ns / 1'000'000,
-                                    2 * (o.tcp.connect_timeout_ms + o.tcp.backend_timeout_ms), longest_delay_ms}) +
+                                    o.tcp.backend_timeout_ms +
+                                        2 * (o.tcp.connect_timeout_ms + o.tcp.backend_timeout_ms),
+                                    longest_delay_ms}) +
                           3000;
       uv_timer_start(&deadline, [](uv_timer_t* t) { static_cast<Main*>(t->data)->on_deadline(); }, bound_ms, 0);
       deadline_started = true;

@@ -88,6 +88,7 @@ void tcp_stats(Writer& w, const Registry& r) {
   TCP_FIELD(queries);
   TCP_FIELD(answers);
   TCP_FIELD(answers_discarded);
+  TCP_FIELD(client_paused);
   w.Key("closed");
   w.StartObject();
   TCP_FIELD(refused_total_limit);
@@ -101,6 +102,7 @@ void tcp_stats(Writer& w, const Registry& r) {
   TCP_FIELD(closed_short_length);
   TCP_FIELD(closed_incomplete);
   TCP_FIELD(closed_error);
+  TCP_FIELD(closed_dropped);
   w.EndObject();
   w.Key("backend");
   w.StartObject();
@@ -112,6 +114,9 @@ void tcp_stats(Writer& w, const Registry& r) {
   TCP_FIELD(backend_retries);
   TCP_FIELD(backend_reused);
   TCP_FIELD(backend_busy);
+  TCP_FIELD(backend_waited);
+  TCP_FIELD(backend_wait_timeouts);
+  TCP_FIELD(backend_waiting);
   TCP_FIELD(backend_malformed);
   TCP_FIELD(backend_unknown_id);
   TCP_FIELD(backend_mismatched);

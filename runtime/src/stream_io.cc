@@ -35,6 +35,16 @@ size_t FrameReader::announced() const {
   return static_cast<size_t>(buf_[start_]) << 8 | buf_[start_ + 1];
 }
 
+bool FrameReader::ends_mid_message() const {
+  size_t at = start_;
+  while (used_ - at >= 2) {
+    const size_t n = static_cast<size_t>(buf_[at]) << 8 | buf_[at + 1];
+    if (used_ - at < 2 + n) return true;
+    at += 2 + n;
+  }
+  return at != used_;
+}
+
 bool FrameReader::next(uint8_t*& data, size_t& size) {
   if (used_ - start_ < 2) return false;
   size_t n = announced();

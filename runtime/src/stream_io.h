@@ -28,6 +28,9 @@ class FrameReader {
   bool has_prefix() const { return used_ - start_ >= 2; }
   size_t announced() const;
   size_t buffered() const { return used_ - start_; }
+  // Whether what is buffered ends in the middle of a message (whole
+  // messages not handled yet, as on a paused connection, do not count).
+  bool ends_mid_message() const;
   size_t capacity() const { return buf_.size(); }
   void discard() { start_ = used_ = 0; }
 

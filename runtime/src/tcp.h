@@ -19,6 +19,7 @@ namespace dnspc::runtime {
 class Worker;
 union SockAddr;
 struct TcpQuery;
+struct TcpWaiter;
 
 struct TcpListener {
   Worker* worker = nullptr;
@@ -37,7 +38,7 @@ struct TcpClientConn {
   NetAddress destination;  // the listen address it came in on
   uint64_t accepted_ns = 0, last_activity_ns = 0;
   uint32_t queries = 0;
-  uint32_t refs = 0;         // queries in flight toward a backend
+  uint32_t refs = 0;         // queries forwarded, not answered yet (in flight or waiting)
   int open_handles = 0;      // handle + timer; the object goes when both are closed and refs is 0
   bool admitted = false;     // holds a place in TcpAdmission
   bool closed = false;       // closing or closed: answers are discarded
@@ -45,6 +46,12 @@ struct TcpClientConn {
   bool shutting_down = false;  // everything owed written; FIN sent or being sent
   bool lingering = false;    // after our FIN: reading and discarding until the client's EOF (no RST)
   bool eof_seen = false;     // the client closed its side
+  // Its share of backend queries (tcp_client_max_in_flight) is used: not read
+  // until answers come, so TCP flow control holds the client back. What was
+  // read but not handled yet stays in `in` and is handled on resume.
+  bool paused = false;
+  bool resume_pending = false;   // in the worker's list of connections to resume
+  TcpWaiter* waiters = nullptr;  // its queries waiting for room, one entry per backend
   FrameReader in;
   StreamOut out;
   // The peer as a socket address, for logs (same layout as SockAddr).
@@ -74,6 +81,7 @@ struct TcpQuery {
   TcpQuery* next_free = nullptr;
   uint32_t server = 0;
   uint64_t query_tags = 0;  // of the rule that forwarded it (response rules see them)
+  uint64_t read_ns = 0;  // when the client's message was read: a waiting query times out from here
   uint64_t sent_ns = 0;
   uint16_t backend_id = 0;
   uint16_t client_id = 0;
@@ -81,8 +89,27 @@ struct TcpQuery {
   uint16_t qtype = 0, qclass = 0;
   uint8_t qname_length = 0;
   uint8_t attempts = 0;
+  // While it waits for room at its backend: its place in its client's queue
+  // there, and in the worker's list of waiting queries (oldest first, for
+  // timeouts).
+  TcpWaiter* waiter = nullptr;
+  TcpQuery *wait_prev = nullptr, *wait_next = nullptr;
+  TcpQuery *age_prev = nullptr, *age_next = nullptr;
   uint8_t qname[kMaxNameLength];   // the client's case
   std::vector<uint8_t> packet;     // as the backend gets it, for a retry
+};
+
+// One client connection's queries waiting for room at one backend, oldest
+// first. The backend serves its waiters in turn, one query each (round
+// robin), so a client with many queries waiting cannot starve the others.
+// Pooled by the worker.
+struct TcpWaiter {
+  TcpClientConn* client = nullptr;
+  uint32_t server = 0;
+  TcpQuery *head = nullptr, *tail = nullptr;
+  // The backend's turn order; `next` also links the worker's free list.
+  TcpWaiter *prev = nullptr, *next = nullptr;
+  TcpWaiter* client_next = nullptr;  // the client's other waiters
 };
 
 }  // namespace dnspc::runtime

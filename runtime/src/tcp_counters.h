@@ -22,7 +22,9 @@ struct TcpCounters {
   Counter closed_short_length;   // a length prefix shorter than a DNS header
   Counter closed_incomplete;     // closed (any reason) in the middle of a message
   Counter closed_error;          // read or write error
+  Counter closed_dropped;        // a query on it got no answer: closed once the rest was written
   Counter answers_discarded;     // a backend answer for a client already gone
+  Counter client_paused;         // stopped reading a connection: its share of backend queries used
   // Backends.
   Counter backend_connects;
   Counter backend_connect_failures;
@@ -31,7 +33,10 @@ struct TcpCounters {
   Counter backend_closed_in_flight;  // a backend closed with queries in flight
   Counter backend_retries;        // queries sent again on another connection
   Counter backend_reused;         // queries sent on a connection already open
-  Counter backend_busy;           // no connection could take the query
+  Counter backend_busy;    // no connection could take it (stays in the JSON; queries wait now)
+  Counter backend_waited;  // queries that waited for room on the connections
+  Counter backend_wait_timeouts;  // queries that waited longer than tcp_backend_timeout (SERVFAIL)
+  Counter backend_waiting;        // waiting now (this worker)
   Counter backend_malformed;
   Counter backend_unknown_id;
   Counter backend_mismatched;

@@ -229,6 +229,8 @@ bool Worker::open(std::string& error) {
   held_.set_capacity(policy_->image->options.max_held_answers);
   uv_timer_init(&loop_, &hold_timer_);
   hold_timer_.data = this;
+  uv_idle_init(&loop_, &tcp_pump_);
+  tcp_pump_.data = this;
   uv_async_init(&loop_, &command_, [](uv_async_t* h) { static_cast<Worker*>(h->data)->on_command(); });
   command_.data = this;
   return true;
@@ -320,6 +322,7 @@ void Worker::finish() {
   }
   uv_close(reinterpret_cast<uv_handle_t*>(&tick_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&hold_timer_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_pump_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&command_), nullptr);
 }
 
@@ -385,6 +388,7 @@ void Worker::on_tick() {
   if (finishing_) return;
   begin_batch();
   expire(now_ns_, false);
+  expire_tcp_waiting();
   flush();
   counters_.random_refills.set(random_.refills());
   close_drained();
@@ -475,6 +479,7 @@ void Worker::handle_query(Listener& l, RxBatch& rx, unsigned i) {
 
 void Worker::reply(const Client& c, const uint8_t* data, size_t len) {
   if (c.tcp) {
+    tcp_answer_owed_ = true;
     tcp_send(*c.tcp, data, len);
   } else if (reply_delay_ms_) {
     hold_answer(static_cast<uint8_t>(c.listener->ref.index), *c.address, c.address_len, data, len, reply_delay_ms_);

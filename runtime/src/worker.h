@@ -106,6 +106,10 @@ struct Backend {
   ServerEntry* entry = nullptr;
   ServerCounters* counters = nullptr;
   std::vector<TcpBackendConn*> tcp_conns;  // open or opening
+  // TCP queries waiting for room on those connections, by client connection
+  // in turn order (worker_tcp_wait.cc).
+  TcpWaiter *tcp_wait_head = nullptr, *tcp_wait_tail = nullptr;
+  bool tcp_wake = false;  // in the worker's list of backends to serve from their wait list
   // The socket this batch's queries to this backend leave from.
   uint64_t batch_epoch = 0;
   uint8_t batch_socket = 0;
@@ -242,6 +246,7 @@ class Worker {
   void on_tcp_backend_read(TcpBackendConn& c, ssize_t nread);
   void on_tcp_backend_timer(TcpBackendConn& c);
   void on_tcp_backend_handle_closed(TcpBackendConn& c);
+  void on_tcp_pump();
 
  private:
   bool open_tcp(std::string& error);
@@ -256,9 +261,27 @@ class Worker {
   void arm_tcp_client_timer(TcpClientConn& c);
   void maybe_end_tcp_client(TcpClientConn& c);
   void end_tcp_client(TcpClientConn& c);  // no more queries: answer what is owed, then close
+  void end_tcp_client_after_drop(TcpClientConn& c);
+  void handle_tcp_client_input(TcpClientConn& c);
+  void pause_tcp_client(TcpClientConn& c);
+  void resume_tcp_client(TcpClientConn& c);
   void forward_tcp(TcpClientConn& client, const uint8_t* packet, const QueryView& q, uint64_t tags, uint32_t server,
                    const char*& outcome);
-  TcpBackendConn* tcp_backend_conn(Backend& b, const TcpBackendConn* exclude);
+  TcpBackendConn* tcp_backend_conn(Backend& b, const TcpBackendConn* exclude, bool& connect_failed);
+  void send_or_wait(Backend& b, TcpQuery& q, const TcpBackendConn* exclude);
+  void failed_try_or_wait(Backend& b, TcpQuery& q);
+  // The wait list (worker_tcp_wait.cc).
+  void wait_for_tcp_room(Backend& b, TcpQuery& q);
+  TcpWaiter& tcp_waiter_for(TcpClientConn& c, Backend& b);
+  void stop_waiting(TcpQuery& q);
+  void release_tcp_waiter(TcpWaiter& w);
+  TcpQuery& next_waiting_query(Backend& b);
+  void serve_tcp_waiters(Backend& b);
+  void expire_tcp_waiting();
+  void cancel_tcp_waits(TcpClientConn& c);
+  void wake_tcp_backend(Backend& b);
+  void resume_tcp_client_later(TcpClientConn& c);
+  void start_tcp_pump();
   bool send_tcp_query(TcpBackendConn& conn, TcpQuery& q);
   void handle_tcp_answer(TcpBackendConn& conn, uint8_t* packet, size_t size);
   void fail_tcp_backend(TcpBackendConn& conn, Counter* reason, bool timed_out);
@@ -334,7 +357,20 @@ class Worker {
   TcpClientConn* tcp_clients_ = nullptr;  // open client connections (a list)
   std::vector<std::unique_ptr<TcpQuery>> tcp_queries_;  // every one ever made, reused
   TcpQuery* tcp_free_ = nullptr;
-  uint32_t tcp_in_flight_ = 0;
+  uint32_t tcp_in_flight_ = 0;  // forwarded TCP queries not answered yet, waiting ones included
+  std::vector<std::unique_ptr<TcpWaiter>> tcp_waiter_pool_;  // every one ever made, reused
+  TcpWaiter* tcp_waiter_free_ = nullptr;
+  // Every waiting query, by read time (for timeouts).
+  TcpQuery *tcp_wait_oldest_ = nullptr, *tcp_wait_newest_ = nullptr;
+  // The pump: work found inside a callback (room freed at a backend, a
+  // paused client under its share again) done once per loop turn.
+  uv_idle_t tcp_pump_{};
+  bool tcp_pump_active_ = false;
+  std::vector<uint32_t> tcp_wake_backends_;
+  std::vector<TcpClientConn*> tcp_resume_;  // nullptr: closed meanwhile
+  // Set when process_query answers or forwards a TCP query: a query it did
+  // neither for was dropped (docs/runtime.md, "A TCP query that gets no answer").
+  bool tcp_answer_owed_ = false;
 
   // `delay`: answers held back, and the timer that sends them.
   HeldAnswers held_;

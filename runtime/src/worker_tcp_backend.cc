@@ -1,6 +1,7 @@
 // DNS over TCP, the backend side: per worker, a few connections to each
 // backend, opened on demand and reused; queries pipelined on them with IDs
 // chosen per connection; answers matched by ID and question as over UDP.
+// When every connection is full, a query waits for room (worker_tcp_wait.cc).
 // When a connection closes with queries in flight, each is sent once more on
 // another connection; a query that fails twice, or waits longer than
 // tcp_backend_timeout, gets SERVFAIL (a TCP client would otherwise wait on
@@ -44,9 +45,11 @@ void Worker::forward_tcp(TcpClientConn& client, const uint8_t* packet, const Que
   TcpQuery& q = *take_tcp_query();
   q.client = &client;
   q.conn = nullptr;
+  q.waiter = nullptr;
   q.server = server;
   q.query_tags = tags;
   q.attempts = 0;
+  q.read_ns = now_ns_;
   q.client_id = view.id;
   q.client_flags = view.flags;
   q.qtype = view.qtype;
@@ -62,19 +65,53 @@ void Worker::forward_tcp(TcpClientConn& client, const uint8_t* packet, const Que
   b.counters->queries.add();
   counters_.forwarded.add();
   outcome = "forwarded";
-  TcpBackendConn* conn = tcp_backend_conn(b, nullptr);
+  tcp_answer_owed_ = true;
+  send_or_wait(b, q, nullptr);
+  if (q.waiter) outcome = "forwarded (waiting for a TCP connection)";
+}
+
+// Sends the query on a connection with room, else it waits for room. While
+// other queries wait at that backend it waits too: nobody overtakes them.
+void Worker::send_or_wait(Backend& b, TcpQuery& q, const TcpBackendConn* exclude) {
+  if (q.client->closed) {
+    // A retry for a client already gone: nobody would read the answer.
+    counters_.tcp.answers_discarded.add();
+    finish_tcp_query(q);
+    return;
+  }
+  if (b.tcp_wait_head) {
+    wait_for_tcp_room(b, q);
+    return;
+  }
+  bool connect_failed = false;
+  TcpBackendConn* conn = tcp_backend_conn(b, exclude, connect_failed);
   if (!conn) {
-    counters_.tcp.backend_busy.add();
-    outcome = "no TCP connection: SERVFAIL";
-    tcp_servfail(q);
+    if (connect_failed) {
+      failed_try_or_wait(b, q);
+    } else {
+      wait_for_tcp_room(b, q);
+    }
     return;
   }
   if (!send_tcp_query(*conn, q)) retry_or_servfail(q, conn);
 }
 
+// A connection for the query could not even be started (no socket): that
+// counts as a try; after two, SERVFAIL. Otherwise the query waits, and the
+// closed connection has woken the wait list, which tries again.
+void Worker::failed_try_or_wait(Backend& b, TcpQuery& q) {
+  if (++q.attempts >= 2) {
+    tcp_servfail(q);
+  } else {
+    wait_for_tcp_room(b, q);
+  }
+}
+
 // A connection with room for one more query: an open one first (the least
-// loaded), else a new one while the pool is under its size.
-TcpBackendConn* Worker::tcp_backend_conn(Backend& b, const TcpBackendConn* exclude) {
+// loaded), else a new one while the pool is under its size. Null when every
+// connection is full, or (`connect_failed`) when a new one failed at once.
+TcpBackendConn* Worker::tcp_backend_conn(Backend& b, const TcpBackendConn* exclude,
+                                         bool& connect_failed) {
   const TcpOptions& o = policy_->image->options.tcp;
   TcpBackendConn* best = nullptr;
   for (TcpBackendConn* c : b.tcp_conns) {
@@ -108,6 +145,7 @@ TcpBackendConn* Worker::tcp_backend_conn(Backend& b, const TcpBackendConn* exclu
   if (r != 0) {
     counters_.tcp.backend_connect_failures.add();
     close_tcp_backend(*c);
+    connect_failed = true;
     return best;
   }
   arm_tcp_backend_timer(*c);
@@ -214,6 +252,7 @@ void Worker::handle_tcp_answer(TcpBackendConn& conn, uint8_t* packet, size_t siz
   }
   conn.in_flight.erase(it);
   conn.last_used_ns = now_ns_;
+  wake_tcp_backend(b);  // room for a waiting query
   const uint64_t latency_us =
       accept_answer(b, packet, q.client_id, q.client_flags, q.qname, q.qname_length, q.sent_ns);
   if (recorder_) recorder_->record_response(q.client->source, packet[3] & 0x0f, static_cast<uint32_t>(size));
@@ -230,7 +269,11 @@ void Worker::handle_tcp_answer(TcpBackendConn& conn, uint8_t* packet, size_t siz
                                  *reinterpret_cast<const SockAddr*>(&q.client->peer), q.server);
     }
   }
-  if (out) tcp_send(*q.client, out, size);
+  if (out) {
+    tcp_send(*q.client, out, size);
+  } else {
+    end_tcp_client_after_drop(*q.client);  // a response rule dropped it
+  }
   finish_tcp_query(q);
 }
 
@@ -259,11 +302,9 @@ void Worker::fail_tcp_backend(TcpBackendConn& conn, Counter* reason, bool timed_
 
 void Worker::retry_or_servfail(TcpQuery& q, const TcpBackendConn* failed) {
   if (q.attempts < 2 && !finishing_) {
-    Backend& b = backends_[q.server];
-    if (TcpBackendConn* other = tcp_backend_conn(b, failed)) {
-      counters_.tcp.backend_retries.add();
-      if (send_tcp_query(*other, q)) return;
-    }
+    counters_.tcp.backend_retries.add();
+    send_or_wait(backends_[q.server], q, failed);
+    return;
   }
   tcp_servfail(q);
 }
@@ -286,8 +327,11 @@ void Worker::tcp_servfail(TcpQuery& q) {
     if (n) {
       counters_.tcp.servfail.add();
       tcp_send(*q.client, out, n);
+      finish_tcp_query(q);
+      return;
     }
   }
+  end_tcp_client_after_drop(*q.client);  // no answer could be made
   finish_tcp_query(q);
 }
 
@@ -305,6 +349,8 @@ void Worker::finish_tcp_query(TcpQuery& q) {
     delete &c;
     return;
   }
+  const unsigned share = policy_->image->options.tcp.client_max_in_flight;
+  if (c.paused && c.refs < share) resume_tcp_client_later(c);
   maybe_end_tcp_client(c);
 }
 
@@ -314,6 +360,7 @@ void Worker::close_tcp_backend(TcpBackendConn& conn) {
   Backend& b = backends_[conn.server];
   auto it = std::find(b.tcp_conns.begin(), b.tcp_conns.end(), &conn);
   if (it != b.tcp_conns.end()) b.tcp_conns.erase(it);
+  wake_tcp_backend(b);  // room for a new connection
   uv_close(reinterpret_cast<uv_handle_t*>(&conn.handle), backend_handle_closed);
   uv_close(reinterpret_cast<uv_handle_t*>(&conn.timer), backend_handle_closed);
 }

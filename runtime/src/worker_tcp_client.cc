@@ -2,6 +2,9 @@
 // reassembling length-prefixed queries, deciding each like a UDP query
 // (transport tcp) and answering in whatever order answers come (RFC 7766
 // pipelining). Every limit closes only the connection over it, and counts.
+// A connection whose share of backend queries is used is not read until
+// answers come (TCP flow control holds the client back); a query that gets
+// no answer ends its connection once the rest is written.
 #include <fmt/format.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -111,13 +114,16 @@ void Worker::change_tcp_listeners(const std::vector<NetAddress>& added, const st
   }
 }
 
-// After a reload: every TCP timer again, under the new policy's timeouts.
+// After a reload: every TCP timer again, under the new policy's timeouts;
+// and the limits may have grown: paused clients and wait lists get a turn.
 void Worker::retime_tcp() {
   for (TcpClientConn* c = tcp_clients_; c; c = c->next) {
     if (!c->closed && !c->lingering) arm_tcp_client_timer(*c);
+    if (c->paused) resume_tcp_client_later(*c);
   }
   for (Backend& b : backends_) {
     for (TcpBackendConn* conn : b.tcp_conns) arm_tcp_backend_timer(*conn);
+    wake_tcp_backend(b);
   }
 }
 
@@ -126,7 +132,12 @@ void Worker::finish_tcp() {
     for (auto& l : tcp_listeners_) uv_close(reinterpret_cast<uv_handle_t*>(&l->handle), nullptr);
     tcp_listeners_closed_ = true;
   }
-  // Nothing more will be answered: queries in flight let go of their clients.
+  // Nothing more will be answered: queries waiting or in flight let go of their clients.
+  for (Backend& b : backends_) {
+    while (b.tcp_wait_head) finish_tcp_query(next_waiting_query(b));
+  }
+  tcp_wake_backends_.clear();
+  tcp_resume_.clear();
   for (Backend& b : backends_) {
     while (!b.tcp_conns.empty()) {
       TcpBackendConn& conn = *b.tcp_conns.back();
@@ -213,13 +224,26 @@ void Worker::on_tcp_client_read(TcpClientConn& c, ssize_t nread) {
   begin_batch();
   c.in.received(static_cast<size_t>(nread));
   c.last_activity_ns = now_ns_;
+  handle_tcp_client_input(c);
+  flush();
+}
+
+// The messages read and not handled yet, in order, while the connection has
+// share left (tcp_client_max_in_flight forwarded queries); past it the
+// connection pauses, and the rest is handled when it resumes.
+void Worker::handle_tcp_client_input(TcpClientConn& c) {
+  TcpCounters& tc = counters_.tcp;
   const TcpOptions& o = policy_->image->options.tcp;
   uint8_t* data = nullptr;
   size_t size = 0;
-  while (!c.finishing && c.in.next(data, size)) {
+  while (!c.finishing) {
+    if (c.refs >= o.client_max_in_flight) {
+      pause_tcp_client(c);
+      break;
+    }
+    if (!c.in.next(data, size)) break;
     if (size < kHeaderSize) {
       close_tcp_client(c, &tc.closed_short_length);
-      flush();
       return;
     }
     tc.queries.add();
@@ -228,15 +252,17 @@ void Worker::on_tcp_client_read(TcpClientConn& c, ssize_t nread) {
     client.address = reinterpret_cast<const SockAddr*>(&c.peer);
     client.address_len = c.source.is_v4() ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
     client.tcp = &c;
+    tcp_answer_owed_ = false;
     process_query(client, data, size, Transport::kTcp);
-    if (c.closed) break;  // the answer could not be written
-    if (++c.queries >= o.max_queries_per_connection) {
+    if (c.closed) return;  // the answer could not be written
+    ++c.queries;
+    if (!tcp_answer_owed_) {
+      end_tcp_client_after_drop(c);
+    } else if (c.queries >= o.max_queries_per_connection) {
       tc.closed_query_limit.add();
       end_tcp_client(c);
     }
   }
-  flush();
-  if (c.closed) return;
   if (c.in.has_prefix() && c.in.announced() < kHeaderSize) {
     close_tcp_client(c, &tc.closed_short_length);
     return;
@@ -275,6 +301,35 @@ void Worker::end_tcp_client(TcpClientConn& c) {
   c.finishing = true;
   uv_read_stop(reinterpret_cast<uv_stream_t*>(&c.handle));
   maybe_end_tcp_client(c);
+}
+
+// A query on the connection gets no answer (a drop rule or block, no usable
+// server with on_no_server drop, a malformed query, a response rule's drop):
+// as dnsdist does, the connection ends once everything else owed on it is
+// written, so the client learns at once instead of at its idle timeout.
+// Queries read after the dropped one are not handled.
+void Worker::end_tcp_client_after_drop(TcpClientConn& c) {
+  if (c.finishing || c.closed) return;
+  counters_.tcp.closed_dropped.add();
+  end_tcp_client(c);
+}
+
+void Worker::pause_tcp_client(TcpClientConn& c) {
+  if (c.paused) return;
+  c.paused = true;
+  counters_.tcp.client_paused.add();
+  uv_read_stop(reinterpret_cast<uv_stream_t*>(&c.handle));
+}
+
+// From the pump, once answers brought the connection under its share: what
+// was read before the pause first, then reading again.
+void Worker::resume_tcp_client(TcpClientConn& c) {
+  if (!c.paused || c.closed || c.finishing) return;
+  const unsigned share = policy_->image->options.tcp.client_max_in_flight;
+  if (c.refs >= share) return;  // the next answer tries again
+  c.paused = false;
+  handle_tcp_client_input(c);
+  if (!c.paused && !c.closed && !c.finishing) start_reading(c);
 }
 
 // A finishing connection ends once nothing is in flight for it and every
@@ -321,7 +376,13 @@ void Worker::close_tcp_client(TcpClientConn& c, Counter* reason) {
   if (c.closed) return;
   c.closed = true;
   if (reason) reason->add();
-  if (c.in.buffered() > 0) counters_.tcp.closed_incomplete.add();
+  cancel_tcp_waits(c);
+  if (c.resume_pending) {
+    // The pump must not touch it: it may be freed before the pump runs.
+    std::replace(tcp_resume_.begin(), tcp_resume_.end(), &c, static_cast<TcpClientConn*>(nullptr));
+    c.resume_pending = false;
+  }
+  if (c.in.ends_mid_message()) counters_.tcp.closed_incomplete.add();
   if (c.admitted) {
     config_.tcp_admission->release(c.source);
     c.admitted = false;

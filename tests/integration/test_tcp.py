@@ -74,7 +74,8 @@ class TcpBackend:
       silent     read queries, never answer
       close_once close the first connection after reading one query, then behave
       slow       answer after `delay` seconds
-    It counts connections and queries."""
+    It counts connections and queries and keeps the names it was asked, in
+    the order they arrived (`seen`)."""
 
     def __init__(self, mode="normal", delay=0.5):
         self.mode = mode
@@ -87,12 +88,18 @@ class TcpBackend:
         self.connections = 0
         self.queries = 0
         self.closed_once = False
+        self.seen = []
+        self._lock = threading.Lock()
         self._stop = False
         self._conns = []
         threading.Thread(target=self._accept, daemon=True).start()
 
     def server(self):
         return f"127.0.0.1:{self.port}"
+
+    def names(self):
+        with self._lock:
+            return list(self.seen)
 
     def close(self):
         self._stop = True
@@ -125,7 +132,9 @@ class TcpBackend:
             while len(buf) >= 2 and len(buf) >= 2 + struct.unpack("!H", buf[:2])[0]:
                 n = struct.unpack("!H", buf[:2])[0]
                 wire, buf = buf[2:2 + n], buf[2 + n:]
-                self.queries += 1
+                with self._lock:
+                    self.queries += 1
+                    self.seen.append(dns.message.from_wire(wire).question[0].name.to_text())
                 if self.mode == "silent":
                     continue
                 if self.mode == "close_once" and not self.closed_once:
@@ -403,23 +412,103 @@ rule default: true => pool p;
         self.assertTrue(all(a.rcode() == dns.rcode.NOERROR for a in answers))
         self.assertEqual(rc_box.get("rc"), 0, d.log_text()[-2000:])
 
-    def test_backend_connections_reused_and_in_flight_bounded(self):
+    def test_backend_connections_reused_and_queries_wait_for_room(self):
+        # One connection with room for two: the other three wait for it (they
+        # are not answered SERVFAIL) and every query uses that one connection.
         b = TcpBackend("slow", delay=0.5)
         self.addCleanup(b.close)
         d = self.dnspc("option tcp_backend_connections 1; option tcp_backend_max_in_flight 2;", b.server())
         with connect(d.port) as s:
             s.sendall(b"".join(framed(build_query(f"q{i}.{ZONE}", qid=i)) for i in range(5)))
-            answers = [dns.message.from_wire(w) for w in read_frames(s, 5)]
-        self.assertEqual(len(answers), 5)
-        rcodes = sorted(a.rcode() for a in answers)
-        self.assertEqual(rcodes.count(dns.rcode.SERVFAIL), 3)
-        self.assertEqual(tcp_stats(d)["backend"]["backend_busy"], 3)
+            answers = [dns.message.from_wire(w) for w in read_frames(s, 5, timeout=20)]
+        self.assertEqual(sorted(a.id for a in answers), [0, 1, 2, 3, 4])
+        self.assertTrue(all(a.rcode() == dns.rcode.NOERROR for a in answers), [a.rcode() for a in answers])
+        st = tcp_stats(d)["backend"]
+        self.assertEqual(st["backend_busy"], 0)
+        self.assertEqual(st["backend_waited"], 3)
         # A second round reuses the one connection.
         with connect(d.port) as s:
             s.sendall(framed(build_query(f"again.{ZONE}", qid=7)))
             self.assertEqual(dns.message.from_wire(read_frames(s, 1)[0]).rcode(), dns.rcode.NOERROR)
         self.assertEqual(b.connections, 1)
         self.assertGreaterEqual(tcp_stats(d)["backend"]["backend_reused"], 2)
+
+    def test_waiting_query_times_out_from_when_it_was_read(self):
+        # Room for one query at a silent backend: the other two wait, and at
+        # the backend timeout all three get SERVFAIL (the one in flight by its
+        # connection's timeout, the waiting ones by theirs), none sent again.
+        b = TcpBackend("silent")
+        self.addCleanup(b.close)
+        d = self.dnspc("option tcp_backend_connections 1; option tcp_backend_max_in_flight 1;"
+                       " option tcp_backend_timeout 500ms;", b.server())
+        with connect(d.port) as s:
+            s.sendall(b"".join(framed(build_query(f"q{i}.{ZONE}", qid=i)) for i in range(3)))
+            answers = [dns.message.from_wire(w) for w in read_frames(s, 3, timeout=10)]
+        self.assertEqual(sorted(a.id for a in answers), [0, 1, 2])
+        self.assertEqual([a.rcode() for a in answers], [dns.rcode.SERVFAIL] * 3)
+        st = d.stats()
+        self.assertEqual(st["tcp"]["backend"]["backend_timeouts"], 1)
+        self.assertEqual(st["tcp"]["backend"]["backend_wait_timeouts"], 2)
+        self.assertEqual(st["tcp"]["backend"]["backend_waiting"], 0)
+        self.assertEqual(st["timeouts"]["total"], 3)
+        self.assertEqual(b.queries, 1)
+
+    def test_2000_pipelined_queries_on_one_connection_are_all_answered(self):
+        # Four times what the backend connections take at once (8 x 64): the
+        # excess waits, the connection is read no faster than it is answered.
+        d = self.dnspc("option tcp_max_queries_per_connection 5000;")
+        n = 2000
+        wire = b"".join(framed(build_query(f"n{i}.who.{ZONE}", qtype=16, qid=i)) for i in range(n))
+        with connect(d.port) as s:
+            writer = threading.Thread(target=s.sendall, args=(wire,))  # one write; read meanwhile
+            writer.start()
+            answers = [dns.message.from_wire(w) for w in read_frames(s, n, timeout=60)]
+            writer.join(10)
+        self.assertEqual(len(answers), n)
+        self.assertEqual(sorted(a.id for a in answers), list(range(n)))
+        rcodes = [a.rcode() for a in answers]
+        self.assertEqual(rcodes.count(dns.rcode.SERVFAIL), 0)
+        self.assertEqual(rcodes.count(dns.rcode.NOERROR), n)
+        for a in answers:
+            self.assertEqual(a.question[0].name.to_text(), f"n{a.id}.who.{ZONE}")
+        st = tcp_stats(d)
+        self.assertEqual(st["backend"]["backend_busy"], 0)
+        self.assertEqual(st["backend"]["servfail"], 0)
+        self.assertGreaterEqual(st["client_paused"], 1)
+
+    def test_hog_connections_do_not_starve_another_client(self):
+        # Room for 32 queries at the slow backend (2 connections x 16). Four
+        # connections pipeline 600 queries each; another client's queries
+        # still get answers, and soon: the waiting queries are served one per
+        # client connection in turn, so they are not behind the hog's.
+        b = TcpBackend("slow", delay=0.5)
+        self.addCleanup(b.close)
+        d = self.dnspc("option tcp_backend_connections 2; option tcp_backend_max_in_flight 16;", b.server())
+        hogs = []
+        self.addCleanup(lambda: [h.close() for h in hogs])
+        for k in range(4):
+            h = connect(d.port)
+            hogs.append(h)
+            h.sendall(b"".join(framed(build_query(f"h{k}-{i}.hog.{ZONE}", qid=i)) for i in range(600)))
+        wait_until(lambda: b.queries >= 32, 10, 0.02, "the backend's room taken by the hog")
+        before = len(b.names())
+        with connect(d.port, "127.0.0.2") as s:
+            s.sendall(b"".join(framed(build_query(f"o{i}.other.{ZONE}", qid=i)) for i in range(5)))
+            answers = [dns.message.from_wire(w) for w in read_frames(s, 5, timeout=30)]
+        self.assertEqual(sorted(a.id for a in answers), [0, 1, 2, 3, 4])
+        self.assertEqual([a.rcode() for a in answers], [dns.rcode.NOERROR] * 5)
+        self.assertTrue(all(a.answer[0][0].address == "192.0.2.77" for a in answers))
+        # Round robin over five client connections: the other client's five
+        # queries reach the backend within about 25 sends (behind the hog's
+        # 96 waiting queries, a plain FIFO would need over 96).
+        names = b.names()
+        positions = [i - before for i, name in enumerate(names) if name.endswith(f".other.{ZONE}")]
+        self.assertEqual(len(positions), 5)
+        self.assertLess(max(positions), 48, positions)
+        st = tcp_stats(d)["backend"]
+        self.assertEqual(st["backend_busy"], 0)
+        self.assertGreaterEqual(st["backend_waited"], 5)
+        self.assertGreaterEqual(tcp_stats(d)["client_paused"], 4)  # each hog connection held back
 
     def check_servfail_after_two_tries(self, d, counter):
         """A TCP query whose backend cannot be reached: SERVFAIL after the
@@ -456,6 +545,84 @@ rule default: true => pool p;
             dead = s.getsockname()[1]
         d = self.dnspc("", f"127.0.0.1:{dead}")
         self.check_servfail_after_two_tries(d, "backend_connect_failures")
+
+
+class TcpNoAnswer(unittest.TestCase):
+    """A TCP query that gets no answer (a drop rule, no usable server with
+    on_no_server drop, a response rule's drop) ends its connection once
+    everything else owed on it is written: the client learns at once, not at
+    its idle timeout (30 s here)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.work = Workdir()
+        cls.nsd = Nsd(cls.work.path, "tcp-c").start()
+        cls.slow = TcpBackend("slow", delay=0.5)
+        cls.d = Dnspc(cls.work.path, f"""
+listen 127.0.0.1:{{port}};
+control "{{control}}";
+option workers 1;
+option tcp_idle_timeout 30s;
+pool p {{ server {cls.nsd.server()} state up; }}
+pool slow {{ server {cls.slow.server()} state up; }}
+pool gone {{ server 127.0.0.1:9 state down; on_no_server drop; }}
+rule dropped: qname suffix "drop.test." => drop;
+rule nowhere: qname suffix "nowhere.test." => pool gone;
+rule slow: qname suffix "slow.test." => pool slow;
+rule default: true => pool p;
+response rule hide_nx: rcode == NXDOMAIN and qname suffix "hide.{ZONE}" => drop;
+""")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+        cls.nsd.kill()
+        cls.slow.close()
+        cls.work.cleanup()
+
+    def closed_dropped(self):
+        return tcp_stats(self.d)["closed"].get("closed_dropped", 0)
+
+    def assert_closed_at_once(self, name):
+        with connect(self.d.port) as s:
+            s.sendall(framed(build_query(name, qid=1)))
+            t0 = time.monotonic()
+            self.assertTrue(closed_by_peer(s, 5), f"{name}: no close within 5 s")
+            self.assertLess(time.monotonic() - t0, 5)
+
+    def test_drop_rule_closes(self):
+        before = self.closed_dropped()
+        self.assert_closed_at_once("x.drop.test.")
+        self.assertEqual(self.closed_dropped() - before, 1)
+        self.assertGreaterEqual(self.d.stats()["actions"]["drop"], 1)
+
+    def test_no_usable_server_with_on_no_server_drop_closes(self):
+        before = self.closed_dropped()
+        self.assert_closed_at_once("x.nowhere.test.")
+        self.assertEqual(self.closed_dropped() - before, 1)
+        self.assertGreaterEqual(self.d.stats()["no_server"]["dropped"], 1)
+
+    def test_response_rule_drop_closes(self):
+        before = self.closed_dropped()
+        self.assert_closed_at_once(f"nothing.hide.{ZONE}")
+        self.assertEqual(self.closed_dropped() - before, 1)
+
+    def test_answers_owed_are_written_before_the_close(self):
+        # A slow query, then a dropped one, in one write: the slow one's answer
+        # still comes (after the drop was decided), then the close.
+        with connect(self.d.port) as s:
+            s.sendall(framed(build_query("a.slow.test.", qid=5)) + framed(build_query("x.drop.test.", qid=6)))
+            answers = read_frames(s, 2, timeout=5)
+            self.assertEqual([dns.message.from_wire(w).id for w in answers], [5])
+            self.assertEqual(dns.message.from_wire(answers[0]).rcode(), dns.rcode.NOERROR)
+            self.assertTrue(closed_by_peer(s, 5))
+
+    def test_answered_queries_keep_the_connection_open(self):
+        with connect(self.d.port) as s:
+            for i in range(3):
+                s.sendall(framed(build_query(f"www.{ZONE}", qid=i)))
+                self.assertEqual(dns.message.from_wire(read_frames(s, 1)[0]).id, i)
+            self.assertFalse(closed_by_peer(s, 0.3))
 
 
 if __name__ == "__main__":

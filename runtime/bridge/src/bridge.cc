@@ -133,6 +133,7 @@ std::shared_ptr<runtime::PolicyImage> make_image(std::shared_ptr<const pipeline:
   o.tcp.idle_timeout_ms = m.options.tcp_idle_timeout_ms;
   o.tcp.max_duration_ms = m.options.tcp_max_duration_ms;
   o.tcp.max_buffered_bytes = m.options.tcp_max_buffered_bytes;
+  o.tcp.client_max_in_flight = m.options.tcp_client_max_in_flight;
   o.tcp.connect_timeout_ms = m.options.tcp_connect_timeout_ms;
   o.tcp.backend_timeout_ms = m.options.tcp_backend_timeout_ms;
   o.tcp.backend_connections = m.options.tcp_backend_connections;

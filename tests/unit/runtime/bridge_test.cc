@@ -42,6 +42,7 @@ option tcp_connect_timeout 17ms;
 option tcp_backend_timeout 18ms;
 option tcp_backend_connections 19;
 option tcp_backend_max_in_flight 20;
+option tcp_client_max_in_flight 21;
 pool a { policy consistent_hash; server 192.0.2.1 weight 7 check "a.test." check_type SOA every 2s timeout 500ms down_after 3 up_after 2 healthy NOERROR, NXDOMAIN; server [2001:db8::1]:5353 state down order 4 qps 10; on_no_server servfail; }
 pool b { server 192.0.2.9; }
 rule s: qname == "s.test." => spoof A 192.0.2.5, TXT "hi" ttl 9;
@@ -93,6 +94,7 @@ TEST_CASE("bridge: the image holds the policy as plain data", "[runtime]") {
   CHECK(tcp.backend_timeout_ms == 18);
   CHECK(tcp.backend_connections == 19);
   CHECK(tcp.backend_max_in_flight == 20);
+  CHECK(tcp.client_max_in_flight == 21);
 
   REQUIRE(im.pools.size() == 2);
   const runtime::PoolSpec& a = im.pools[0];

@@ -125,3 +125,33 @@ TEST_CASE("admission limits connections in total and per client address") {
   a.release(one);  // more releases than admissions change nothing
   CHECK(a.current() == 3);
 }
+
+TEST_CASE("tcp frames: whole messages not handled yet are not a partial one") {
+  // A paused connection keeps whole messages it has not handled; only bytes
+  // of a message not fully read make a close "in the middle of a message".
+  FrameReader r;
+  std::vector<uint8_t> two = framed(20, 1);
+  auto second = framed(30, 2);
+  two.insert(two.end(), second.begin(), second.end());
+  uv_buf_t b = r.space();
+  std::memcpy(b.base, two.data(), two.size());
+  r.received(two.size());
+  CHECK_FALSE(r.ends_mid_message());
+  uint8_t* data;
+  size_t size;
+  REQUIRE(r.next(data, size));
+  CHECK_FALSE(r.ends_mid_message());
+  b = r.space();
+  std::memcpy(b.base, framed(40, 3).data(), 1);  // one byte of a prefix
+  r.received(1);
+  CHECK(r.ends_mid_message());
+  b = r.space();
+  std::memcpy(b.base, framed(40, 3).data() + 1, 5);  // the prefix and 4 of 40 bytes
+  r.received(5);
+  CHECK(r.ends_mid_message());
+  REQUIRE(r.next(data, size));  // the second message
+  CHECK(size == 30);
+  CHECK(r.ends_mid_message());
+  r.discard();
+  CHECK_FALSE(r.ends_mid_message());
+}

@@ -133,6 +133,7 @@ struct TcpOptions {
   uint64_t idle_timeout_ms = 10'000;           // nothing received and nothing in flight
   uint64_t max_duration_ms = 120'000;          // since the connection was accepted
   unsigned max_buffered_bytes = 262'144;       // unanswered input plus unsent output
+  unsigned client_max_in_flight = 32;          // a connection's forwarded queries; past it, it is not read
   uint64_t connect_timeout_ms = 5'000;         // toward a backend
   uint64_t backend_timeout_ms = 10'000;        // an answer in flight longer fails the connection
   unsigned backend_connections = 8;            // per backend, per worker
