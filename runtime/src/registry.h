@@ -73,6 +73,9 @@ struct alignas(64) WorkerCounters {
   Counter unknown_id;
   Counter mismatched;
   Counter backend_malformed;
+  Counter truncated_for_client;  // UDP answers over the client's payload size, sent as TC=1
+  Counter formerr_no_question;   // QDCOUNT 0 (or > 1): answered FORMERR
+  Counter notimp_opcode;         // an opcode other than QUERY, NOTIFY, UPDATE: answered NOTIMP
   Counter no_id;            // no free ID on the chosen socket after a few draws
   Counter logged;           // lines written by `log`
   Counter log_dropped;      // lines lost because the batch's log buffer was full

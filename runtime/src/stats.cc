@@ -166,6 +166,13 @@ std::string stats_json(const StatsContext& c) {
   field(w, "servfail", sum(r, [](const WorkerCounters& x) -> const Counter& { return x.no_server_servfail; }));
   w.EndObject();
   field(w, "no_free_id", sum(r, [](const WorkerCounters& x) -> const Counter& { return x.no_id; }));
+  // Queries answered by dnspc itself because they are not plain queries.
+  w.Key("protocol");
+  w.StartObject();
+  field(w, "formerr_no_question",
+        sum(r, [](const WorkerCounters& x) -> const Counter& { return x.formerr_no_question; }));
+  field(w, "notimp_opcode", sum(r, [](const WorkerCounters& x) -> const Counter& { return x.notimp_opcode; }));
+  w.EndObject();
   w.Key("timeouts");
   w.StartObject();
   field(w, "total", sum(r, [](const WorkerCounters& x) -> const Counter& { return x.timeouts; }));
@@ -178,6 +185,8 @@ std::string stats_json(const StatsContext& c) {
   field(w, "unknown_id", sum(r, [](const WorkerCounters& x) -> const Counter& { return x.unknown_id; }));
   field(w, "mismatched", sum(r, [](const WorkerCounters& x) -> const Counter& { return x.mismatched; }));
   field(w, "malformed", sum(r, [](const WorkerCounters& x) -> const Counter& { return x.backend_malformed; }));
+  field(w, "truncated_for_client",
+        sum(r, [](const WorkerCounters& x) -> const Counter& { return x.truncated_for_client; }));
   w.EndObject();
   w.Key("send_errors");
   w.StartObject();

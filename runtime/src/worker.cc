@@ -519,6 +519,14 @@ void Worker::on_hold_timer() {
   maybe_finish();
 }
 
+// QUERY, NOTIFY (RFC 1996) and UPDATE (RFC 2136) are what DNS servers
+// behind us implement; IQUERY (obsolete), STATUS, DSO (stateful, per
+// connection: it cannot be proxied query by query) and unassigned opcodes
+// are answered NOTIMP when a rule would forward them.
+bool Worker::forwardable_opcode(uint8_t opcode) {
+  return opcode == opcode::kQuery || opcode == opcode::kNotify || opcode == opcode::kUpdate;
+}
+
 void Worker::process_query(const Client& c, uint8_t* packet, size_t size, Transport transport) {
   const SockAddr& from = *c.address;
   const ActivePolicy& p = *policy_;
@@ -533,6 +541,17 @@ void Worker::process_query(const Client& c, uint8_t* packet, size_t size, Transp
   ParseError err = parse_query(packet, size, transport, q);
   if (err != ParseError::kOk) {
     counters_.malformed[static_cast<unsigned>(err)].add();
+    // A query without one question is a client's mistake it should hear
+    // about (RFC 8906: silence looks like loss and is retried); any other
+    // malformed packet may not even come from a DNS client.
+    if (err == ParseError::kQuestionCount) {
+      uint8_t* out = local_buffer();
+      size_t n = build_rcode_answer(q, allowed ? rcode::kFormErr : rcode::kRefused, out, kLocalAnswerSize);
+      if (n) {
+        counters_.formerr_no_question.add();
+        reply(c, out, n);
+      }
+    }
     return;
   }
   if (!allowed) {
@@ -580,6 +599,16 @@ void Worker::process_query(const Client& c, uint8_t* packet, size_t size, Transp
   switch (v.action) {
     case ActionKind::kPool:
     case ActionKind::kAllow:
+      if (!forwardable_opcode(q.opcode)) {
+        // Backends answer such opcodes without a question, or not at all;
+        // the client learns at once that nobody implements it.
+        counters_.notimp_opcode.add();
+        uint8_t* out = local_buffer();
+        size_t n = build_rcode_answer(q, rcode::kNotImp, out, kLocalAnswerSize);
+        if (n) reply(c, out, n);
+        outcome = "not implemented (opcode)";
+        break;
+      }
       forward(c, packet, q, v, v.argument, outcome, server);
       break;
     case ActionKind::kDrop:
@@ -791,6 +820,7 @@ void Worker::handle_answer(Backend& b, uint32_t socket, RxBatch& rx, unsigned i)
       out = apply_response_rules(client_view, s.query_tags, latency_us, packet, out_size, s.client, s.server);
     }
   }
+  if (out && out_size > udp_answer_limit(s)) out = truncate_for_client(s, out_size);
   if (!out) {
     // Dropped by a response rule.
   } else if (s.delay_ms) {
@@ -799,6 +829,24 @@ void Worker::handle_answer(Backend& b, uint32_t socket, RxBatch& rx, unsigned i)
     answer_local(listeners_[s.listener], s.client, s.client_len, out, out_size);
   }
   release(slot_index);
+}
+
+// RFC 6891 6.2.5: the client's payload size is the largest answer it can
+// reassemble (512 without EDNS). A backend that answers larger (one that
+// ignores the size, or a forwarded query we changed) would send the client
+// a datagram it cannot take; it gets TC=1 and retries over TCP, as from a
+// server that honours the size.
+size_t Worker::udp_answer_limit(const Slot& s) {
+  return s.edns_present ? std::max<size_t>(512, s.edns_payload) : 512;
+}
+
+const uint8_t* Worker::truncate_for_client(const Slot& s, size_t& size) {
+  counters_.truncated_for_client.add();
+  QueryView& q = view_;
+  if (!rebuild_query_view(s, q)) return nullptr;
+  uint8_t* out = local_buffer();
+  size = build_truncated_answer(q, out, kLocalAnswerSize);
+  return size ? out : nullptr;
 }
 
 // The question an answer must echo (answer_matches reads only these).
@@ -821,7 +869,7 @@ const QueryView& Worker::expected_question(const uint8_t* qname, uint8_t qname_l
 uint64_t Worker::accept_answer(Backend& b, uint8_t* packet, uint16_t client_id, uint16_t client_flags,
                                const uint8_t* qname, uint8_t qname_length, uint64_t sent_ns) {
   set_id(packet, client_id);
-  std::memcpy(packet + kHeaderSize, qname, qname_length);
+  if (packet[5] != 0) std::memcpy(packet + kHeaderSize, qname, qname_length);  // an error may have no question
   set_flag(packet, header_bits::kRD, (client_flags & header_bits::kRD) != 0);
   set_flag(packet, header_bits::kCD, (client_flags & header_bits::kCD) != 0);
   const uint64_t latency_us = (now_ns_ > sent_ns ? now_ns_ - sent_ns : 0) / 1000;

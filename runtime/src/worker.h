@@ -225,6 +225,9 @@ class Worker {
  private:
   uint8_t* local_buffer();
   void handle_answer(Backend& b, uint32_t socket, RxBatch& rx, unsigned i);
+  static size_t udp_answer_limit(const Slot& s);
+  static bool forwardable_opcode(uint8_t opcode);
+  const uint8_t* truncate_for_client(const Slot& s, size_t& size);
   void expire(uint64_t now_ns, bool all);
   const QueryView& expected_question(const uint8_t* qname, uint8_t qname_length, uint16_t qtype, uint16_t qclass);
   uint64_t accept_answer(Backend& b, uint8_t* packet, uint16_t client_id, uint16_t client_flags,

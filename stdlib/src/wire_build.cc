@@ -35,9 +35,13 @@ bool start_answer(const QueryView& q, uint8_t rc, uint8_t* out, size_t cap, Answ
   if (q.question_end + opt > limit) return false;
   std::memcpy(out, q.packet, q.question_end);
   uint16_t keep = q.flags & (header_bits::kOpcodeMask | header_bits::kRD | header_bits::kCD);
-  uint16_t flags = keep | header_bits::kQR | header_bits::kRA | (rc & header_bits::kRcodeMask);
+  // RA follows the client's RD, as dnsdist's own answers: behind
+  // authoritative servers (RA=0) an RD=0 client then sees the same header
+  // from us as from them, and a resolver's client sees recursion offered.
+  uint16_t ra = (q.flags & header_bits::kRD) ? header_bits::kRA : 0;
+  uint16_t flags = keep | header_bits::kQR | ra | (rc & header_bits::kRcodeMask);
   put16(out + 2, flags);
-  put16(out + 4, 1);
+  put16(out + 4, q.question_end > kHeaderSize ? 1 : 0);  // no question: a FORMERR for QDCOUNT 0
   put16(out + 6, 0);
   put16(out + 8, 0);
   put16(out + 10, 0);

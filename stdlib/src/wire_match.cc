@@ -11,6 +11,13 @@ bool answer_matches(const uint8_t* a, size_t n, uint16_t id, const QueryView& q)
   if (get16(a) != id) return false;
   uint16_t flags = get16(a + 2);
   if (!(flags & header_bits::kQR)) return false;
+  if (get16(a + 4) == 0) {
+    // Servers answer what they do not implement (NSD: NOTIFY it does not
+    // accept, UPDATE) without the question. Accepted as dnsdist does: only
+    // as an error, which carries no data a forger could plant.
+    uint8_t rc = flags & header_bits::kRcodeMask;
+    return rc != rcode::kNoError && rc != rcode::kNxDomain;
+  }
   if (get16(a + 4) != 1) return false;
   // The question must echo ours byte for byte, but for letter case: no
   // compression is allowed there, so a plain walk suffices.

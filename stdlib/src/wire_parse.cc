@@ -145,15 +145,22 @@ ParseError parse_query(const uint8_t* p, size_t n, Transport transport, QueryVie
   v.opcode = static_cast<uint8_t>((v.flags & header_bits::kOpcodeMask) >> header_bits::kOpcodeShift);
   v.rcode = static_cast<uint8_t>(v.flags & header_bits::kRcodeMask);
   if (v.flags & header_bits::kQR) return ParseError::kNotAQuery;
-  if (v.qdcount != 1) return ParseError::kQuestionCount;
+  // Without exactly one question there is nothing to decide on, but the
+  // sender gets FORMERR (RFC 1035 4.1.1, RFC 8906), so question_end marks
+  // the end of the header; with none, the OPT is still read below so that
+  // the FORMERR speaks EDNS to an EDNS client.
+  v.question_end = kHeaderSize;
+  if (v.qdcount > 1) return ParseError::kQuestionCount;
 
   size_t off = kHeaderSize;
-  if (ParseError e = parse_question_name(p, n, off, v); e != ParseError::kOk) return e;
-  if (n - off < 4) return ParseError::kCountsPastEnd;
-  v.qtype = get16(p + off);
-  v.qclass = get16(p + off + 2);
-  off += 4;
-  v.question_end = static_cast<uint16_t>(off);
+  if (v.qdcount == 1) {
+    if (ParseError e = parse_question_name(p, n, off, v); e != ParseError::kOk) return e;
+    if (n - off < 4) return ParseError::kCountsPastEnd;
+    v.qtype = get16(p + off);
+    v.qclass = get16(p + off + 2);
+    off += 4;
+    v.question_end = static_cast<uint16_t>(off);
+  }
 
   // Walk the other sections to find the OPT record (additional section only).
   unsigned records = unsigned{v.ancount} + v.nscount + v.arcount;
@@ -175,7 +182,7 @@ ParseError parse_query(const uint8_t* p, size_t n, Transport transport, QueryVie
     off = rdata + rdlen;
   }
   v.trailing = static_cast<uint16_t>(n - off);
-  return ParseError::kOk;
+  return v.qdcount == 1 ? ParseError::kOk : ParseError::kQuestionCount;
 }
 
 size_t qname_text(const QueryView& q, char* out, size_t cap) {

@@ -268,6 +268,7 @@ class Responder:
       other_port   answer from another socket (other source port)
       forge        first send `forge_count` answers with random IDs, then the real one
       servfail     answer SERVFAIL
+      oversize     answer with about 4.9 KB of TXT whatever the query's payload size
     """
 
     def __init__(self, name="resp", host="127.0.0.1", address="192.0.2.99"):
@@ -341,6 +342,9 @@ class Responder:
             if mode == "servfail":
                 r.set_rcode(dns.rcode.SERVFAIL)
                 r.answer = []
+            if mode == "oversize":
+                strings = " ".join(f'"{"y" * 200}-{i}"' for i in range(24))
+                r.answer = [dns.rrset.from_text(q.question[0].name, 60, "IN", "TXT", strings)]
             if mode == "wrong_id":
                 r.id = (q.id + 1) % 65536
             elif mode == "wrong_name":
@@ -350,7 +354,7 @@ class Responder:
             elif mode == "wrong_type":
                 r.question = [dns.rrset.RRset(q.question[0].name, dns.rdataclass.IN, dns.rdatatype.MX)]
                 r.answer = []
-            wire = r.to_wire()
+            wire = r.to_wire(max_size=65535)  # oversize: past the query's payload size on purpose
             if mode == "other_port":
                 self.other.sendto(wire, peer)
             elif mode == "forge":

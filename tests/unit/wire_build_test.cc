@@ -101,6 +101,20 @@ TEST_CASE("rcode answers keep the question, ID, RD and CD, and set QR and RA", "
   }
 }
 
+TEST_CASE("our answers set RA only when the client set RD", "[wire][build]") {
+  for (bool rd : {false, true}) {
+    PacketBuilder b;
+    b.header(0x7777, rd ? header_bits::kRD : 0, 1, 0, 0, 0).question("example.com.", qtype::kA);
+    auto q = parsed(b.bytes());
+    std::array<uint8_t, 512> out{};
+    size_t n = build_rcode_answer(q.view, rcode::kRefused, out.data(), out.size());
+    REQUIRE(n > 0);
+    auto f = read_answer(out.data(), n, q.view);
+    CHECK(((f.flags & header_bits::kRA) != 0) == rd);
+    CHECK(((f.flags & header_bits::kRD) != 0) == rd);
+  }
+}
+
 TEST_CASE("answers to EDNS clients carry our own OPT: 1232, DO copied, no options",
           "[wire][build][edns]") {
   for (bool dnssec_ok : {false, true}) {
@@ -265,6 +279,17 @@ TEST_CASE("answers match their query by ID, name in any case, type and class", "
   for (auto* b : {&not_response, &other_name, &other_type, &other_class, &no_question, &cut}) {
     CHECK_FALSE(answer_matches(b->data(), b->size(), 77, q.view));
   }
+  // Without a question, only an error that carries no data matches (NSD
+  // answers NOTIFY and UPDATE this way).
+  for (uint16_t rc : {rcode::kRefused, rcode::kNotImp, rcode::kFormErr, rcode::kServFail}) {
+    PacketBuilder error;
+    error.header(77, header_bits::kQR | rc, 0);
+    CHECK(answer_matches(error.data(), error.size(), 77, q.view));
+    CHECK_FALSE(answer_matches(error.data(), error.size(), 78, q.view));
+  }
+  PacketBuilder nxdomain;
+  nxdomain.header(77, header_bits::kQR | rcode::kNxDomain, 0);
+  CHECK_FALSE(answer_matches(nxdomain.data(), nxdomain.size(), 77, q.view));
 }
 
 TEST_CASE("encode_name takes names with or without the trailing dot", "[wire]") {

@@ -17,7 +17,7 @@ enum class ParseError : uint8_t {
   kOk = 0,
   kTooShort,              // fewer than 12 bytes
   kNotAQuery,             // QR bit set
-  kQuestionCount,         // QDCOUNT != 1
+  kQuestionCount,         // QDCOUNT != 1: answered FORMERR (question_end is the header end; EDNS read when 0)
   kLabelTooLong,          // a length byte 64..127 (an over-long label)
   kNameTooLong,           // question name over 255 bytes
   kBadLabelType,          // a length byte 128..191 (reserved label type)
@@ -38,6 +38,10 @@ constexpr uint8_t kNoError = 0, kFormErr = 1, kServFail = 2, kNxDomain = 3, kNot
 constexpr uint16_t kBadVers = 16;  // extended rcode, carried in OPT
 }  // namespace rcode
 
+namespace opcode {
+constexpr uint8_t kQuery = 0, kIQuery = 1, kStatus = 2, kNotify = 4, kUpdate = 5, kDso = 6;
+}  // namespace opcode
+
 namespace qtype {
 constexpr uint16_t kA = 1, kNS = 2, kCNAME = 5, kSOA = 6, kPTR = 12, kMX = 15, kTXT = 16,
                    kAAAA = 28, kSRV = 33, kOPT = 41, kDS = 43, kRRSIG = 46, kDNSKEY = 48,
@@ -54,7 +58,7 @@ constexpr uint16_t kOwnEdnsPayload = 1232;
 // Answers dnspc makes itself. Each writes into `out` (capacity `cap`) and
 // returns the answer's size, or 0 when `cap` cannot hold even the header,
 // question and OPT. All keep the client's ID, question (with its name case),
-// RD and CD; set QR and RA as a resolver would; add OPT only when the client
+// RD and CD; set QR, and RA when the client set RD (as dnsdist does); add OPT only when the client
 // sent one (payload 1232, DO copied, no options; BADVERS when the client's
 // EDNS version is above 0); and never exceed client_answer_limit(), setting
 // TC and dropping records instead.
@@ -81,7 +85,9 @@ uint16_t read_id(const uint8_t* packet);
 
 // True when `answer` is a response to the query `q` sent with ID `id`: QR
 // set, same ID, one question with the same name (case-insensitively), type
-// and class.
+// and class; or no question and an error rcode other than NXDOMAIN (what
+// servers send for opcodes they refuse or do not implement, as dnsdist
+// accepts: it carries no data).
 bool answer_matches(const uint8_t* answer, size_t size, uint16_t id, const QueryView& q);
 
 // The answer's rcode: the header's 4 bits, with the OPT record's extended
