@@ -141,6 +141,7 @@ struct Main {
     }
     if (cmd == "stats") return reply(stats_json(stats));
     if (cmd == "servers") return reply(servers_json(stats));
+    if (cmd == "latency") return reply(latency_json(stats));
     if (cmd == "blocks") {
       const ActivePolicy* p = current.load(std::memory_order_acquire);
       return reply(p->blocks ? p->blocks->list_json(steady_now_ns()) : std::string("{\"blocks\":[],\"totals\":[]}"));
@@ -154,7 +155,7 @@ struct Main {
     }
     std::string out = "{\"error\":\"unknown command '";
     append_json_escaped(out, cmd);
-    out += "'; the commands are stats, servers, blocks and reload [PATH]\"}";
+    out += "'; the commands are stats, servers, latency, blocks and reload [PATH]\"}";
     reply(out);
   }
 
