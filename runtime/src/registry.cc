@@ -23,7 +23,10 @@ std::string Registry::server_key(const std::string& pool, const NetAddress& addr
 }
 
 Registry::Registry(const PolicyImage& image, unsigned workers) {
-  for (unsigned w = 0; w < workers; ++w) workers_.push_back(std::make_unique<WorkerCounters>());
+  for (unsigned w = 0; w < workers; ++w) {
+    workers_.push_back(std::make_unique<WorkerCounters>());
+    rings_.push_back(std::make_unique<WorkerRings>(image.options.ring_entries));
+  }
   RegistryChanges changes;
   std::string error;
   (void)update(image, nullptr, changes, error);  // a first policy cannot fill the id spaces

@@ -26,6 +26,7 @@
 
 #include "counter.h"
 #include "latency_histogram.h"
+#include "traffic_ring.h"
 #include "dnspc/rate_limiter.h"
 #include "dnspc/runtime/policy_image.h"
 #include "dnspc/source_rate_table.h"
@@ -93,6 +94,13 @@ struct alignas(64) WorkerCounters {
   SegmentedArray<ServerCounters, 64, 4096> servers;  // by registry server id
 };
 
+// What each worker saw last: every query decided, every answer sent.
+struct WorkerRings {
+  explicit WorkerRings(size_t entries) : queries(entries), answers(entries) {}
+  TrafficRing queries;
+  TrafficRing answers;
+};
+
 // What a reload changed, for its log line and the control socket's answer.
 struct RegistryChanges {
   std::vector<uint32_t> servers_added, servers_removed;  // registry ids
@@ -134,6 +142,9 @@ class Registry {
   unsigned worker_count() const { return static_cast<unsigned>(workers_.size()); }
   WorkerCounters& worker(unsigned w) { return *workers_[w]; }
   const WorkerCounters& worker(unsigned w) const { return *workers_[w]; }
+  // Recent queries and answers of worker w (sized once, by the first policy).
+  WorkerRings& rings(unsigned w) { return *rings_[w]; }
+  const WorkerRings& rings(unsigned w) const { return *rings_[w]; }
 
   size_t server_count() const { return server_count_; }
   ServerEntry& server(uint32_t id) { return servers_[id]; }
@@ -179,6 +190,7 @@ class Registry {
   };
   std::unordered_map<std::string, SourceTableEntry> source_tables_;
   std::vector<std::unique_ptr<WorkerCounters>> workers_;
+  std::vector<std::unique_ptr<WorkerRings>> rings_;
 };
 
 }  // namespace dnspc::runtime

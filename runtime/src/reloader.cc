@@ -234,6 +234,7 @@ void Reloader::on_compiled() {
     not_reloadable_.push_back("option sockets_per_backend");
   }
   if (image->control_path != prev.control_path) not_reloadable_.push_back("control");
+  if (image->options.ring_entries != prev.options.ring_entries) not_reloadable_.push_back("option ring_entries");
 
   // Listeners: only the added ones are opened (and must be free); the kept
   // ones are not touched.

@@ -24,6 +24,7 @@
 #include "reloader.h"
 #include "sockets.h"
 #include "stats.h"
+#include "traffic_views.h"
 #include "worker.h"
 
 namespace dnspc::runtime {
@@ -142,6 +143,20 @@ struct Main {
     if (cmd == "stats") return reply(stats_json(stats));
     if (cmd == "servers") return reply(servers_json(stats));
     if (cmd == "latency") return reply(latency_json(stats));
+    if (cmd == "top" || cmd.starts_with("top ")) {
+      TopRequest request;
+      std::string error = parse_top(cmd.substr(std::min<size_t>(cmd.size(), 4)), request);
+      if (!error.empty()) {
+        std::string out = "{\"error\":\"";
+        append_json_escaped(out, error);
+        return reply(out + "\"}");
+      }
+      return reply(top_json(*registry, *current.load(std::memory_order_acquire), request, steady_now_ns()));
+    }
+    if (cmd == "grep" || cmd.starts_with("grep ")) {
+      return reply(grep_json(*registry, *current.load(std::memory_order_acquire),
+                             cmd.substr(std::min<size_t>(cmd.size(), 5)), steady_now_ns()));
+    }
     if (cmd == "blocks") {
       const ActivePolicy* p = current.load(std::memory_order_acquire);
       return reply(p->blocks ? p->blocks->list_json(steady_now_ns()) : std::string("{\"blocks\":[],\"totals\":[]}"));
@@ -155,7 +170,7 @@ struct Main {
     }
     std::string out = "{\"error\":\"unknown command '";
     append_json_escaped(out, cmd);
-    out += "'; the commands are stats, servers, latency, blocks and reload [PATH]\"}";
+    out += "'; the commands are stats, servers, latency, top, grep, blocks and reload [PATH]\"}";
     reply(out);
   }
 

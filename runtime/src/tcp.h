@@ -81,6 +81,7 @@ struct TcpQuery {
   TcpQuery* next_free = nullptr;
   uint32_t server = 0;
   uint64_t query_tags = 0;  // of the rule that forwarded it (response rules see them)
+  uint32_t rule = UINT32_MAX;  // registry rule id of the rule that forwarded it (rings)
   uint64_t read_ns = 0;  // when the client's message was read: a waiting query times out from here
   uint64_t sent_ns = 0;
   uint16_t backend_id = 0;

@@ -119,7 +119,9 @@ void RxBatch::reset(unsigned n) {
 }
 
 Worker::Worker(Config config)
-    : config_(std::move(config)), registry_(*config_.registry), counters_(registry_.worker(config_.index)) {
+    : config_(std::move(config)), registry_(*config_.registry),
+      rings_(registry_.rings(config_.index)),
+      counters_(registry_.worker(config_.index)) {
   uv_loop_init(&loop_);
 }
 
@@ -478,6 +480,11 @@ void Worker::handle_query(Listener& l, RxBatch& rx, unsigned i) {
 }
 
 void Worker::reply(const Client& c, const uint8_t* data, size_t len) {
+  // Every answer made while processing a query (view_) passes here.
+  const QueryView& q = view_;
+  record_answer({q.packet ? q.packet + kHeaderSize : nullptr, q.packet ? q.qname_length : uint8_t{0}, q.qtype,
+                 q.source, q.transport, data, len, 0, TrafficRecord::kNone, deciding_rule_, deciding_action_,
+                 AnswerSource::kLocal});
   if (c.tcp) {
     tcp_answer_owed_ = true;
     tcp_send(*c.tcp, data, len);
@@ -539,6 +546,9 @@ void Worker::process_query(const Client& c, uint8_t* packet, size_t size, Transp
   }
   QueryView& q = view_;
   ParseError err = parse_query(packet, size, transport, q);
+  q.source = source;
+  deciding_rule_ = TrafficRecord::kNone;
+  deciding_action_ = allowed ? ActionKind::kRcode : ActionKind::kRefuse;
   if (err != ParseError::kOk) {
     counters_.malformed[static_cast<unsigned>(err)].add();
     // A query without one question is a client's mistake it should hear
@@ -579,6 +589,8 @@ void Worker::process_query(const Client& c, uint8_t* packet, size_t size, Transp
   const Verdict v = blocked ? *blocked : p.decide(q, state_);
 
   const RuleSpec* rule = v.rule < image.rules.size() ? &image.rules[v.rule] : nullptr;
+  deciding_rule_ = rule ? p.rule_ids[v.rule] : TrafficRecord::kNone;
+  deciding_action_ = v.action;
   if (rule) {
     counters_.rule_hits[p.rule_ids[v.rule]].add();
     if ((v.modifiers & modifier_bits::kTag) && rule->tag_bits) {
@@ -644,6 +656,7 @@ void Worker::process_query(const Client& c, uint8_t* packet, size_t size, Transp
       break;
   }
   reply_delay_ms_ = 0;
+  record_query(q, v, blocked.has_value(), server);
   if (v.modifiers & modifier_bits::kLog) log_query(q, from, v, outcome ? outcome : "dropped", server);
 }
 
@@ -730,6 +743,7 @@ void Worker::forward(const Client& c, uint8_t* packet, const QueryView& q, const
   s.delay_ms = static_cast<uint16_t>(reply_delay_ms_);
   s.query_size = q.size;
   s.query_tags = verdict_tags(v);
+  s.rule = deciding_rule_;
   s.edns_option_bits = q.edns_option_bits;
   std::memcpy(s.qname, q.packet + kHeaderSize, q.qname_length);
   s.client_len = c.address_len;
@@ -828,6 +842,11 @@ void Worker::handle_answer(Backend& b, uint32_t socket, RxBatch& rx, unsigned i)
   } else if (s.listener < listeners_.size()) {
     answer_local(listeners_[s.listener], s.client, s.client_len, out, out_size);
   }
+  if (out) {
+    record_answer({s.qname, s.qname_length, s.qtype, NetAddress::from_sockaddr(&s.client.sa), Transport::kUdp, out,
+                   out_size, static_cast<uint32_t>(latency_us), s.server, s.rule, ActionKind::kPool,
+                   AnswerSource::kBackend});
+  }
   release(slot_index);
 }
 
@@ -922,6 +941,8 @@ void Worker::expire(uint64_t now_ns, bool all) {
         if (len) {
           counters_.timeout_servfail.add();
           answer_local(listeners_[s.listener], s.client, s.client_len, out, len);
+          record_answer({s.qname, s.qname_length, s.qtype, q.source, Transport::kUdp, out, len, 0, s.server, s.rule,
+                         ActionKind::kPool, AnswerSource::kTimeout});
         }
       }
     }

@@ -56,6 +56,7 @@ struct Slot {
   uint16_t query_size;
   uint64_t query_tags;  // of the rule that forwarded it (response rules see them)
   uint64_t edns_option_bits;
+  uint32_t rule;        // registry rule id of the rule that forwarded it (rings)
   uint8_t qname_length;
   uint8_t edns_present, edns_version, edns_do;
   socklen_t client_len;
@@ -226,6 +227,23 @@ class Worker {
   uint8_t* local_buffer();
   void handle_answer(Backend& b, uint32_t socket, RxBatch& rx, unsigned i);
   static size_t udp_answer_limit(const Slot& s);
+  // Recent traffic (worker_rings.cc).
+  struct AnswerFacts {
+    const uint8_t* qname;  // wire, any case
+    uint8_t qname_length;
+    uint16_t qtype;
+    NetAddress client;
+    Transport transport;
+    const uint8_t* answer;
+    size_t size;
+    uint32_t latency_us;
+    uint32_t server;  // registry id or TrafficRecord::kNone
+    uint32_t rule;    // registry id or TrafficRecord::kNone
+    ActionKind action;
+    AnswerSource source;
+  };
+  void record_query(const QueryView& q, const Verdict& v, bool blocked, uint32_t server);
+  void record_answer(const AnswerFacts& a);
   static bool forwardable_opcode(uint8_t opcode);
   const uint8_t* truncate_for_client(const Slot& s, size_t& size);
   void expire(uint64_t now_ns, bool all);
@@ -306,6 +324,11 @@ class Worker {
 
   Config config_;
   Registry& registry_;
+  WorkerRings& rings_;
+  // The query being processed: its rule (registry id) and action, for the
+  // rings' records of answers made while processing it.
+  uint32_t deciding_rule_ = TrafficRecord::kNone;
+  ActionKind deciding_action_ = ActionKind::kDrop;
   WorkerCounters& counters_;
   uv_loop_t loop_;
   uv_timer_t tick_;

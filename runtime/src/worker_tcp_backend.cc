@@ -48,6 +48,7 @@ void Worker::forward_tcp(TcpClientConn& client, const uint8_t* packet, const Que
   q.waiter = nullptr;
   q.server = server;
   q.query_tags = tags;
+  q.rule = deciding_rule_;
   q.attempts = 0;
   q.read_ns = now_ns_;
   q.client_id = view.id;
@@ -271,6 +272,8 @@ void Worker::handle_tcp_answer(TcpBackendConn& conn, uint8_t* packet, size_t siz
   }
   if (out) {
     tcp_send(*q.client, out, size);
+    record_answer({q.qname, q.qname_length, q.qtype, q.client->source, Transport::kTcp, out, size,
+                   static_cast<uint32_t>(latency_us), q.server, q.rule, ActionKind::kPool, AnswerSource::kBackend});
   } else {
     end_tcp_client_after_drop(*q.client);  // a response rule dropped it
   }
@@ -327,6 +330,8 @@ void Worker::tcp_servfail(TcpQuery& q) {
     if (n) {
       counters_.tcp.servfail.add();
       tcp_send(*q.client, out, n);
+      record_answer({q.qname, q.qname_length, q.qtype, q.client->source, Transport::kTcp, out, n, 0, q.server, q.rule,
+                     ActionKind::kPool, AnswerSource::kTimeout});
       finish_tcp_query(q);
       return;
     }

@@ -150,6 +150,9 @@ ParseError parse_query(const uint8_t* p, size_t n, Transport transport, QueryVie
   // the end of the header; with none, the OPT is still read below so that
   // the FORMERR speaks EDNS to an EDNS client.
   v.question_end = kHeaderSize;
+  v.qname_length = 0;  // no name until one is parsed (a FORMERR has none)
+  v.label_count = 0;
+  v.qtype = v.qclass = 0;
   if (v.qdcount > 1) return ParseError::kQuestionCount;
 
   size_t off = kHeaderSize;

@@ -96,6 +96,7 @@ std::vector<OptionSpec> option_specs(diag::Diagnostics& d) {
       {"tcp_max_duration", duration_option(&Options::tcp_max_duration_ms, 100, 86'400'000, d)},
       {"tcp_max_buffered_bytes", integer_option(&Options::tcp_max_buffered_bytes, 512, 16'777'216)},
       {"tcp_client_max_in_flight", integer_option(&Options::tcp_client_max_in_flight, 1, 65'535)},
+      {"ring_entries", integer_option(&Options::ring_entries, 0, 1'000'000)},
       {"tcp_connect_timeout", duration_option(&Options::tcp_connect_timeout_ms, 10, 60'000, d)},
       {"tcp_backend_timeout", duration_option(&Options::tcp_backend_timeout_ms, 10, 600'000, d)},
       {"tcp_backend_connections", integer_option(&Options::tcp_backend_connections, 1, 1'000)},

@@ -126,6 +126,7 @@ std::shared_ptr<runtime::PolicyImage> make_image(std::shared_ptr<const pipeline:
   o.acl_drop = m.options.acl_action == sema::AclAction::kDrop;
   o.max_outstanding = m.options.max_outstanding;
   o.sockets_per_backend = m.options.sockets_per_backend;
+  o.ring_entries = m.options.ring_entries;
   o.max_held_answers = m.options.max_held_answers;
   o.tcp.max_connections = m.options.tcp_max_connections;
   o.tcp.max_connections_per_client = m.options.tcp_max_connections_per_client;

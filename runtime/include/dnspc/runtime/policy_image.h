@@ -148,6 +148,7 @@ struct Options {
   unsigned max_outstanding = 10'000;  // per backend, per worker
   unsigned sockets_per_backend = 4;   // per backend, per worker
   unsigned max_held_answers = 10'000;  // UDP answers held by `delay`, per worker
+  unsigned ring_entries = 10'000;      // recent queries and answers, per worker, each (not reloadable)
   TcpOptions tcp;
 };
 

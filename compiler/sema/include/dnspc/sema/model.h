@@ -47,7 +47,8 @@ struct Options {
   uint64_t tcp_idle_timeout_ms = 10'000;
   uint64_t tcp_max_duration_ms = 120'000;
   unsigned tcp_max_buffered_bytes = 262'144;
-  unsigned tcp_client_max_in_flight = 32;  // forwarded queries per client connection
+  unsigned tcp_client_max_in_flight = 32;
+  unsigned ring_entries = 10'000;  // recent queries and answers kept per worker, each  // forwarded queries per client connection
   // TCP toward backends (per worker, per backend).
   uint64_t tcp_connect_timeout_ms = 5'000;
   uint64_t tcp_backend_timeout_ms = 10'000;  // an answer in flight longer than this fails the connection
