@@ -23,6 +23,7 @@
 #include "registry.h"
 #include "reloader.h"
 #include "sockets.h"
+#include "series.h"
 #include "stats.h"
 #include "traffic_views.h"
 #include "worker.h"
@@ -73,6 +74,7 @@ struct Main {
   std::atomic<const ActivePolicy*> current{nullptr};
   std::vector<std::unique_ptr<Worker>> workers;
   std::unique_ptr<HealthChecker> health;
+  std::unique_ptr<SeriesSampler> series;
   std::unique_ptr<ControlServer> control;
   TcpAdmission tcp_admission;  // TCP connection limits shared by the workers
   StatsContext stats;
@@ -129,6 +131,7 @@ struct Main {
       reloader->close();
     }
     if (health) health->stop();
+    if (series) series->stop();
     if (control) control->stop();
     if (blocks) blocks->stop();
   }
@@ -143,6 +146,11 @@ struct Main {
     if (cmd == "stats") return reply(stats_json(stats));
     if (cmd == "servers") return reply(servers_json(stats));
     if (cmd == "latency") return reply(latency_json(stats));
+    if (cmd == "series" || cmd.starts_with("series ")) {
+      size_t seconds = SeriesSampler::kSeconds;
+      if (cmd.size() > 7) seconds = std::strtoul(std::string(cmd.substr(7)).c_str(), nullptr, 10);
+      return reply(series->json(seconds ? seconds : SeriesSampler::kSeconds));
+    }
     if (cmd == "top" || cmd.starts_with("top ")) {
       TopRequest request;
       std::string error = parse_top(cmd.substr(std::min<size_t>(cmd.size(), 4)), request);
@@ -170,7 +178,7 @@ struct Main {
     }
     std::string out = "{\"error\":\"unknown command '";
     append_json_escaped(out, cmd);
-    out += "'; the commands are stats, servers, latency, top, grep, blocks and reload [PATH]\"}";
+    out += "'; the commands are stats, servers, latency, series, top, grep, blocks and reload [PATH]\"}";
     reply(out);
   }
 
@@ -184,6 +192,7 @@ struct Main {
   // nothing is left behind. Returns the exit code.
   int abandon_start() {
     if (health) health->stop();
+    if (series) series->stop();
     if (control) control->stop();  // removes the socket file
     uv_walk(&loop, [](uv_handle_t* h, void*) { if (!uv_is_closing(h)) uv_close(h, nullptr); }, nullptr);
     uv_run(&loop, UV_RUN_DEFAULT);
@@ -298,6 +307,9 @@ int run(std::shared_ptr<const PolicyImage> image, const RunOptions& options) {
     log(LogLevel::kError, "cannot start", {{"reason", error}});
     return m->abandon_start();
   }
+
+  m->series = std::make_unique<SeriesSampler>(&m->loop, *m->registry);
+  m->series->start();
 
   uv_signal_init(&m->loop, &m->sigint);
   uv_signal_init(&m->loop, &m->sigterm);

@@ -38,8 +38,11 @@ void Worker::record_query(const QueryView& q, const Verdict& v, bool blocked, ui
 }
 
 void Worker::record_answer(const AnswerFacts& a) {
+  if (a.size < kHeaderSize) return;
+  counters_.answers_by_source[static_cast<unsigned>(a.source)].add();
+  counters_.answer_rcodes[a.answer[3] & 0x0f].add();
   TrafficRing& ring = rings_.answers;
-  if (ring.capacity() == 0 || a.size < kHeaderSize) return;
+  if (ring.capacity() == 0) return;
   TrafficRecord r;
   r.time_ns = now_ns_;
   r.client = a.client;
