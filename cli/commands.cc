@@ -54,7 +54,7 @@ constexpr Command kCommands[] = {
      "docs/runtime.md.\n",
      run_run, ""},
     {"ctl", "query a running instance over its control socket",
-     "usage: dnspc ctl [--control PATH] stats|servers|latency|series|blocks\n"
+     "usage: dnspc ctl [--control PATH] stats|metrics|servers|latency|series|blocks\n"
      "Asks a running `dnspc run` over its control socket (default\n"
      "/run/dnspc/control.sock) and prints the JSON answer: `stats`, every counter;\n"
      "`servers`, each backend's state and figures; `blocks`, the dynamic blocks in\n"

@@ -1,4 +1,4 @@
-// `dnspc ctl [--control PATH] stats|servers|latency|series|blocks`: one command to a running
+// `dnspc ctl [--control PATH] stats|metrics|servers|latency|series|blocks`: one command to a running
 // instance's control socket; prints its JSON answer.
 #include <fmt/core.h>
 
@@ -14,7 +14,7 @@ namespace dnspc::cli {
 
 namespace {
 
-constexpr const char* kUsage = "usage: dnspc ctl [--control PATH] stats|servers|latency|series|blocks\n";
+constexpr const char* kUsage = "usage: dnspc ctl [--control PATH] stats|metrics|servers|latency|series|blocks\n";
 
 }  // namespace
 
@@ -23,7 +23,7 @@ int run_ctl(std::span<char* const> args) {
   if (!parse_control_args(args, "ctl", "command", kUsage, parsed)) return kExitUsage;
   const std::string& control = parsed.control;
   const std::string& command = parsed.positional;
-  if (command != "stats" && command != "servers" && command != "blocks" && command != "latency" && command != "series") {
+  if (command != "stats" && command != "servers" && command != "blocks" && command != "latency" && command != "series" && command != "metrics") {
     fmt::print(stderr, "dnspc ctl: {}\n{}",
                command.empty() ? "missing the command" : "unknown command '" + command + "'", kUsage);
     return kExitUsage;

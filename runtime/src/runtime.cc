@@ -23,6 +23,7 @@
 #include "registry.h"
 #include "reloader.h"
 #include "sockets.h"
+#include "metrics.h"
 #include "series.h"
 #include "stats.h"
 #include "traffic_views.h"
@@ -146,6 +147,15 @@ struct Main {
     if (cmd == "stats") return reply(stats_json(stats));
     if (cmd == "servers") return reply(servers_json(stats));
     if (cmd == "latency") return reply(latency_json(stats));
+    if (cmd == "metrics") {
+      MetricsContext m;
+      m.registry = registry.get();
+      m.uptime_s = stats.uptime_s;
+      m.reloads = stats.last_reload.total;
+      m.reload_failures = stats.last_reload.failed;
+      m.version = DNSPC_VERSION;
+      return reply(prometheus_text(m));
+    }
     if (cmd == "series" || cmd.starts_with("series ")) {
       size_t seconds = SeriesSampler::kSeconds;
       if (cmd.size() > 7) seconds = std::strtoul(std::string(cmd.substr(7)).c_str(), nullptr, 10);
@@ -178,7 +188,7 @@ struct Main {
     }
     std::string out = "{\"error\":\"unknown command '";
     append_json_escaped(out, cmd);
-    out += "'; the commands are stats, servers, latency, series, top, grep, blocks and reload [PATH]\"}";
+    out += "'; the commands are stats, metrics, servers, latency, series, top, grep, blocks and reload [PATH]\"}";
     reply(out);
   }
 
