@@ -282,7 +282,7 @@ def start_floor(ctx, rule_list, port):
     return proc
 
 
-def start_dnspc(ctx, rule_list, port):
+def start_dnspc(ctx, rule_list, port, binary=None, name="dnspc"):
     """`dnspc run` with one worker (dnsdist has one UDP listener thread),
     the same rules rendered by render_dnspc, its control socket in the
     temp dir."""
@@ -294,18 +294,28 @@ def start_dnspc(ctx, rule_list, port):
     options = [("tcp_max_queries_per_connection", 1_000_000_000)] if ctx.args.transport == "tcp" else []
     policy.write_text(render_dnspc.render_dnspc(rule_list, net, workers=ctx.args.dnspc_workers,
                                                 control=str(ctx.workdir / f"dnspc-{port}.sock"), options=options))
-    proc = start_process(ctx, f"dnspc-{port}", [str(ctx.args.dnspc), "run", str(policy)])
+    proc = start_process(ctx, f"{name}-{port}", [str(binary or ctx.args.dnspc), "run", str(policy)])
     wait_answering(proc, port, _expected_address(rule_list))
     return proc
 
 
+def start_dnspc_base(ctx, rule_list, port):
+    """The --dnspc-base binary, started exactly as start_dnspc starts dnspc:
+    another build (e.g. an older commit) measured in the same run."""
+    return start_dnspc(ctx, rule_list, port, binary=ctx.args.dnspc_base, name="dnspc-base")
+
+
 # target name -> how to start it and which scenarios it joins.
-# Ratios are always computed against "dnsdist", whatever the order here.
+# Ratios are always computed against "dnsdist", whatever the order here
+# (and against "dnspc-base" too when it takes part). "dnspc-base" joins only
+# with --dnspc-base, so it is not among the default targets.
 TARGETS = {
     "dnsdist": Target(start_dnsdist, joins=lambda scenario: True),
     "floor": Target(start_floor, joins=rules.floor_takes_part),
     "dnspc": Target(start_dnspc, joins=lambda scenario: True),
+    "dnspc-base": Target(start_dnspc_base, joins=lambda scenario: True),
 }
+DEFAULT_TARGETS = ("dnsdist", "floor", "dnspc")
 
 
 # ---------------------------------------------------------------- measuring
@@ -436,7 +446,7 @@ def run_scenario(ctx, load, scenario):
                 res = measure(ctx, proc, port, qps)
                 res.update(load=load, scenario=scenario, target=name, run=r + 1)
                 records.append(res)
-                log(f"  [{load} qps, {scenario}] run {r + 1}/{ctx.args.runs} {name:8s} "
+                log(f"  [{load} qps, {scenario}] run {r + 1}/{ctx.args.runs} {name:10s} "
                     f"{res['qps']:9.0f} qps  loss {res['loss_pct']:5.2f}%  "
                     f"{fmt(res['cpu_us_per_q'], 2):>6s} us CPU/q  "
                     f"({fmt(res['cpu_util'], 0, 100)}% of a core, machine {fmt(res['machine_idle'], 0, 100)}% idle)  "
@@ -449,8 +459,8 @@ def run_scenario(ctx, load, scenario):
 
 def summarise(records):
     """Medians per (load, scenario, target), each metric on its own, with
-    ratios against dnsdist in the same cell and against the target's own
-    no-rule scenario."""
+    ratios against dnsdist (and dnspc-base, if it ran) in the same cell and
+    against the target's own no-rule scenario."""
     keys = sorted({(r["load"], r["scenario"], r["target"]) for r in records},
                   key=lambda k: (k[0] == "max", int(k[0]) if k[0] != "max" else 0,
                                  k[1], k[2] != "dnsdist", k[2]))
@@ -468,7 +478,9 @@ def summarise(records):
     for row in rows:
         ref = by_key.get((row["load"], row["scenario"], "dnsdist"))
         own_a = by_key.get((row["load"], "a", row["target"]))
+        base = by_key.get((row["load"], row["scenario"], "dnspc-base"))
         row["cpu_vs_dnsdist"] = _ratio(row["cpu_us_per_q"], ref and ref["cpu_us_per_q"])
+        row["cpu_vs_dnspc_base"] = _ratio(row["cpu_us_per_q"], base and base["cpu_us_per_q"])
         row["qps_vs_dnsdist"] = _ratio(row["qps"], ref and ref["qps"])
         row["cpu_vs_own_a"] = _ratio(row["cpu_us_per_q"], own_a and own_a["cpu_us_per_q"])
     return rows
@@ -483,9 +495,11 @@ def fmt(v, digits=1, scale=1.0):
 
 
 def markdown_table(rows, n_rules):
+    with_base = any(r["target"] == "dnspc-base" for r in rows)
     head = ("| load (qps) | scenario | target | answered qps | loss % | lat avg µs | p50 µs "
             "| p99 µs | p99.9 µs | max µs | CPU µs/query | CPU % of a core "
-            "| machine idle % | CPU vs dnsdist | QPS vs dnsdist | CPU vs own (a) |")
+            "| machine idle % | CPU vs dnsdist | QPS vs dnsdist | CPU vs own (a) |"
+            + (" CPU vs dnspc-base |" if with_base else ""))
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
         lines.append("| " + " | ".join([
@@ -495,7 +509,7 @@ def markdown_table(rows, n_rules):
             fmt(r["lat_p99.9"], 0, 1e6), fmt(r["lat_max"], 0, 1e6),
             fmt(r["cpu_us_per_q"], 2), fmt(r["cpu_util"], 0, 100), fmt(r["machine_idle"], 0, 100),
             fmt(r["cpu_vs_dnsdist"], 2), fmt(r["qps_vs_dnsdist"], 2), fmt(r["cpu_vs_own_a"], 2),
-        ]) + " |")
+        ] + ([fmt(r["cpu_vs_dnspc_base"], 2)] if with_base else [])) + " |")
     return "\n".join(lines)
 
 
@@ -534,7 +548,8 @@ def parse_args(argv=None):
     ap.add_argument("--qps", default="10000,max",
                     help="comma list of offered loads; 'max' runs dnsperf without -Q (saturation)")
     ap.add_argument("--scenarios", default="a,b,c", help=f"comma list out of {','.join(rules.SCENARIOS)}")
-    ap.add_argument("--targets", default=",".join(TARGETS), help=f"comma list out of {','.join(TARGETS)}")
+    ap.add_argument("--targets", default=",".join(DEFAULT_TARGETS), help=f"comma list out of {','.join(TARGETS)} "
+                    "(dnspc-base is added when --dnspc-base is given)")
     ap.add_argument("--rules", type=int, default=800, help="rule count of scenario b")
     ap.add_argument("--seed", type=int, default=rules.DEFAULT_SEED, help="seed of the rule generator")
     ap.add_argument("--clients", type=int, default=4, help="dnsperf -c (source sockets)")
@@ -542,6 +557,9 @@ def parse_args(argv=None):
                     help="dnsperf -q (queries in flight); see README before raising it")
     ap.add_argument("--timeout", type=int, default=2, help="dnsperf -t: an answer later than this is lost")
     ap.add_argument("--dnspc", type=Path, default=DEFAULT_DNSPC, help="the dnspc binary (default: build/cli/dnspc)")
+    ap.add_argument("--dnspc-base", type=Path,
+                    help="another dnspc binary (e.g. an older commit's), run as target dnspc-base "
+                         "exactly as dnspc is, in the same scenarios; the report adds CPU vs dnspc-base")
     ap.add_argument("--dnspc-workers", type=int, default=1, help="dnspc's `option workers` (default 1, as dnsdist)")
     ap.add_argument("--build-dir", type=Path, help="where to compile the floor forwarder (default: temp)")
     ap.add_argument("--transport", choices=("udp", "tcp"), default="udp",
@@ -559,9 +577,13 @@ def parse_args(argv=None):
     for s in args.scenarios:
         if s not in rules.SCENARIOS:
             ap.error(f"--scenarios: unknown {s!r}")
+    if args.dnspc_base and "dnspc-base" not in args.targets:
+        args.targets.append("dnspc-base")
     for t in args.targets:
         if t not in TARGETS:
             ap.error(f"--targets: unknown {t!r}")
+    if "dnspc-base" in args.targets and not args.dnspc_base:
+        ap.error("--targets: dnspc-base needs --dnspc-base PATH")
     if args.transport == "tcp":
         args.targets = [t for t in args.targets if t != "floor"]
     if args.runs < 1 or args.duration < 1:
