@@ -414,8 +414,8 @@ class Dnspc:
                 return False
         wait_until(ready, START_TIMEOUT, 0.02, "dnspc's control socket")
 
-    def ctl(self, command):
-        """The control socket's JSON answer, parsed (talking to the socket directly)."""
+    def ctl_text(self, command):
+        """The control socket's answer as text (talking to the socket directly)."""
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.settimeout(5)
             s.connect(self.control)
@@ -426,7 +426,11 @@ class Dnspc:
                 if not b:
                     break
                 chunks.append(b)
-        return json.loads(b"".join(chunks))
+        return b"".join(chunks).decode()
+
+    def ctl(self, command):
+        """The control socket's JSON answer, parsed."""
+        return json.loads(self.ctl_text(command))
 
     def stats(self):
         return self.ctl("stats")
@@ -454,6 +458,23 @@ class Dnspc:
 
     def log_text(self):
         return self.proc.log_text()
+
+
+def answer_a(port, name, timeout=1.0):
+    """The first A address of the answer, or the rcode's name when there is none."""
+    r = query("127.0.0.1", port, name, "A", timeout=timeout)
+    for rrset in r.answer:
+        for rd in rrset:
+            return rd.address
+    return dns.rcode.to_text(r.rcode())
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
 
 
 def run_dnspc(*args, timeout=30):

@@ -20,7 +20,7 @@ import subprocess
 import time
 import unittest
 
-from harness import DNSPC, Dnspc, Nsd, Workdir, ZONE, dns, query, wait_until, who
+from harness import DNSPC, Dnspc, Nsd, Workdir, ZONE, answer_a, dns, query, rss_kib, wait_until, who
 
 MARKER = "192.0.2.1"
 
@@ -51,21 +51,6 @@ RELOAD_TIMEOUT = 30  # "did not hang" for a reload that must be rejected at once
 COMPILE_TIMEOUT = 60  # a reload that compiles a large policy to native code
 
 
-def answer_a(port, name, timeout=1.0):
-    """The first A address of the answer, or the rcode's name when there is none."""
-    r = query("127.0.0.1", port, name, "A", timeout=timeout)
-    for rrset in r.answer:
-        for rd in rrset:
-            return rd.address
-    return dns.rcode.to_text(r.rcode())
-
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
 
 
 def line_of(text, needle):

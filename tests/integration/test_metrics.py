@@ -5,7 +5,6 @@ naming conventions (dnspc_ prefix, _total counters, _seconds histograms,
 build info), escapes label values, and its counters agree with
 `dnspc ctl stats`; histogram buckets are cumulative and end at the count."""
 
-import socket
 import unittest
 
 from harness import Dnspc, Nsd, Workdir, ZONE, dns, query, run_dnspc
@@ -20,16 +19,6 @@ rule refused: qname suffix "refuse.test." => refuse;
 rule default: true => pool main;
 """
 
-
-def metrics_text(control):
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(5)
-        s.connect(control)
-        s.sendall(b"metrics\n")
-        chunks = []
-        while chunk := s.recv(65536):
-            chunks.append(chunk)
-    return b"".join(chunks).decode()
 
 
 class Metrics(unittest.TestCase):
@@ -47,7 +36,7 @@ class Metrics(unittest.TestCase):
         for _ in range(5):
             r = dns.query.tcp(dns.message.make_query(f"www.{ZONE}", "A"), "127.0.0.1", port=d.port, timeout=2)
             self.assertEqual(r.rcode(), dns.rcode.NOERROR)
-        text = metrics_text(d.control)
+        text = d.ctl_text("metrics")
         stats = d.stats()
         families = {f.name: f for f in text_string_to_metric_families(text)}  # raises on bad syntax
 

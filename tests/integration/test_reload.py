@@ -22,7 +22,7 @@ import threading
 import time
 import unittest
 
-from harness import DNSPC, Dnspc, Nsd, Workdir, ZONE, dns, free_port, query, wait_until, who
+from harness import DNSPC, Dnspc, Nsd, Workdir, ZONE, answer_a, dns, free_port, query, rss_kib, wait_until, who
 
 RATE = 30000  # queries a second dnsperf asks for
 
@@ -71,27 +71,12 @@ def dnsperf(port, name, seconds, rate=RATE, clients=8, outstanding=200):
     return figures["sent"], figures["completed"], figures["lost"], float(m.group(1))
 
 
-def answer_a(port, name, timeout=1.0):
-    """The first A address of the answer, or the rcode's name when there is none."""
-    r = query("127.0.0.1", port, name, "A", timeout=timeout)
-    for rrset in r.answer:
-        for rd in rrset:
-            return rd.address
-    return dns.rcode.to_text(r.rcode())
-
 
 def answer_a_tcp(port, name, timeout=2.0):
     """The A record dnspc answers for name over TCP (raises when nobody listens)."""
     r = dns.query.tcp(dns.message.make_query(name, "A"), "127.0.0.1", port=port, timeout=timeout)
     return r.answer[0][0].address if r.answer else None
 
-
-def rss_kib(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise AssertionError("no VmRSS")
 
 
 class Reload(unittest.TestCase):
