@@ -18,6 +18,7 @@
 
 #include "active_policy.h"
 #include "block_evaluator.h"
+#include "commands.h"
 #include "control.h"
 #include "health.h"
 #include "registry.h"
@@ -132,30 +133,15 @@ struct Main {
     if (blocks) blocks->stop();
   }
 
-  void command(std::string_view cmd, ControlServer::Reply reply) {
-    stats.uptime_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    if (reloader && reloader->has_last()) {
-      const ReloadOutcome& o = reloader->last();
-      stats.last_reload = {true, o.ok, o.time, o.message, o.diagnostics, o.compile_ms, o.swap_ms,
-                           reloader->reloads(), reloader->failures()};
-    }
-    if (cmd == "stats") return reply(stats_json(stats));
-    if (cmd == "servers") return reply(servers_json(stats));
-    if (cmd == "blocks") {
-      const ActivePolicy* p = current.load(std::memory_order_acquire);
-      return reply(p->blocks ? p->blocks->list_json(steady_now_ns()) : std::string("{\"blocks\":[],\"totals\":[]}"));
-    }
-    if (cmd == "reload" || cmd.starts_with("reload ")) {
-      std::string path = cmd.size() > 7 ? std::string(cmd.substr(7)) : std::string();
-      if (!reloader) return reply("{\"ok\":false,\"message\":\"reloads are not available yet\"}");
-      return reloader->reload(std::move(path), [this, reply](const ReloadOutcome& o) {
-        reply(reload_json(o, registry.get()));
-      });
-    }
-    std::string out = "{\"error\":\"unknown command '";
-    append_json_escaped(out, cmd);
-    out += "'; the commands are stats, servers, blocks and reload [PATH]\"}";
-    reply(out);
+  // The control socket's lines, through the one command table (commands.h).
+  void command(std::string_view line, ControlServer::Reply reply) {
+    CommandContext c;
+    c.registry = registry.get();
+    c.current = &current;
+    c.stats = &stats;
+    c.reloader = reloader.get();
+    c.started = started;
+    dispatch_command(c, line, reply);
   }
 
   // SIGHUP and --watch: reload the current policy file; the outcome is logged.
