@@ -76,6 +76,11 @@ void run_servers(CommandContext& c, const CommandArgs&, const CommandReply& repl
   reply(servers_json(*c.stats));
 }
 
+void run_latency(CommandContext& c, const CommandArgs&, const CommandReply& reply) {
+  if (!c.stats) return reply(error_json("no statistics here"));
+  reply(latency_json(*c.stats));
+}
+
 void run_blocks(CommandContext& c, const CommandArgs&, const CommandReply& reply) {
   const ActivePolicy* p = c.current ? c.current->load(std::memory_order_acquire) : nullptr;
   reply(p && p->blocks ? p->blocks->list_json(steady_now_ns()) : std::string("{\"blocks\":[],\"totals\":[]}"));
@@ -196,6 +201,8 @@ constexpr ControlCommand kCommands[] = {
     {"stats", "", "every counter, summed over the workers", 0, 0, false, run_stats},
     {"servers", "", "each server's state, override, figures and health checks; each pool's servers", 0, 0, false,
      run_servers},
+    {"latency", "", "backend answer latency distributions: overall, per transport, per server", 0, 0, false,
+     run_latency},
     {"blocks", "", "the dynamic blocks in force and each dynblock's totals", 0, 0, false, run_blocks},
     {"reload", "[PATH]",
      "reload the policy (or PATH, which becomes the policy); answers once it runs on every worker or was rejected",

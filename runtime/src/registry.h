@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "counter.h"
+#include "latency_histogram.h"
 #include "dnspc/rate_limiter.h"
 #include "dnspc/runtime/policy_image.h"
 #include "dnspc/source_rate_table.h"
@@ -50,6 +51,7 @@ struct alignas(64) ServerCounters {
   Counter mismatched;       // ID known but question (or QR) differs
   Counter malformed;        // shorter than a header
   Counter full;             // skipped: outstanding bound reached
+  LatencyHistogram latency;  // of its accepted answers, UDP and TCP
 };
 
 // Per worker, everything else.
@@ -69,6 +71,7 @@ struct alignas(64) WorkerCounters {
   Counter timeouts;
   Counter timeout_servfail;
   Counter backend_answers;  // accepted
+  LatencyHistogram latency_udp, latency_tcp;  // of accepted backend answers, by the client's transport
   Counter wrong_source;
   Counter unknown_id;
   Counter mismatched;

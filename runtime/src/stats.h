@@ -32,5 +32,7 @@ struct StatsContext {
 std::string stats_json(const StatsContext& c);
 // Server states and figures: `dnspc ctl servers`.
 std::string servers_json(const StatsContext& c);
+// Backend answer latency distributions: `dnspc ctl latency` (latency_stats.cc).
+std::string latency_json(const StatsContext& c);
 
 }  // namespace dnspc::runtime

@@ -808,7 +808,7 @@ void Worker::handle_answer(Backend& b, uint32_t socket, RxBatch& rx, unsigned i)
     return;  // the query stays in flight: a forged answer does not cancel it
   }
   const uint64_t latency_us =
-      accept_answer(b, packet, s.client_id, s.client_flags, s.qname, s.qname_length, s.sent_ns);
+      accept_answer(b, packet, s.client_id, s.client_flags, s.qname, s.qname_length, s.sent_ns, Transport::kUdp);
 
   const uint8_t* out = packet;
   size_t out_size = size;
@@ -867,7 +867,7 @@ const QueryView& Worker::expected_question(const uint8_t* qname, uint8_t qname_l
 // and RD/CD bits back, the backend's latency and counters. Returns the
 // latency in microseconds.
 uint64_t Worker::accept_answer(Backend& b, uint8_t* packet, uint16_t client_id, uint16_t client_flags,
-                               const uint8_t* qname, uint8_t qname_length, uint64_t sent_ns) {
+                               const uint8_t* qname, uint8_t qname_length, uint64_t sent_ns, Transport transport) {
   set_id(packet, client_id);
   if (packet[5] != 0) std::memcpy(packet + kHeaderSize, qname, qname_length);  // an error may have no question
   set_flag(packet, header_bits::kRD, (client_flags & header_bits::kRD) != 0);
@@ -877,6 +877,8 @@ uint64_t Worker::accept_answer(Backend& b, uint8_t* packet, uint16_t client_id, 
                                    : static_cast<uint32_t>((7ull * b.latency_us + latency_us) / 8);
   b.counters->latency_ewma_us.set(b.latency_us);
   b.counters->latency_sum_us.add(latency_us);
+  b.counters->latency.record(latency_us);
+  (transport == Transport::kUdp ? counters_.latency_udp : counters_.latency_tcp).record(latency_us);
   b.counters->answers.add();
   counters_.backend_answers.add();
   return latency_us;

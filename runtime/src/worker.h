@@ -231,7 +231,7 @@ class Worker {
   void expire(uint64_t now_ns, bool all);
   const QueryView& expected_question(const uint8_t* qname, uint8_t qname_length, uint16_t qtype, uint16_t qclass);
   uint64_t accept_answer(Backend& b, uint8_t* packet, uint16_t client_id, uint16_t client_flags,
-                         const uint8_t* qname, uint8_t qname_length, uint64_t sent_ns);
+                         const uint8_t* qname, uint8_t qname_length, uint64_t sent_ns, Transport transport);
   void release(uint32_t slot_index);
   // `response`: a response rule's line (its name, its tags) rather than the query rule's.
   void log_query(const QueryView& q, const SockAddr& from, const Verdict& v, const char* outcome, uint32_t server,

@@ -254,7 +254,7 @@ void Worker::handle_tcp_answer(TcpBackendConn& conn, uint8_t* packet, size_t siz
   conn.last_used_ns = now_ns_;
   wake_tcp_backend(b);  // room for a waiting query
   const uint64_t latency_us =
-      accept_answer(b, packet, q.client_id, q.client_flags, q.qname, q.qname_length, q.sent_ns);
+      accept_answer(b, packet, q.client_id, q.client_flags, q.qname, q.qname_length, q.sent_ns, Transport::kTcp);
   if (recorder_) recorder_->record_response(q.client->source, packet[3] & 0x0f, static_cast<uint32_t>(size));
   const uint8_t* out = packet;
   if (policy_->image->response_decide.fn) {

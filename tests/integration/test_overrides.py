@@ -25,7 +25,7 @@ dynblock nuisance: queries > 100 per src over 2s => refuse for 60s;
 MARKER
 rule default: true => pool main;
 """
-COMMANDS = ("stats", "servers", "blocks", "reload", "server", "overrides", "clear-blocks", "help")
+COMMANDS = ("stats", "servers", "latency", "blocks", "reload", "server", "overrides", "clear-blocks", "help")
 
 
 class Overrides(unittest.TestCase):

@@ -42,7 +42,7 @@ TEST_CASE("commands: an unknown command is an error naming it and listing the ta
   std::set<std::string> listed;
   for (const auto& v : d["commands"].GetArray()) listed.insert(str(v));
   CHECK(listed.size() == control_commands().size());
-  for (const char* n : {"stats", "servers", "blocks", "reload", "server", "overrides", "clear-blocks", "help"}) {
+  for (const char* n : {"stats", "servers", "latency", "blocks", "reload", "server", "overrides", "clear-blocks", "help"}) {
     CHECK(listed.count(n) == 1);
   }
   d = run(c, "");
