@@ -53,12 +53,18 @@ constexpr Command kCommands[] = {
      "the policy without losing a query; --watch reloads it when the file changes.\n"
      "docs/runtime.md.\n",
      run_run, ""},
-    {"ctl", "query a running instance over its control socket",
-     "usage: dnspc ctl [--control PATH] stats|metrics|servers|latency|series|blocks\n"
-     "Asks a running `dnspc run` over its control socket (default\n"
+    {"ctl", "query or steer a running instance over its control socket",
+     "usage: dnspc ctl [--control PATH] COMMAND [ARG...]\n"
+     "Sends one command to a running `dnspc run` over its control socket (default\n"
      "/run/dnspc/control.sock) and prints the JSON answer: `stats`, every counter;\n"
-     "`servers`, each backend's state and figures; `blocks`, the dynamic blocks in\n"
-     "force. Exit 3 when it cannot connect.\n",
+     "`servers`, each backend's state and figures; `latency`, backend answer latency;\n"
+     "`metrics`, Prometheus text; `series [S]`, per-second samples; `top LIST [N]`\n"
+     "and `grep PATTERN|NETMASK [N]`, recent traffic;\n"
+     "`blocks`, the dynamic blocks in force; `server NAME up|down|auto`, force a\n"
+     "server's state or hand it back to its health checks; `overrides`, the forced servers; `clear-blocks [NAME]`, release\n"
+     "dynamic blocks; `reload [PATH]`; `help`, every command the instance knows.\n"
+     "Exit 0 on success, 1 when the instance refused the command (an unknown command\n"
+     "or server, a bad argument), 3 when it cannot connect.\n",
      run_ctl, ""},
     {"reload", "reload a running instance's policy",
      "usage: dnspc reload [--control PATH] [FILE]\n"

@@ -7,9 +7,10 @@
 namespace dnspc::cli {
 
 bool parse_control_args(std::span<char* const> args, std::string_view name, std::string_view what,
-                        const char* usage, ControlArgs& out) {
+                        const char* usage, ControlArgs& out, bool several) {
   out.control = runtime::kDefaultControlPath;
   out.positional.clear();
+  out.more.clear();
   for (size_t i = 0; i < args.size(); ++i) {
     std::string_view a = args[i];
     if (a == "--control" && i + 1 < args.size()) {
@@ -21,6 +22,8 @@ bool parse_control_args(std::span<char* const> args, std::string_view name, std:
       return false;
     } else if (out.positional.empty()) {
       out.positional = a;
+    } else if (several) {
+      out.more.emplace_back(a);
     } else {
       fmt::print(stderr, "dnspc {}: one {} only ('{}' and '{}')\n{}", name, what, out.positional, a, usage);
       return false;

@@ -217,14 +217,22 @@ void HealthChecker::on_answer(Probe& p, const uint8_t* data, size_t size, const 
 void HealthChecker::record(Probe& p, bool success, const std::string& why) {
   ServerEntry& e = registry_.server(p.server);
   const HealthCheckSpec& c = e.spec.check;
-  bool up = e.up.load(std::memory_order_relaxed);
+  // A server an operator forced is still checked (its figures stay live),
+  // but only what the checks say changes, not its `up` (ServerEntry::force).
+  bool up = e.health_up();
+  const char* forced = e.forced == ServerMode::kUp ? "up" : e.forced == ServerMode::kDown ? "down" : nullptr;
   if (success) {
     e.consecutive_failures.set(0);
     e.consecutive_successes.add();
     if (!up && e.consecutive_successes.get() >= c.up_after) {
-      e.up.store(true, std::memory_order_relaxed);
+      e.set_health_up(true);
       e.state_changes.add();
-      log(LogLevel::kInfo, "server up", {{"server", e.key}, {"successes", e.consecutive_successes.get()}});
+      if (forced) {
+        log(LogLevel::kInfo, "server up by its checks; forced state kept",
+            {{"server", e.key}, {"successes", e.consecutive_successes.get()}, {"forced", forced}});
+      } else {
+        log(LogLevel::kInfo, "server up", {{"server", e.key}, {"successes", e.consecutive_successes.get()}});
+      }
     }
   } else {
     e.check_failures.add();
@@ -232,10 +240,15 @@ void HealthChecker::record(Probe& p, bool success, const std::string& why) {
     e.consecutive_successes.set(0);
     e.consecutive_failures.add();
     if (up && e.consecutive_failures.get() >= c.down_after) {
-      e.up.store(false, std::memory_order_relaxed);
+      e.set_health_up(false);
       e.state_changes.add();
-      log(LogLevel::kWarning, "server down",
-          {{"server", e.key}, {"failures", e.consecutive_failures.get()}, {"reason", why}});
+      if (forced) {
+        log(LogLevel::kWarning, "server down by its checks; forced state kept",
+            {{"server", e.key}, {"failures", e.consecutive_failures.get()}, {"reason", why}, {"forced", forced}});
+      } else {
+        log(LogLevel::kWarning, "server down",
+            {{"server", e.key}, {"failures", e.consecutive_failures.get()}, {"reason", why}});
+      }
     }
   }
 }

@@ -18,6 +18,19 @@ bool same_table(const LimiterSpec& a, const LimiterSpec& b) {
 
 }  // namespace
 
+void ServerEntry::force(ServerMode mode, std::string when) {
+  if (mode == ServerMode::kAuto) {
+    if (forced != ServerMode::kAuto) up.store(checked_up, std::memory_order_relaxed);
+    forced = ServerMode::kAuto;
+    forced_at.clear();
+    return;
+  }
+  if (forced == ServerMode::kAuto) checked_up = up.load(std::memory_order_relaxed);
+  forced = mode;
+  forced_at = std::move(when);
+  up.store(mode == ServerMode::kUp, std::memory_order_relaxed);
+}
+
 std::string Registry::server_key(const std::string& pool, const NetAddress& address) {
   return pool + "/" + address.to_string(true);
 }
@@ -57,9 +70,8 @@ bool Registry::update(const PolicyImage& next, const PolicyImage* previous, Regi
         id = it->second;
         ServerEntry& e = servers_[id];
         // Forced states apply at once; auto keeps the health it had.
-        if (s.mode != ServerMode::kAuto && s.mode != e.spec.mode) {
-          e.up.store(s.mode == ServerMode::kUp, std::memory_order_relaxed);
-        }
+        // An operator's override stays in force over either.
+        if (s.mode != ServerMode::kAuto && s.mode != e.spec.mode) e.set_health_up(s.mode == ServerMode::kUp);
         if (!e.live && previous) changes.servers_added.push_back(id);  // back after a reload without it
       }
       servers_[id].spec = s;
@@ -168,6 +180,11 @@ std::shared_ptr<SourceRateTable> Registry::source_table(const std::string& key, 
 
 int Registry::find_server(const std::string& pool, const NetAddress& address) const {
   auto it = server_ids_.find(server_key(pool, address));
+  return it == server_ids_.end() ? -1 : static_cast<int>(it->second);
+}
+
+int Registry::find_server(const std::string& key) const {
+  auto it = server_ids_.find(key);
   return it == server_ids_.end() ? -1 : static_cast<int>(it->second);
 }
 

@@ -128,6 +128,25 @@ struct ServerEntry {
   Counter last_check_rtt_us;
   Counter state_changes;
   std::string last_failure;  // main thread only
+
+  // An operator's override (`dnspc ctl server KEY up|down|auto`; main thread
+  // only). While one is set, `up` holds it, and what the health checks and
+  // the policy's `state` say goes to `checked_up` instead, which `auto`
+  // restores. Kept with the entry, so it survives reloads.
+  ServerMode forced = ServerMode::kAuto;
+  bool checked_up = true;
+  std::string forced_at;  // UTC, when it was set
+  // The state checks and the policy give, whether or not it is forced.
+  bool health_up() const { return forced == ServerMode::kAuto ? up.load(std::memory_order_relaxed) : checked_up; }
+  void set_health_up(bool v) {
+    if (forced == ServerMode::kAuto) {
+      up.store(v, std::memory_order_relaxed);
+    } else {
+      checked_up = v;
+    }
+  }
+  // kUp or kDown forces (at `when`); kAuto hands the server back to checks.
+  void force(ServerMode mode, std::string when);
 };
 
 class Registry {
@@ -153,6 +172,8 @@ class Registry {
   const ServerEntry& server(uint32_t id) const { return servers_[id]; }
   // Registry id of a pool's server, or -1.
   int find_server(const std::string& pool, const NetAddress& address) const;
+  // By key ("pool/address:port"), or -1.
+  int find_server(const std::string& key) const;
 
   size_t rule_count() const { return rules_.size(); }
   const std::string& rule_name(uint32_t id) const { return rules_[id]; }

@@ -18,15 +18,14 @@
 
 #include "active_policy.h"
 #include "block_evaluator.h"
+#include "commands.h"
 #include "control.h"
 #include "health.h"
 #include "registry.h"
 #include "reloader.h"
-#include "sockets.h"
-#include "metrics.h"
 #include "series.h"
+#include "sockets.h"
 #include "stats.h"
-#include "traffic_views.h"
 #include "worker.h"
 
 namespace dnspc::runtime {
@@ -137,59 +136,16 @@ struct Main {
     if (blocks) blocks->stop();
   }
 
-  void command(std::string_view cmd, ControlServer::Reply reply) {
-    stats.uptime_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    if (reloader && reloader->has_last()) {
-      const ReloadOutcome& o = reloader->last();
-      stats.last_reload = {true, o.ok, o.time, o.message, o.diagnostics, o.compile_ms, o.swap_ms,
-                           reloader->reloads(), reloader->failures()};
-    }
-    if (cmd == "stats") return reply(stats_json(stats));
-    if (cmd == "servers") return reply(servers_json(stats));
-    if (cmd == "latency") return reply(latency_json(stats));
-    if (cmd == "metrics") {
-      MetricsContext m;
-      m.registry = registry.get();
-      m.uptime_s = stats.uptime_s;
-      m.reloads = stats.last_reload.total;
-      m.reload_failures = stats.last_reload.failed;
-      m.version = DNSPC_VERSION;
-      return reply(prometheus_text(m));
-    }
-    if (cmd == "series" || cmd.starts_with("series ")) {
-      size_t seconds = SeriesSampler::kSeconds;
-      if (cmd.size() > 7) seconds = std::strtoul(std::string(cmd.substr(7)).c_str(), nullptr, 10);
-      return reply(series->json(seconds ? seconds : SeriesSampler::kSeconds));
-    }
-    if (cmd == "top" || cmd.starts_with("top ")) {
-      TopRequest request;
-      std::string error = parse_top(cmd.substr(std::min<size_t>(cmd.size(), 4)), request);
-      if (!error.empty()) {
-        std::string out = "{\"error\":\"";
-        append_json_escaped(out, error);
-        return reply(out + "\"}");
-      }
-      return reply(top_json(*registry, *current.load(std::memory_order_acquire), request, steady_now_ns()));
-    }
-    if (cmd == "grep" || cmd.starts_with("grep ")) {
-      return reply(grep_json(*registry, *current.load(std::memory_order_acquire),
-                             cmd.substr(std::min<size_t>(cmd.size(), 5)), steady_now_ns()));
-    }
-    if (cmd == "blocks") {
-      const ActivePolicy* p = current.load(std::memory_order_acquire);
-      return reply(p->blocks ? p->blocks->list_json(steady_now_ns()) : std::string("{\"blocks\":[],\"totals\":[]}"));
-    }
-    if (cmd == "reload" || cmd.starts_with("reload ")) {
-      std::string path = cmd.size() > 7 ? std::string(cmd.substr(7)) : std::string();
-      if (!reloader) return reply("{\"ok\":false,\"message\":\"reloads are not available yet\"}");
-      return reloader->reload(std::move(path), [this, reply](const ReloadOutcome& o) {
-        reply(reload_json(o, registry.get()));
-      });
-    }
-    std::string out = "{\"error\":\"unknown command '";
-    append_json_escaped(out, cmd);
-    out += "'; the commands are stats, metrics, servers, latency, series, top, grep, blocks and reload [PATH]\"}";
-    reply(out);
+  // The control socket's lines, through the one command table (commands.h).
+  void command(std::string_view line, ControlServer::Reply reply) {
+    CommandContext c;
+    c.registry = registry.get();
+    c.current = &current;
+    c.stats = &stats;
+    c.reloader = reloader.get();
+    c.series = series.get();
+    c.started = started;
+    dispatch_command(c, line, reply);
   }
 
   // SIGHUP and --watch: reload the current policy file; the outcome is logged.

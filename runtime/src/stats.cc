@@ -284,6 +284,12 @@ std::string servers_json(const StatsContext& c) {
     w.String(e.up.load(std::memory_order_relaxed) ? "up" : "down");
     w.Key("mode");
     w.String(mode_name(e.spec.mode));
+    w.Key("forced");  // an operator's override (ctl server KEY up|down), or null
+    if (e.forced == ServerMode::kAuto) {
+      w.Null();
+    } else {
+      w.String(mode_name(e.forced));
+    }
     field(w, "weight", e.spec.weight);
     field(w, "order", e.spec.order);
     field(w, "qps_limit", e.spec.qps);

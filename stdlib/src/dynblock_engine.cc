@@ -129,7 +129,7 @@ bool BlockEngine::decide(uint32_t block, uint64_t now_ns) {
   return changed;
 }
 
-void BlockEngine::publish() {
+void BlockEngine::publish(std::vector<std::unique_ptr<BlockSnapshot>>& retired) {
   std::vector<const ActiveBlock*> blocks;
   for (const Active& a : active_) {
     for (const auto& [prefix, block] : a) blocks.push_back(block.get());
@@ -138,7 +138,7 @@ void BlockEngine::publish() {
   if (!blocks.empty()) next = std::make_unique<BlockSnapshot>(std::move(blocks), specs_);
   // Without blocks workers see nullptr and skip the lookup altogether.
   published_.store(next.get(), std::memory_order_seq_cst);
-  if (snapshot_) retired_snapshots_.push_back(std::move(snapshot_));
+  if (snapshot_) retired.push_back(std::move(snapshot_));
   snapshot_ = std::move(next);
 }
 
@@ -166,12 +166,18 @@ bool BlockEngine::evaluate(uint64_t now_ns) {
   for (const auto& b : retired_blocks_) released_hits_[b->block] += b->total_hits(workers());
   retired_blocks_.clear();
 
+  // What clear() retired during this flip is guarded by the next one.
+  for (auto& s : deferred_snapshots_) retired_snapshots_.push_back(std::move(s));
+  for (auto& b : deferred_blocks_) retired_blocks_.push_back(std::move(b));
+  deferred_snapshots_.clear();
+  deferred_blocks_.clear();
+
   bool changed = false;
   for (uint32_t b = 0; b < specs_.size(); ++b) {
     rings_[b].push(merge_second(b));
     changed |= decide(b, now_ns);
   }
-  if (changed) publish();
+  if (changed) publish(retired_snapshots_);
   return true;
 }
 
@@ -195,6 +201,7 @@ uint64_t BlockEngine::block_hits(uint32_t block) const {
   uint64_t n = released_hits_[block];
   for (const auto& [prefix, b] : active_[block]) n += b->total_hits(workers());
   for (const auto& b : retired_blocks_) n += b->block == block ? b->total_hits(workers()) : 0;
+  for (const auto& b : deferred_blocks_) n += b->block == block ? b->total_hits(workers()) : 0;
   return n;
 }
 
@@ -231,7 +238,29 @@ void BlockEngine::carry_over_from(const BlockEngine& old) {
     const size_t n = from.seconds.size(), keep = std::min(n, rings_[b].seconds.size());
     for (size_t i = n - keep; i < n; ++i) rings_[b].push(from.seconds[(from.next + i) % n]);
   }
-  publish();
+  publish(retired_snapshots_);
+}
+
+long BlockEngine::clear(std::string_view name) {
+  // Outside a flip the next one guards what is retired now, as after decide().
+  auto& blocks_to = flipping_ ? deferred_blocks_ : retired_blocks_;
+  bool named = false;
+  long released = 0;
+  for (uint32_t b = 0; b < specs_.size(); ++b) {
+    if (!name.empty() && specs_[b].name != name) continue;
+    named = true;
+    for (auto& [prefix, block] : active_[b]) {
+      blocks_to.push_back(std::move(block));
+      ++released;
+    }
+    active_[b].clear();
+    Ring fresh;
+    fresh.seconds.resize(rings_[b].seconds.size());
+    rings_[b] = std::move(fresh);
+  }
+  if (!name.empty() && !named) return -1;
+  if (released) publish(flipping_ ? deferred_snapshots_ : retired_snapshots_);
+  return released;
 }
 
 }  // namespace dnspc

@@ -39,6 +39,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -88,6 +89,13 @@ class BlockEngine {
   // {"blocks": [{"prefix", "block", "reason", "action", "expires_in_ms", "hits"}, ...],
   //  "totals": [{"block", "active", "hits"}, ...]}: for `dnspc ctl blocks`.
   std::string list_json(uint64_t now_ns) const;
+  // An operator's `clear-blocks`: releases at once every prefix blocked by
+  // the block named `name` (by every block when `name` is empty) and empties
+  // that block's ring, so a released client starts counting afresh instead
+  // of being blocked again at the next evaluation. Returns how many prefixes
+  // were released, or -1 when no block has that name. What workers counted
+  // since the last evaluation (under a second) still counts.
+  long clear(std::string_view name);
   // Hits of one block (by spec index), released blocks included.
   uint64_t block_hits(uint32_t block) const;
   size_t active_count() const;
@@ -130,7 +138,7 @@ class BlockEngine {
 
   RingSecond merge_second(uint32_t block);
   bool decide(uint32_t block, uint64_t now_ns);
-  void publish();
+  void publish(std::vector<std::unique_ptr<BlockSnapshot>>& retired);
 
   std::vector<BlockSpec> specs_;
   uint32_t capacity_;
@@ -148,6 +156,11 @@ class BlockEngine {
   std::unique_ptr<BlockSnapshot> snapshot_;
   std::vector<std::unique_ptr<BlockSnapshot>> retired_snapshots_;
   std::vector<std::unique_ptr<ActiveBlock>> retired_blocks_;
+  // What clear() retired while a flip was under way: that flip's wait does
+  // not cover it (a worker may have loaded the snapshot after the flip), so
+  // it joins the retired lists only once that flip has completed.
+  std::vector<std::unique_ptr<BlockSnapshot>> deferred_snapshots_;
+  std::vector<std::unique_ptr<ActiveBlock>> deferred_blocks_;
 };
 
 }  // namespace dnspc

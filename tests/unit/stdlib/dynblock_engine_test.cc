@@ -334,3 +334,47 @@ TEST_CASE("dynblock: two worker threads and the evaluator, blocks coming and goi
   CHECK(seen[1].load() > 0);
   CHECK(e.block_hits(0) == seen[0].load() + seen[1].load());
 }
+
+TEST_CASE("dynblock: clear releases blocks at once, by block name or all, and forgets their counts") {
+  BlockEngine e({queries_block("flood", 10, 3, 60), queries_block("other", 10, 3, 60)}, {});
+  BlockRecorder& r = e.recorder(0);
+  send(r, "192.0.2.1", 50);
+  REQUIRE(e.evaluate(1 * kSecond));
+  REQUIRE(e.active_count() == 2);  // both blocks count queries
+  r.begin_batch();
+  r.count_hit(*r.lookup(addr("192.0.2.1")));
+  r.end_batch();
+
+  CHECK(e.clear("nope") == -1);
+  CHECK(e.active_count() == 2);
+  CHECK(e.clear("flood") == 1);
+  CHECK(e.active_count() == 1);
+  REQUIRE(e.list().size() == 1);
+  CHECK(e.list()[0].block == "other");
+  CHECK(blocked(r, "192.0.2.1"));  // "other" still holds it
+  CHECK(e.clear("") == 1);
+  CHECK(e.active_count() == 0);
+  CHECK_FALSE(blocked(r, "192.0.2.1"));
+  CHECK(e.clear("") == 0);
+  // The rings were emptied: the flood of second 0 does not block again.
+  REQUIRE(e.evaluate(2 * kSecond));
+  CHECK(e.active_count() == 0);
+  CHECK(e.block_hits(0) == 1);  // the hit on the released block is kept
+
+  // A clear during a flip (a worker still inside its batch) frees nothing
+  // that worker may hold until a later flip has completed.
+  send(r, "192.0.2.1", 50);
+  REQUIRE(e.evaluate(3 * kSecond));
+  REQUIRE(e.active_count() == 2);
+  r.begin_batch();  // inside a batch: the next evaluate cannot complete
+  const ActiveBlock* held = r.lookup(addr("192.0.2.1"));
+  REQUIRE(held != nullptr);
+  CHECK_FALSE(e.evaluate(4 * kSecond));
+  CHECK(e.clear("") == 2);
+  r.count_hit(*held);  // still valid
+  r.end_batch();
+  REQUIRE(e.evaluate(4 * kSecond));
+  CHECK(e.active_count() == 0);
+  REQUIRE(e.evaluate(5 * kSecond));
+  CHECK(e.block_hits(0) + e.block_hits(1) == 2);
+}
