@@ -45,7 +45,6 @@ struct alignas(64) ServerCounters {
   Counter timeouts;
   Counter send_errors;
   Counter outstanding;  // in flight now
-  Counter latency_sum_us;
   Counter latency_ewma_us;  // smoothed (1/8), for least_outstanding ties
   Counter wrong_source;     // datagrams on its sockets from another address or port
   Counter unknown_id;       // no query in flight with that ID on that socket

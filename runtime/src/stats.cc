@@ -44,7 +44,7 @@ ServerSums server_sums(const Registry& r, uint32_t id) {
     s.timeouts += c.timeouts.get();
     s.send_errors += c.send_errors.get();
     s.outstanding += c.outstanding.get();
-    s.latency_sum_us += c.latency_sum_us.get();
+    s.latency_sum_us += c.latency.sum_us();  // the histogram keeps the sum
     s.wrong_source += c.wrong_source.get();
     s.unknown_id += c.unknown_id.get();
     s.mismatched += c.mismatched.get();

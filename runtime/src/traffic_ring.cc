@@ -1,5 +1,6 @@
 #include "traffic_ring.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 
@@ -20,14 +21,17 @@ void TrafficRing::push(const TrafficRecord& r) {
   if (capacity_ == 0) return;
   const uint64_t n = next_.load(std::memory_order_relaxed);
   Slot& s = slots_[n % capacity_];
-  uint64_t words[kWords];
   const size_t used = used_words(r);
-  words[used - 1] = 0;  // the part of the last word past the record, if any
-  std::memcpy(words, &r, used * 8 <= sizeof r ? used * 8 : sizeof r);
+  const auto* bytes = reinterpret_cast<const unsigned char*>(&r);
   const uint64_t seq = s.seq.load(std::memory_order_relaxed);
   s.seq.store(seq + 1, std::memory_order_relaxed);
   std::atomic_thread_fence(std::memory_order_release);
-  for (size_t i = 0; i < used; ++i) s.words[i].store(words[i], std::memory_order_relaxed);
+  for (size_t i = 0; i < used; ++i) {
+    // Straight from the record, a word at a time (the last may be partly past it).
+    uint64_t word = 0;
+    std::memcpy(&word, bytes + i * 8, std::min<size_t>(8, sizeof r - i * 8));
+    s.words[i].store(word, std::memory_order_relaxed);
+  }
   s.seq.store(seq + 2, std::memory_order_release);
   next_.store(n + 1, std::memory_order_release);
 }

@@ -895,7 +895,6 @@ uint64_t Worker::accept_answer(Backend& b, uint8_t* packet, uint16_t client_id, 
   b.latency_us = b.latency_us == 0 ? static_cast<uint32_t>(latency_us)
                                    : static_cast<uint32_t>((7ull * b.latency_us + latency_us) / 8);
   b.counters->latency_ewma_us.set(b.latency_us);
-  b.counters->latency_sum_us.add(latency_us);
   b.counters->latency.record(latency_us);
   (transport == Transport::kUdp ? counters_.latency_udp : counters_.latency_tcp).record(latency_us);
   b.counters->answers.add();
