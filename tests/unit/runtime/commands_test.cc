@@ -5,9 +5,9 @@
 #include <set>
 #include <string>
 
-#include "active_policy.h"
-#include "commands.h"
-#include "registry.h"
+#include "dnspc/runtime/active_policy.h"
+#include "dnspc/runtime/commands.h"
+#include "dnspc/runtime/registry.h"
 
 using namespace dnspc;
 using namespace dnspc::runtime;

@@ -3,7 +3,7 @@
 #include <random>
 #include <unordered_map>
 
-#include "id_map.h"
+#include "dnspc/runtime/id_map.h"
 
 using dnspc::runtime::IdMap;
 

@@ -2,7 +2,7 @@
 // from them stay inside the bucket that holds the rank.
 #include <catch2/catch.hpp>
 
-#include "latency_histogram.h"
+#include "dnspc/runtime/latency_histogram.h"
 
 using dnspc::runtime::LatencyBuckets;
 using dnspc::runtime::LatencyHistogram;

@@ -6,9 +6,9 @@
 
 #include "dnspc/rate_limiter.h"
 #include "dnspc/wire.h"
-#include "lb.h"
+#include "dnspc/runtime/lb.h"
 #include "packet_builder.h"
-#include "random.h"
+#include "dnspc/runtime/random.h"
 
 using namespace dnspc;
 using namespace dnspc::runtime;

@@ -4,7 +4,7 @@
 #include <set>
 #include <string>
 
-#include "metrics.h"
+#include "dnspc/runtime/metrics.h"
 
 using dnspc::runtime::metric_table;
 using dnspc::runtime::MetricType;

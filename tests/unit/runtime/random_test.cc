@@ -2,7 +2,7 @@
 
 #include <set>
 
-#include "random.h"
+#include "dnspc/runtime/random.h"
 
 using dnspc::runtime::BufferedRandom;
 

@@ -2,9 +2,9 @@
 // workers hold, reports what changed, and QPS state carries over by key.
 #include <catch2/catch.hpp>
 
-#include "active_policy.h"
-#include "registry.h"
-#include "segmented.h"
+#include "dnspc/runtime/active_policy.h"
+#include "dnspc/runtime/registry.h"
+#include "dnspc/runtime/segmented.h"
 
 using namespace dnspc;
 using namespace dnspc::runtime;

@@ -2,9 +2,9 @@
 
 #include <rapidjson/document.h>
 
-#include "active_policy.h"
-#include "registry.h"
-#include "stats.h"
+#include "dnspc/runtime/active_policy.h"
+#include "dnspc/runtime/registry.h"
+#include "dnspc/runtime/stats.h"
 
 using namespace dnspc;
 using namespace dnspc::runtime;

@@ -6,8 +6,8 @@
 #include <cstring>
 #include <vector>
 
-#include "stream_io.h"
-#include "tcp_admission.h"
+#include "dnspc/runtime/stream_io.h"
+#include "dnspc/runtime/tcp_admission.h"
 
 using namespace dnspc;
 using namespace dnspc::runtime;

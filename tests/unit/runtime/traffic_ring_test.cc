@@ -7,8 +7,8 @@
 #include <thread>
 #include <vector>
 
-#include "traffic_ring.h"
-#include "traffic_views.h"
+#include "dnspc/runtime/traffic_ring.h"
+#include "dnspc/runtime/traffic_views.h"
 
 using dnspc::runtime::TrafficRecord;
 using dnspc::runtime::TrafficRing;

@@ -1,0 +1,366 @@
+#include "dnspc/runtime/commands.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cstdlib>
+
+#include "dnspc/runtime/active_policy.h"
+#include "block_evaluator.h"
+#include "dnspc/runtime/log.h"
+#include "dnspc/runtime/registry.h"
+#include "reloader.h"
+#include "dnspc/runtime/metrics.h"
+#include "dnspc/runtime/series.h"
+#include "dnspc/runtime/stats.h"
+#include "dnspc/runtime/traffic_views.h"
+
+namespace dnspc::runtime {
+
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void string_value(Writer& w, std::string_view v) { w.String(v.data(), static_cast<rapidjson::SizeType>(v.size())); }
+
+void string_field(Writer& w, const char* key, std::string_view v) {
+  w.Key(key);
+  string_value(w, v);
+}
+
+std::string done(const rapidjson::StringBuffer& buf) { return std::string(buf.GetString(), buf.GetSize()); }
+
+// {"error": TEXT} plus, when given, a list of what would have been accepted.
+std::string error_json(std::string_view text, const char* list_key = nullptr,
+                       const std::vector<std::string>& list = {}) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  string_field(w, "error", text);
+  if (list_key) {
+    w.Key(list_key);
+    w.StartArray();
+    for (const std::string& s : list) string_value(w, s);
+    w.EndArray();
+  }
+  w.EndObject();
+  return done(buf);
+}
+
+const char* state_name(bool up) { return up ? "up" : "down"; }
+
+const char* forced_name(ServerMode m) {
+  return m == ServerMode::kUp ? "up" : m == ServerMode::kDown ? "down" : nullptr;
+}
+
+std::string now_utc() {
+  char ts[32];
+  format_timestamp(ts);
+  return ts;
+}
+
+// `stats` and `servers` read the uptime and the last reload from the context.
+void refresh(CommandContext& c) {
+  c.stats->uptime_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - c.started).count();
+  if (c.reloader && c.reloader->has_last()) {
+    const ReloadOutcome& o = c.reloader->last();
+    c.stats->last_reload = {true,        o.ok,       o.time,    o.message, o.diagnostics,
+                            o.compile_ms, o.swap_ms, c.reloader->reloads(), c.reloader->failures()};
+  }
+}
+
+void run_stats(CommandContext& c, const CommandArgs&, const CommandReply& reply) {
+  if (!c.stats) return reply(error_json("no statistics here"));
+  refresh(c);
+  reply(stats_json(*c.stats));
+}
+
+void run_servers(CommandContext& c, const CommandArgs&, const CommandReply& reply) {
+  if (!c.stats) return reply(error_json("no servers here"));
+  refresh(c);
+  reply(servers_json(*c.stats));
+}
+
+void run_latency(CommandContext& c, const CommandArgs&, const CommandReply& reply) {
+  if (!c.stats) return reply(error_json("no statistics here"));
+  reply(latency_json(*c.stats));
+}
+
+// Prometheus text, not JSON: the one command whose answer is not a document.
+void run_metrics(CommandContext& c, const CommandArgs&, const CommandReply& reply) {
+  if (!c.registry || !c.stats) return reply(error_json("no metrics here"));
+  refresh(c);
+  MetricsContext m;
+  m.registry = c.registry;
+  m.uptime_s = c.stats->uptime_s;
+  m.reloads = c.stats->last_reload.total;
+  m.reload_failures = c.stats->last_reload.failed;
+  m.version = DNSPC_VERSION;
+  reply(prometheus_text(m));
+}
+
+void run_series(CommandContext& c, const CommandArgs& args, const CommandReply& reply) {
+  if (!c.series) return reply(error_json("no series here"));
+  size_t seconds = SeriesSampler::kSeconds;
+  if (!args.empty()) {
+    char* end = nullptr;
+    seconds = std::strtoul(args[0].c_str(), &end, 10);
+    if (!end || *end != '\0' || seconds == 0) return reply(error_json("series takes a number of seconds"));
+  }
+  reply(c.series->json(seconds));
+}
+
+const ActivePolicy* current_policy(const CommandContext& c) {
+  return c.current ? c.current->load(std::memory_order_acquire) : nullptr;
+}
+
+std::string joined(const CommandArgs& args) {
+  std::string out;
+  for (const std::string& a : args) out += (out.empty() ? "" : " ") + a;
+  return out;
+}
+
+void run_top(CommandContext& c, const CommandArgs& args, const CommandReply& reply) {
+  const ActivePolicy* p = current_policy(c);
+  if (!c.registry || !p) return reply(error_json("no traffic here"));
+  TopRequest request;
+  std::string error = parse_top(joined(args), request);
+  if (!error.empty()) return reply(error_json(error));
+  reply(top_json(*c.registry, *p, request, steady_now_ns()));
+}
+
+void run_grep(CommandContext& c, const CommandArgs& args, const CommandReply& reply) {
+  const ActivePolicy* p = current_policy(c);
+  if (!c.registry || !p) return reply(error_json("no traffic here"));
+  reply(grep_json(*c.registry, *p, joined(args), steady_now_ns()));
+}
+
+void run_blocks(CommandContext& c, const CommandArgs&, const CommandReply& reply) {
+  const ActivePolicy* p = c.current ? c.current->load(std::memory_order_acquire) : nullptr;
+  reply(p && p->blocks ? p->blocks->list_json(steady_now_ns()) : std::string("{\"blocks\":[],\"totals\":[]}"));
+}
+
+void run_reload(CommandContext& c, const CommandArgs& args, const CommandReply& reply) {
+  if (!c.reloader) return reply("{\"ok\":false,\"message\":\"reloads are not available yet\"}");
+  Registry* registry = c.registry;
+  c.reloader->reload(args.empty() ? std::string() : args[0],
+                     [registry, reply](const ReloadOutcome& o) { reply(reload_json(o, registry)); });
+}
+
+// The servers an operator may name: those `ctl servers` lists, and any still
+// forced after a reload removed it (so the override can be lifted).
+std::vector<std::string> nameable_servers(const Registry& r) {
+  std::vector<std::string> keys;
+  for (uint32_t id = 0; id < r.server_count(); ++id) {
+    const ServerEntry& e = r.server(id);
+    if (e.live || e.forced != ServerMode::kAuto) keys.push_back(e.key);
+  }
+  return keys;
+}
+
+void run_server(CommandContext& c, const CommandArgs& args, const CommandReply& reply) {
+  if (!c.registry) return reply(error_json("no servers here"));
+  const std::string& key = args[0];
+  const std::string& verb = args[1];
+  ServerMode mode;
+  if (verb == "up") {
+    mode = ServerMode::kUp;
+  } else if (verb == "down") {
+    mode = ServerMode::kDown;
+  } else if (verb == "auto") {
+    mode = ServerMode::kAuto;
+  } else {
+    return reply(error_json("server " + key + ": '" + verb + "' is not up, down or auto"));
+  }
+  Registry& r = *c.registry;
+  const int id = r.find_server(key);
+  if (id < 0 || (!r.server(id).live && r.server(id).forced == ServerMode::kAuto)) {
+    return reply(error_json("unknown server '" + key + "'", "servers", nameable_servers(r)));
+  }
+  ServerEntry& e = r.server(static_cast<uint32_t>(id));
+  e.force(mode, now_utc());
+  log(LogLevel::kInfo, mode == ServerMode::kAuto ? "server back to its checks" : "server forced",
+      {{"server", e.key}, {"state", state_name(e.up.load(std::memory_order_relaxed))}});
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  w.Key("ok");
+  w.Bool(true);
+  string_field(w, "server", e.key);
+  w.Key("forced");
+  if (const char* f = forced_name(e.forced)) {
+    w.String(f);
+  } else {
+    w.Null();
+  }
+  string_field(w, "state", state_name(e.up.load(std::memory_order_relaxed)));
+  string_field(w, "checked", state_name(e.health_up()));
+  w.EndObject();
+  reply(done(buf));
+}
+
+void run_overrides(CommandContext& c, const CommandArgs&, const CommandReply& reply) {
+  if (!c.registry) return reply(error_json("no servers here"));
+  const Registry& r = *c.registry;
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  w.Key("servers");
+  w.StartArray();
+  for (uint32_t id = 0; id < r.server_count(); ++id) {
+    const ServerEntry& e = r.server(id);
+    const char* f = forced_name(e.forced);
+    if (!f) continue;
+    w.StartObject();
+    string_field(w, "server", e.key);
+    string_field(w, "forced", f);
+    string_field(w, "since", e.forced_at);
+    string_field(w, "checked", state_name(e.health_up()));
+    w.Key("live");
+    w.Bool(e.live);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  reply(done(buf));
+}
+
+void run_clear_blocks(CommandContext& c, const CommandArgs& args, const CommandReply& reply) {
+  const ActivePolicy* p = c.current ? c.current->load(std::memory_order_acquire) : nullptr;
+  const std::string name = args.empty() ? std::string() : args[0];
+  long cleared = p && p->blocks ? p->blocks->clear(name) : (name.empty() ? 0 : -1);
+  if (cleared < 0) {
+    std::vector<std::string> names;
+    if (p && p->blocks) {
+      for (const BlockSpec& s : p->blocks->specs()) names.push_back(s.name);
+    }
+    return reply(error_json("unknown dynblock '" + name + "'", "dynblocks", names));
+  }
+  log(LogLevel::kInfo, "dynamic blocks cleared",
+      {{"dynblock", name.empty() ? std::string("all") : name}, {"released", static_cast<uint64_t>(cleared)}});
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  w.Key("ok");
+  w.Bool(true);
+  w.Key("cleared");
+  w.Uint64(static_cast<uint64_t>(cleared));
+  w.EndObject();
+  reply(done(buf));
+}
+
+void run_help(CommandContext&, const CommandArgs&, const CommandReply& reply) { reply(commands_json()); }
+
+constexpr ControlCommand kCommands[] = {
+    {"stats", "", "every counter, summed over the workers", 0, 0, false, run_stats},
+    {"servers", "", "each server's state, override, figures and health checks; each pool's servers", 0, 0, false,
+     run_servers},
+    {"latency", "", "backend answer latency distributions: overall, per transport, per server", 0, 0, false,
+     run_latency},
+    {"metrics", "", "every metric in the Prometheus text format (not JSON)", 0, 0, false, run_metrics},
+    {"series", "[SECONDS]", "the per-second samples of the last SECONDS (at most 600)", 0, 1, false, run_series},
+    {"top", "queries|clients|servfail-names|servfail-clients|nxdomain-names|rcodes|slow [N] [--labels K]",
+     "the N most frequent names, clients, ... in recent traffic (the rings), or the N slowest answers", 1, 4, false,
+     run_top},
+    {"grep", "PATTERN|NETMASK|rcode=RCODE [N]",
+     "the newest N recent answers whose name matches PATTERN (* any run), whose client is in NETMASK, or with RCODE",
+     1, 2, false, run_grep},
+    {"blocks", "", "the dynamic blocks in force and each dynblock's totals", 0, 0, false, run_blocks},
+    {"reload", "[PATH]",
+     "reload the policy (or PATH, which becomes the policy); answers once it runs on every worker or was rejected",
+     0, 1, true, run_reload},
+    {"server", "NAME up|down|auto",
+     "force a server (pool/address:port, as `servers` lists it) up or down whatever its health checks say, or "
+     "hand it back to them; survives reloads",
+     2, 2, false, run_server},
+    {"overrides", "", "the servers forced by `server`, with when and what their checks say meanwhile", 0, 0, false,
+     run_overrides},
+    {"clear-blocks", "[NAME]",
+     "release every dynamic block in force, or only those of the dynblock NAME, and forget what they counted", 0, 1,
+     false, run_clear_blocks},
+    {"help", "", "this table", 0, 0, false, run_help},
+};
+
+std::string usage(const ControlCommand& cmd) {
+  std::string u(cmd.name);
+  if (!cmd.args.empty()) {
+    u += ' ';
+    u += cmd.args;
+  }
+  return u;
+}
+
+}  // namespace
+
+std::span<const ControlCommand> control_commands() { return kCommands; }
+
+std::string commands_json() {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  w.Key("commands");
+  w.StartArray();
+  for (const ControlCommand& cmd : kCommands) {
+    w.StartObject();
+    string_field(w, "name", cmd.name);
+    string_field(w, "args", cmd.args);
+    string_field(w, "help", cmd.help);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return done(buf);
+}
+
+void dispatch_command(CommandContext& c, std::string_view line, const CommandReply& reply) {
+  auto skip_spaces = [&](size_t i) {
+    while (i < line.size() && line[i] == ' ') ++i;
+    return i;
+  };
+  size_t start = skip_spaces(0);
+  size_t end = line.find(' ', start);
+  std::string_view name = line.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+  const ControlCommand* cmd = nullptr;
+  for (const ControlCommand& k : kCommands) {
+    if (k.name == name) cmd = &k;
+  }
+  if (!cmd) {
+    rapidjson::StringBuffer buf;
+    Writer w(buf);
+    w.StartObject();
+    string_field(w, "error", "unknown command '" + std::string(name) + "'");
+    string_field(w, "command", name);
+    w.Key("commands");
+    w.StartArray();
+    for (const ControlCommand& k : kCommands) string_value(w, k.name);
+    w.EndArray();
+    w.EndObject();
+    return reply(done(buf));
+  }
+  CommandArgs args;
+  size_t i = end == std::string_view::npos ? line.size() : end;
+  while ((i = skip_spaces(i)) < line.size()) {
+    if (cmd->rest_of_line && args.size() + 1 == cmd->max_args) {
+      // As typed after the one space that ends the name (the old "reload PATH").
+      args.emplace_back(line.substr(end + 1));
+      break;
+    }
+    size_t next = line.find(' ', i);
+    if (next == std::string_view::npos) next = line.size();
+    args.emplace_back(line.substr(i, next - i));
+    i = next;
+  }
+  if (args.size() < cmd->min_args || args.size() > cmd->max_args) {
+    rapidjson::StringBuffer buf;
+    Writer w(buf);
+    w.StartObject();
+    string_field(w, "error", "usage: " + usage(*cmd));
+    string_field(w, "command", cmd->name);
+    string_field(w, "usage", usage(*cmd));
+    w.EndObject();
+    return reply(done(buf));
+  }
+  cmd->run(c, args, reply);
+}
+
+}  // namespace dnspc::runtime
