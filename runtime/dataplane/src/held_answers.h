@@ -10,7 +10,7 @@
 #include <memory>
 #include <vector>
 
-#include "sock_addr.h"
+#include "dnspc/runtime/sock_addr.h"
 
 namespace dnspc::runtime {
 

@@ -178,7 +178,6 @@ bool Worker::open(std::string& error) {
     b.up = &e.up;
     b.entry = &e;
     b.counters = &counters_.servers[id];
-    b.ids = IdMap(policy_->max_outstanding);
     b.tx = std::make_unique<TxQueue>();
     b.polls = std::make_unique<uv_poll_t[]>(nsock);
     b.refs = std::make_unique<PollRef[]>(nsock);
@@ -192,11 +191,7 @@ bool Worker::open(std::string& error) {
     }
     slots += policy_->max_outstanding;
   }
-  slot_count_ = static_cast<uint32_t>(std::min<uint64_t>(std::max<uint64_t>(slots, 1), 1u << 22));
-  slots_.reset(new Slot[slot_count_]);  // not zeroed: untouched slots cost no memory
-  free_.reset(new uint32_t[slot_count_]);
-  for (uint32_t i = 0; i < slot_count_; ++i) free_[i] = slot_count_ - 1 - i;  // slot 0 on top
-  free_count_ = slot_count_;
+  in_flight_.reserve(static_cast<uint32_t>(backends_.size()), policy_->max_outstanding, slots);
 
   // The per-batch lists of touched sockets never grow past these, so the
   // packet path never allocates for them.
@@ -298,7 +293,7 @@ void Worker::on_command() {
 }
 
 void Worker::maybe_finish() {
-  if (!draining_ || in_flight_ != 0 || tcp_in_flight_ != 0 || held_.size() != 0) return;
+  if (!draining_ || in_flight_.size() != 0 || tcp_in_flight_ != 0 || held_.size() != 0) return;
   // Every TCP client has been written all it is owed (its FIN is on the way).
   for (const TcpClientConn* c = tcp_clients_; c; c = c->next) {
     if (!c->shutting_down) return;
@@ -701,63 +696,33 @@ void Worker::forward(const Client& c, uint8_t* packet, const QueryView& q, const
     forward_tcp(*c.tcp, packet, q, verdict_tags(v), id, outcome);
     return;
   }
-  if (free_count_ == 0) {
-    b.counters->full.add();
-    outcome = "dropped (no free slot)";
-    return;
-  }
   // This batch's socket toward this backend, chosen at random per batch.
   if (b.batch_epoch != epoch_) {
     b.batch_epoch = epoch_;
     b.batch_socket = static_cast<uint8_t>(random_.u16() % b.fds.size());
   }
-  const uint32_t socket = b.batch_socket;
-  const uint32_t slot_index = free_[free_count_ - 1];
-  uint16_t backend_id = 0;
-  bool have_id = false;
-  for (int tries = 0; tries < 8 && !have_id; ++tries) {
-    backend_id = random_.u16();
-    have_id = b.ids.insert(IdMap::key(socket, backend_id), slot_index);
+  InFlightTable::AddResult added;
+  const uint32_t slot_index = in_flight_.add(id, b.batch_socket, now_ns_, [this] { return random_.u16(); }, added);
+  if (added == InFlightTable::AddResult::kNoSlot) {
+    b.counters->full.add();
+    outcome = "dropped (no free slot)";
+    return;
   }
-  if (!have_id) {
+  if (added == InFlightTable::AddResult::kNoId) {
     counters_.no_id.add();
     outcome = "dropped (no free ID)";
     return;
   }
-  --free_count_;
-  Slot& s = slots_[slot_index];
-  s.sent_ns = now_ns_;
-  s.server = id;
-  s.backend_id = backend_id;
-  s.socket = static_cast<uint8_t>(socket);
+  InFlightQuery& s = in_flight_[slot_index];
+  s.capture(q, q.packet + kHeaderSize);
   s.listener = static_cast<uint8_t>(c.listener->ref.index);
-  s.client_id = q.id;
-  s.client_flags = q.flags;
-  s.qtype = q.qtype;
-  s.qclass = q.qclass;
-  s.edns_present = q.edns_present;
-  s.edns_version = q.edns_version;
-  s.edns_do = q.edns_do;
-  s.edns_payload = q.edns_payload;
-  s.qname_length = q.qname_length;
   s.delay_ms = static_cast<uint16_t>(reply_delay_ms_);
-  s.query_size = q.size;
-  s.query_tags = verdict_tags(v);
+  s.tags = verdict_tags(v);
   s.rule = deciding_rule_;
-  s.edns_option_bits = q.edns_option_bits;
-  std::memcpy(s.qname, q.packet + kHeaderSize, q.qname_length);
+  s.tcp = nullptr;
   s.client_len = c.address_len;
   std::memcpy(&s.client, c.address, std::min<size_t>(c.address_len, sizeof s.client));
-  // FIFO append (every query has the same timeout, so the head expires first).
-  s.next = kNil;
-  s.prev = fifo_tail_;
-  if (fifo_tail_ != kNil) {
-    slots_[fifo_tail_].next = slot_index;
-  } else {
-    fifo_head_ = slot_index;
-  }
-  fifo_tail_ = slot_index;
-  ++in_flight_;
+  const uint16_t backend_id = s.backend_id;
 
   // The backend gets our ID and the bits the rule asks for; the client's
   // packet is rewritten in place and sent from the receive buffer.
@@ -808,13 +773,13 @@ void Worker::handle_answer(Backend& b, uint32_t socket, RxBatch& rx, unsigned i)
     return;
   }
   const uint16_t id = read_id(packet);
-  const uint32_t slot_index = b.ids.find(IdMap::key(socket, id));
-  if (slot_index == IdMap::kNone) {
+  const uint32_t slot_index = in_flight_.find(b.id, static_cast<uint8_t>(socket), id);
+  if (slot_index == InFlightTable::kNone) {
     counters_.unknown_id.add();
     b.counters->unknown_id.add();
     return;
   }
-  Slot& s = slots_[slot_index];
+  InFlightQuery& s = in_flight_[slot_index];
   // answer_matches reads the name, type and class of the query.
   if (!answer_matches(packet, size, id, expected_question(s.qname, s.qname_length, s.qtype, s.qclass))) {
     counters_.mismatched.add();
@@ -831,7 +796,7 @@ void Worker::handle_answer(Backend& b, uint32_t socket, RxBatch& rx, unsigned i)
   if (policy_->image->response_decide.fn) {
     QueryView& client_view = view_;
     if (rebuild_query_view(s, client_view)) {
-      out = apply_response_rules(client_view, s.query_tags, latency_us, packet, out_size, s.client, s.server);
+      out = apply_response_rules(client_view, s.tags, latency_us, packet, out_size, s.client, s.server);
     }
   }
   if (out && out_size > udp_answer_limit(s)) out = truncate_for_client(s, out_size);
@@ -855,11 +820,11 @@ void Worker::handle_answer(Backend& b, uint32_t socket, RxBatch& rx, unsigned i)
 // ignores the size, or a forwarded query we changed) would send the client
 // a datagram it cannot take; it gets TC=1 and retries over TCP, as from a
 // server that honours the size.
-size_t Worker::udp_answer_limit(const Slot& s) {
+size_t Worker::udp_answer_limit(const InFlightQuery& s) {
   return s.edns_present ? std::max<size_t>(512, s.edns_payload) : 512;
 }
 
-const uint8_t* Worker::truncate_for_client(const Slot& s, size_t& size) {
+const uint8_t* Worker::truncate_for_client(const InFlightQuery& s, size_t& size) {
   counters_.truncated_for_client.add();
   QueryView& q = view_;
   if (!rebuild_query_view(s, q)) return nullptr;
@@ -903,30 +868,16 @@ uint64_t Worker::accept_answer(Backend& b, uint8_t* packet, uint16_t client_id, 
 }
 
 void Worker::release(uint32_t slot_index) {
-  Slot& s = slots_[slot_index];
-  Backend& b = backends_[s.server];
-  b.ids.erase(IdMap::key(s.socket, s.backend_id));
-  if (s.prev != kNil) {
-    slots_[s.prev].next = s.next;
-  } else {
-    fifo_head_ = s.next;
-  }
-  if (s.next != kNil) {
-    slots_[s.next].prev = s.prev;
-  } else {
-    fifo_tail_ = s.prev;
-  }
+  Backend& b = backends_[in_flight_[slot_index].server];
+  in_flight_.release(slot_index);
   --b.outstanding;
   b.counters->outstanding.set(b.outstanding);
-  --in_flight_;
-  free_[free_count_++] = slot_index;
 }
 
 void Worker::expire(uint64_t now_ns, bool all) {
   const ActivePolicy& p = *policy_;
-  while (fifo_head_ != kNil) {
-    uint32_t index = fifo_head_;
-    Slot& s = slots_[index];
+  for (uint32_t index; (index = in_flight_.oldest()) != InFlightTable::kNone;) {
+    InFlightQuery& s = in_flight_[index];
     if (!all && s.sent_ns + p.udp_timeout_ns > now_ns) break;
     Backend& b = backends_[s.server];
     b.counters->timeouts.add();

@@ -21,10 +21,11 @@
 #include "dnspc/decision_state.h"
 #include "dnspc/query_view.h"
 #include "dnspc/runtime/id_map.h"
+#include "dnspc/runtime/in_flight.h"
 #include "query_log.h"
 #include "held_answers.h"
 #include "dnspc/runtime/random.h"
-#include "sock_addr.h"
+#include "dnspc/runtime/sock_addr.h"
 #include "tcp.h"
 #include "dnspc/runtime/tcp_admission.h"
 #include "dnspc/runtime/worker_thread.h"
@@ -37,32 +38,6 @@ constexpr size_t kQueryBufferSize = 4096;   // a larger query is dropped, counte
 constexpr size_t kAnswerBufferSize = 65536;  // backend answers
 constexpr size_t kLocalAnswerSize = 4096;    // answers dnspc makes
 constexpr uint32_t kNil = 0xffffffffu;
-
-// One query in flight toward a backend: what is needed to match its answer,
-// give the client its own ID, name case and header bits back, and answer
-// SERVFAIL when it times out.
-struct Slot {
-  uint64_t sent_ns;
-  uint32_t prev, next;  // the FIFO of in-flight queries, oldest first
-  uint32_t server;      // registry id
-  uint16_t backend_id;  // the ID we sent
-  uint8_t socket;       // index among the backend's sockets
-  uint8_t listener;
-  uint16_t client_id;
-  uint16_t client_flags;
-  uint16_t qtype, qclass;
-  uint16_t edns_payload;
-  uint16_t delay_ms;  // `delay`: hold the answer this long
-  uint16_t query_size;
-  uint64_t query_tags;  // of the rule that forwarded it (response rules see them)
-  uint64_t edns_option_bits;
-  uint32_t rule;        // registry rule id of the rule that forwarded it (rings)
-  uint8_t qname_length;
-  uint8_t edns_present, edns_version, edns_do;
-  socklen_t client_len;
-  SockAddr client;
-  uint8_t qname[kMaxNameLength];  // the client's case
-};
 
 struct TxQueue {
   mmsghdr msgs[kBatch];
@@ -100,7 +75,6 @@ struct Backend {
   std::vector<uint16_t> ports;
   std::unique_ptr<uv_poll_t[]> polls;
   std::unique_ptr<PollRef[]> refs;
-  IdMap ids;
   uint32_t outstanding = 0;
   uint32_t latency_us = 0;
   const std::atomic<bool>* up = nullptr;
@@ -202,7 +176,7 @@ class Worker {
   void reply(const Client& c, const uint8_t* data, size_t len);
   uint64_t verdict_tags(const Verdict& v) const;
   // Response rules (worker_responses.cc).
-  bool rebuild_query_view(const Slot& s, QueryView& q);
+  bool rebuild_query_view(const InFlightQuery& s, QueryView& q);
   // Runs the policy's response rules on a backend answer; returns the
   // answer to send (`answer` itself, a rebuilt one, or nullptr: drop) and
   // its size in `size`.
@@ -216,7 +190,7 @@ class Worker {
  private:
   uint8_t* local_buffer();
   void handle_answer(Backend& b, uint32_t socket, RxBatch& rx, unsigned i);
-  static size_t udp_answer_limit(const Slot& s);
+  static size_t udp_answer_limit(const InFlightQuery& s);
   // Recent traffic (worker_rings.cc).
   struct AnswerFacts {
     const uint8_t* qname;  // wire, any case
@@ -235,7 +209,7 @@ class Worker {
   void record_query(const QueryView& q, const Verdict& v, bool blocked, uint32_t server);
   void record_answer(const AnswerFacts& a);
   static bool forwardable_opcode(uint8_t opcode);
-  const uint8_t* truncate_for_client(const Slot& s, size_t& size);
+  const uint8_t* truncate_for_client(const InFlightQuery& s, size_t& size);
   void expire(uint64_t now_ns, bool all);
   const QueryView& expected_question(const uint8_t* qname, uint8_t qname_length, uint16_t qtype, uint16_t qclass);
   uint64_t accept_answer(Backend& b, uint8_t* packet, uint16_t client_id, uint16_t client_flags,
@@ -360,12 +334,7 @@ class Worker {
   std::unique_ptr<uint8_t[]> local_answers_;
   unsigned local_used_ = 0;
 
-  std::unique_ptr<Slot[]> slots_;
-  std::unique_ptr<uint32_t[]> free_;
-  uint32_t free_count_ = 0;
-  uint32_t slot_count_ = 0;
-  uint32_t fifo_head_ = kNil, fifo_tail_ = kNil;
-  uint32_t in_flight_ = 0;
+  InFlightTable in_flight_;  // UDP queries toward backends
 
   // TCP.
   std::vector<std::unique_ptr<TcpListener>> tcp_listeners_;

@@ -101,7 +101,6 @@ bool Worker::prepare(const ActivePolicy& next, std::string& error) {
       b.up = &e.up;
       b.entry = &e;
       b.counters = &counters_.servers[id];
-      b.ids = IdMap(max_out);
       b.tx = std::make_unique<TxQueue>();
     }
     if (b.fds.empty()) {
@@ -123,34 +122,11 @@ bool Worker::prepare(const ActivePolicy& next, std::string& error) {
         uv_poll_start(&b.polls[s], UV_READABLE, poll_cb);
       }
     }
-    if (b.ids.capacity() < 2ull * max_out) {
-      // A larger max_outstanding: a larger table, holding what is in flight.
-      IdMap grown(max_out);
-      for (uint32_t i = fifo_head_; i != kNil; i = slots_[i].next) {
-        if (slots_[i].server == id)
-          grown.insert(IdMap::key(slots_[i].socket, slots_[i].backend_id), i);
-      }
-      b.ids = std::move(grown);
-    }
   }
 
-  // In-flight slots: grown (copied; slots are referred to by index) when the
-  // new policy's servers and bound need more.
-  const uint64_t wanted = std::min<uint64_t>(std::max<uint64_t>(slots, 1), 1u << 22);
-  if (wanted > slot_count_) {
-    const uint32_t n = static_cast<uint32_t>(wanted);
-    std::unique_ptr<Slot[]> grown_slots(new Slot[n]);
-    std::memcpy(static_cast<void*>(grown_slots.get()), slots_.get(), sizeof(Slot) * slot_count_);
-    std::unique_ptr<uint32_t[]> grown_free(new uint32_t[n]);
-    uint32_t k = 0;
-    for (uint32_t i = n; i-- > slot_count_;) grown_free[k++] = i;
-    std::memcpy(grown_free.get() + k, free_.get(),
-                sizeof(uint32_t) * free_count_);  // old free ones on top
-    free_count_ += k;
-    slot_count_ = n;
-    slots_ = std::move(grown_slots);
-    free_ = std::move(grown_free);
-  }
+  // In-flight slots and ID maps: grown when the new policy's servers and
+  // bound need more (what is in flight keeps its slot index).
+  in_flight_.reserve(static_cast<uint32_t>(backends_.size()), max_out, slots);
 
   if (uint32_t words = scratch_words_needed(next); words > state_.scratch_words) {
     scratch_.reset(new uint32_t[words]());

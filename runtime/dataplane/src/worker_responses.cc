@@ -13,7 +13,7 @@ namespace dnspc::runtime {
 // question with its name case, header flags and EDNS facts, rebuilt and
 // parsed; the facts a rebuilt packet cannot carry (its size, its EDNS
 // options) are copied over.
-bool Worker::rebuild_query_view(const Slot& s, QueryView& q) {
+bool Worker::rebuild_query_view(const InFlightQuery& s, QueryView& q) {
   uint8_t* o = synth_;
   set_id(o, s.client_id);
   o[2] = static_cast<uint8_t>(s.client_flags >> 8);
