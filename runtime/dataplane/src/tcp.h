@@ -12,6 +12,7 @@
 
 #include "dnspc/net_address.h"
 #include "dnspc/query_view.h"
+#include "dnspc/runtime/in_flight.h"
 #include "dnspc/runtime/stream_io.h"
 
 namespace dnspc::runtime {
@@ -73,22 +74,14 @@ struct TcpBackendConn {
   std::vector<TcpQuery*> in_flight;  // in the order they were sent
 };
 
-// A client's TCP query in flight toward a backend. Pooled by the worker; the
-// packet buffer keeps its capacity across uses.
-struct TcpQuery {
-  TcpClientConn* client = nullptr;
+// A client's TCP query in flight toward a backend: the record every query in
+// flight has (its `tcp` is the client connection; `backend_id` and `sent_ns`
+// are the latest try's), plus what TCP needs to send, retry and queue it.
+// Pooled by the worker; the packet buffer keeps its capacity across uses.
+struct TcpQuery : InFlightQuery {
   TcpBackendConn* conn = nullptr;
   TcpQuery* next_free = nullptr;
-  uint32_t server = 0;
-  uint64_t query_tags = 0;  // of the rule that forwarded it (response rules see them)
-  uint32_t rule = UINT32_MAX;  // registry rule id of the rule that forwarded it (rings)
   uint64_t read_ns = 0;  // when the client's message was read: a waiting query times out from here
-  uint64_t sent_ns = 0;
-  uint16_t backend_id = 0;
-  uint16_t client_id = 0;
-  uint16_t client_flags = 0;
-  uint16_t qtype = 0, qclass = 0;
-  uint8_t qname_length = 0;
   uint8_t attempts = 0;
   // While it waits for room at its backend: its place in its client's queue
   // there, and in the worker's list of waiting queries (oldest first, for
@@ -96,7 +89,6 @@ struct TcpQuery {
   TcpWaiter* waiter = nullptr;
   TcpQuery *wait_prev = nullptr, *wait_next = nullptr;
   TcpQuery *age_prev = nullptr, *age_next = nullptr;
-  uint8_t qname[kMaxNameLength];   // the client's case
   std::vector<uint8_t> packet;     // as the backend gets it, for a retry
 };
 

@@ -781,91 +781,18 @@ void Worker::handle_answer(Backend& b, uint32_t socket, RxBatch& rx, unsigned i)
   }
   InFlightQuery& s = in_flight_[slot_index];
   // answer_matches reads the name, type and class of the query.
-  if (!answer_matches(packet, size, id, expected_question(s.qname, s.qname_length, s.qtype, s.qclass))) {
+  if (!answer_matches(packet, size, id, expected_question(s))) {
     counters_.mismatched.add();
     b.counters->mismatched.add();
     return;  // the query stays in flight: a forged answer does not cancel it
   }
-  const uint64_t latency_us =
-      accept_answer(b, packet, s.client_id, s.client_flags, s.qname, s.qname_length, s.sent_ns, Transport::kUdp);
-
-  const uint8_t* out = packet;
-  size_t out_size = size;
-  if (recorder_) recorder_->record_response(NetAddress::from_sockaddr(&s.client.sa), packet[3] & 0x0f,
-                                            static_cast<uint32_t>(size));
-  if (policy_->image->response_decide.fn) {
-    QueryView& client_view = view_;
-    if (rebuild_query_view(s, client_view)) {
-      out = apply_response_rules(client_view, s.tags, latency_us, packet, out_size, s.client, s.server);
-    }
-  }
-  if (out && out_size > udp_answer_limit(s)) out = truncate_for_client(s, out_size);
-  if (!out) {
-    // Dropped by a response rule.
-  } else if (s.delay_ms) {
-    hold_answer(s.listener, s.client, s.client_len, out, out_size, s.delay_ms);
-  } else if (s.listener < listeners_.size()) {
-    answer_local(listeners_[s.listener], s.client, s.client_len, out, out_size);
-  }
-  if (out) {
-    record_answer({s.qname, s.qname_length, s.qtype, NetAddress::from_sockaddr(&s.client.sa), Transport::kUdp, out,
-                   out_size, static_cast<uint32_t>(latency_us), s.server, s.rule, ActionKind::kPool,
-                   AnswerSource::kBackend});
-  }
+  deliver_answer(b, s, packet, size);
   release(slot_index);
 }
 
-// RFC 6891 6.2.5: the client's payload size is the largest answer it can
-// reassemble (512 without EDNS). A backend that answers larger (one that
-// ignores the size, or a forwarded query we changed) would send the client
-// a datagram it cannot take; it gets TC=1 and retries over TCP, as from a
-// server that honours the size.
-size_t Worker::udp_answer_limit(const InFlightQuery& s) {
-  return s.edns_present ? std::max<size_t>(512, s.edns_payload) : 512;
-}
 
-const uint8_t* Worker::truncate_for_client(const InFlightQuery& s, size_t& size) {
-  counters_.truncated_for_client.add();
-  QueryView& q = view_;
-  if (!rebuild_query_view(s, q)) return nullptr;
-  uint8_t* out = local_buffer();
-  size = build_truncated_answer(q, out, kLocalAnswerSize);
-  return size ? out : nullptr;
-}
 
-// The question an answer must echo (answer_matches reads only these).
-const QueryView& Worker::expected_question(const uint8_t* qname, uint8_t qname_length, uint16_t qtype,
-                                           uint16_t qclass) {
-  QueryView& q = view_;
-  q.qname_length = qname_length;
-  for (unsigned k = 0; k < qname_length; ++k) {
-    uint8_t c = qname[k];
-    q.qname_lower[k] = (c >= 'A' && c <= 'Z') ? static_cast<uint8_t>(c + 32) : c;
-  }
-  q.qtype = qtype;
-  q.qclass = qclass;
-  return q;
-}
 
-// An answer matched to its query (UDP or TCP): the client's ID, name case
-// and RD/CD bits back, the backend's latency and counters. Returns the
-// latency in microseconds.
-uint64_t Worker::accept_answer(Backend& b, uint8_t* packet, uint16_t client_id, uint16_t client_flags,
-                               const uint8_t* qname, uint8_t qname_length, uint64_t sent_ns, Transport transport) {
-  set_id(packet, client_id);
-  if (packet[5] != 0) std::memcpy(packet + kHeaderSize, qname, qname_length);  // an error may have no question
-  set_flag(packet, header_bits::kRD, (client_flags & header_bits::kRD) != 0);
-  set_flag(packet, header_bits::kCD, (client_flags & header_bits::kCD) != 0);
-  const uint64_t latency_us = (now_ns_ > sent_ns ? now_ns_ - sent_ns : 0) / 1000;
-  b.latency_us = b.latency_us == 0 ? static_cast<uint32_t>(latency_us)
-                                   : static_cast<uint32_t>((7ull * b.latency_us + latency_us) / 8);
-  b.counters->latency_ewma_us.set(b.latency_us);
-  b.counters->latency.record(latency_us);
-  (transport == Transport::kUdp ? counters_.latency_udp : counters_.latency_tcp).record(latency_us);
-  b.counters->answers.add();
-  counters_.backend_answers.add();
-  return latency_us;
-}
 
 void Worker::release(uint32_t slot_index) {
   Backend& b = backends_[in_flight_[slot_index].server];
@@ -882,20 +809,7 @@ void Worker::expire(uint64_t now_ns, bool all) {
     Backend& b = backends_[s.server];
     b.counters->timeouts.add();
     counters_.timeouts.add();
-    if (p.timeout_servfail && s.listener < listeners_.size()) {
-      // The client's question (with its EDNS facts) answered SERVFAIL.
-      QueryView& q = view_;
-      if (rebuild_query_view(s, q)) {
-        uint8_t* out = local_buffer();
-        size_t len = build_rcode_answer(q, rcode::kServFail, out, kLocalAnswerSize);
-        if (len) {
-          counters_.timeout_servfail.add();
-          answer_local(listeners_[s.listener], s.client, s.client_len, out, len);
-          record_answer({s.qname, s.qname_length, s.qtype, q.source, Transport::kUdp, out, len, 0, s.server, s.rule,
-                         ActionKind::kPool, AnswerSource::kTimeout});
-        }
-      }
-    }
+    if (p.timeout_servfail && answer_servfail(s, AnswerSource::kTimeout)) counters_.timeout_servfail.add();
     release(index);
   }
 }

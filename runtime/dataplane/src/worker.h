@@ -211,9 +211,14 @@ class Worker {
   static bool forwardable_opcode(uint8_t opcode);
   const uint8_t* truncate_for_client(const InFlightQuery& s, size_t& size);
   void expire(uint64_t now_ns, bool all);
-  const QueryView& expected_question(const uint8_t* qname, uint8_t qname_length, uint16_t qtype, uint16_t qclass);
-  uint64_t accept_answer(Backend& b, uint8_t* packet, uint16_t client_id, uint16_t client_flags,
-                         const uint8_t* qname, uint8_t qname_length, uint64_t sent_ns, Transport transport);
+  // The answer stage, both transports (answer_stage.cc).
+  const QueryView& expected_question(const InFlightQuery& q);
+  uint64_t accept_answer(Backend& b, uint8_t* packet, const InFlightQuery& q);
+  void deliver_answer(Backend& b, const InFlightQuery& q, uint8_t* packet, size_t size);
+  // `may_delay`: a UDP answer is held for the rule's `delay`.
+  void send_answer(const InFlightQuery& q, const uint8_t* data, size_t len, bool may_delay);
+  // False when no answer could be made (nothing was sent).
+  bool answer_servfail(const InFlightQuery& q, AnswerSource source);
   void release(uint32_t slot_index);
   // `response`: a response rule's line (its name, its tags) rather than the query rule's.
   void log_query(const QueryView& q, const SockAddr& from, const Verdict& v, const char* outcome, uint32_t server,
@@ -274,7 +279,6 @@ class Worker {
   void arm_tcp_backend_timer(TcpBackendConn& conn);
   void retry_or_servfail(TcpQuery& q, const TcpBackendConn* failed);
   void tcp_servfail(TcpQuery& q);
-  void restore_client_query(TcpQuery& q);
   void finish_tcp_query(TcpQuery& q);
   TcpQuery* take_tcp_query();
 

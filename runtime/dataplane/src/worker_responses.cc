@@ -33,11 +33,13 @@ bool Worker::rebuild_query_view(const InFlightQuery& s, QueryView& q) {
     std::memcpy(o + n, opt, sizeof opt);
     n += sizeof opt;
   }
-  if (parse_query(o, n, Transport::kUdp, q) != ParseError::kOk) return false;
+  if (parse_query(o, n, s.transport, q) != ParseError::kOk) return false;
   q.size = s.query_size;
   q.edns_option_bits = s.edns_option_bits;
-  q.source = NetAddress::from_sockaddr(&s.client.sa);
-  q.destination = s.listener < listeners_.size() ? listeners_[s.listener].address : NetAddress{};
+  q.source = s.client_address();
+  q.destination = s.tcp                             ? s.tcp->destination
+                  : s.listener < listeners_.size() ? listeners_[s.listener].address
+                                                   : NetAddress{};
   return true;
 }
 

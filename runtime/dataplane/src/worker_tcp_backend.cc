@@ -43,20 +43,21 @@ TcpQuery* Worker::take_tcp_query() {
 void Worker::forward_tcp(TcpClientConn& client, const uint8_t* packet, const QueryView& view, uint64_t tags,
                          uint32_t server, const char*& outcome) {
   TcpQuery& q = *take_tcp_query();
-  q.client = &client;
+  q.capture(view, packet + kHeaderSize);
+  q.tcp = &client;
   q.conn = nullptr;
   q.waiter = nullptr;
   q.server = server;
-  q.query_tags = tags;
+  q.tags = tags;
   q.rule = deciding_rule_;
   q.attempts = 0;
   q.read_ns = now_ns_;
-  q.client_id = view.id;
-  q.client_flags = view.flags;
-  q.qtype = view.qtype;
-  q.qclass = view.qclass;
-  q.qname_length = view.qname_length;
-  std::memcpy(q.qname, packet + kHeaderSize, view.qname_length);
+  q.sent_ns = now_ns_;
+  q.delay_ms = 0;  // `delay` holds UDP answers only
+  q.socket = 0;
+  q.listener = 0;
+  q.client_len = std::min<socklen_t>(sizeof q.client, sizeof client.peer);
+  std::memcpy(&q.client, &client.peer, q.client_len);
   q.packet.assign(packet, packet + view.size);
   ++client.refs;
   ++tcp_in_flight_;
@@ -74,7 +75,7 @@ void Worker::forward_tcp(TcpClientConn& client, const uint8_t* packet, const Que
 // Sends the query on a connection with room, else it waits for room. While
 // other queries wait at that backend it waits too: nobody overtakes them.
 void Worker::send_or_wait(Backend& b, TcpQuery& q, const TcpBackendConn* exclude) {
-  if (q.client->closed) {
+  if (q.tcp->closed) {
     // A retry for a client already gone: nobody would read the answer.
     counters_.tcp.answers_discarded.add();
     finish_tcp_query(q);
@@ -246,7 +247,7 @@ void Worker::handle_tcp_answer(TcpBackendConn& conn, uint8_t* packet, size_t siz
     return;
   }
   TcpQuery& q = **it;
-  if (!answer_matches(packet, size, id, expected_question(q.qname, q.qname_length, q.qtype, q.qclass))) {
+  if (!answer_matches(packet, size, id, expected_question(q))) {
     counters_.tcp.backend_mismatched.add();
     b.counters->mismatched.add();
     return;
@@ -254,29 +255,7 @@ void Worker::handle_tcp_answer(TcpBackendConn& conn, uint8_t* packet, size_t siz
   conn.in_flight.erase(it);
   conn.last_used_ns = now_ns_;
   wake_tcp_backend(b);  // room for a waiting query
-  const uint64_t latency_us =
-      accept_answer(b, packet, q.client_id, q.client_flags, q.qname, q.qname_length, q.sent_ns, Transport::kTcp);
-  if (recorder_) recorder_->record_response(q.client->source, packet[3] & 0x0f, static_cast<uint32_t>(size));
-  const uint8_t* out = packet;
-  if (policy_->image->response_decide.fn) {
-    // Response rules see the client's query as the query rules did: its ID
-    // and its own RD and CD (no_recurse and set_cd changed the copy we sent).
-    restore_client_query(q);
-    QueryView& client_view = view_;
-    if (parse_query(q.packet.data(), q.packet.size(), Transport::kTcp, client_view) == ParseError::kOk) {
-      client_view.source = q.client->source;
-      client_view.destination = q.client->destination;
-      out = apply_response_rules(client_view, q.query_tags, latency_us, packet, size,
-                                 *reinterpret_cast<const SockAddr*>(&q.client->peer), q.server);
-    }
-  }
-  if (out) {
-    tcp_send(*q.client, out, size);
-    record_answer({q.qname, q.qname_length, q.qtype, q.client->source, Transport::kTcp, out, size,
-                   static_cast<uint32_t>(latency_us), q.server, q.rule, ActionKind::kPool, AnswerSource::kBackend});
-  } else {
-    end_tcp_client_after_drop(*q.client);  // a response rule dropped it
-  }
+  deliver_answer(b, q, packet, size);
   finish_tcp_query(q);
 }
 
@@ -312,31 +291,12 @@ void Worker::retry_or_servfail(TcpQuery& q, const TcpBackendConn* failed) {
   tcp_servfail(q);
 }
 
-// The saved query as the client sent it: its ID, RD and CD.
-void Worker::restore_client_query(TcpQuery& q) {
-  uint8_t* p = q.packet.data();
-  set_id(p, q.client_id);
-  set_flag(p, header_bits::kRD, (q.client_flags & header_bits::kRD) != 0);
-  set_flag(p, header_bits::kCD, (q.client_flags & header_bits::kCD) != 0);
-}
-
 void Worker::tcp_servfail(TcpQuery& q) {
-  // The client's own question (its ID, name case, RD and CD) answered SERVFAIL.
-  restore_client_query(q);
-  QueryView& v = servfail_view_;
-  if (parse_query(q.packet.data(), q.packet.size(), Transport::kTcp, v) == ParseError::kOk) {
-    uint8_t* out = local_buffer();
-    size_t n = build_rcode_answer(v, rcode::kServFail, out, kLocalAnswerSize);
-    if (n) {
-      counters_.tcp.servfail.add();
-      tcp_send(*q.client, out, n);
-      record_answer({q.qname, q.qname_length, q.qtype, q.client->source, Transport::kTcp, out, n, 0, q.server, q.rule,
-                     ActionKind::kPool, AnswerSource::kTimeout});
-      finish_tcp_query(q);
-      return;
-    }
+  if (answer_servfail(q, AnswerSource::kTimeout)) {
+    counters_.tcp.servfail.add();
+  } else {
+    end_tcp_client_after_drop(*q.tcp);  // no answer could be made
   }
-  end_tcp_client_after_drop(*q.client);  // no answer could be made
   finish_tcp_query(q);
 }
 
@@ -345,8 +305,8 @@ void Worker::finish_tcp_query(TcpQuery& q) {
   --b.outstanding;
   b.counters->outstanding.set(b.outstanding);
   --tcp_in_flight_;
-  TcpClientConn& c = *q.client;
-  q.client = nullptr;
+  TcpClientConn& c = *q.tcp;
+  q.tcp = nullptr;
   q.conn = nullptr;
   q.next_free = tcp_free_;
   tcp_free_ = &q;

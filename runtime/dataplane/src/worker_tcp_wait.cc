@@ -29,7 +29,7 @@ uint64_t ms_to_ns(uint64_t ms) {
 }  // namespace
 
 void Worker::wait_for_tcp_room(Backend& b, TcpQuery& q) {
-  TcpWaiter& w = tcp_waiter_for(*q.client, b);
+  TcpWaiter& w = tcp_waiter_for(*q.tcp, b);
   q.waiter = &w;
   q.wait_next = nullptr;
   q.wait_prev = w.tail;
