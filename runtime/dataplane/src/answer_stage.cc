@@ -45,16 +45,7 @@ uint64_t Worker::accept_answer(Backend& b, uint8_t* packet, const InFlightQuery&
 
 void Worker::deliver_answer(Backend& b, const InFlightQuery& q, uint8_t* packet, size_t size) {
   const uint64_t latency_us = accept_answer(b, packet, q);
-  if (recorder_) recorder_->record_response(q.client_address(), packet[3] & 0x0f, static_cast<uint32_t>(size));
-  const uint8_t* out = packet;
-  if (policy_->image->response_decide.fn) {
-    // Response rules see the client's query as the query rules did: its ID
-    // and its own RD and CD (no_recurse and set_cd changed what we sent).
-    QueryView& client_view = view_;
-    if (rebuild_query_view(q, client_view)) {
-      out = apply_response_rules(client_view, q.tags, latency_us, packet, size, q.client, q.server);
-    }
-  }
+  const uint8_t* out = tap_backend_answer(q, latency_us, packet, size);
   if (out && q.transport == Transport::kUdp && size > udp_answer_limit(q)) out = truncate_for_client(q, size);
   if (!out) {
     // A response rule dropped it; a TCP client learns by its connection ending.

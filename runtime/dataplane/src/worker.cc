@@ -203,6 +203,7 @@ bool Worker::open(std::string& error) {
   state_.random = random_.u64() | 1;
   state_.rate_limiters = policy_->limiters;
   state_.source_tables = policy_->source_tables;
+  bind_taps_for(*policy_);
   if (uint32_t words = scratch_words_needed(*policy_)) {
     // Native code's working memory, one buffer per worker (query and response rules take turns).
     scratch_.reset(new uint32_t[words]());
@@ -573,8 +574,8 @@ void Worker::process_query(const Client& c, uint8_t* packet, size_t size, Transp
   const PolicyImage& image = *p.image;
   // A dynamic block in force for the source decides before the rules.
   std::optional<Verdict> blocked;
+  tap_query_received(q);
   if (recorder_) {
-    recorder_->record_query(source, q.qtype);
     if (const ActiveBlock* b = recorder_->lookup(source)) {
       blocked = block_verdict(image.dynblocks[b->block], static_cast<uint32_t>(image.rules.size() + b->block),
                               transport);
@@ -651,7 +652,7 @@ void Worker::process_query(const Client& c, uint8_t* packet, size_t size, Transp
       break;
   }
   reply_delay_ms_ = 0;
-  record_query(q, v, blocked.has_value(), server);
+  tap_decided(q, v, blocked.has_value(), server);
   if (v.modifiers & modifier_bits::kLog) log_query(q, from, v, outcome ? outcome : "dropped", server);
 }
 
@@ -809,6 +810,7 @@ void Worker::expire(uint64_t now_ns, bool all) {
     Backend& b = backends_[s.server];
     b.counters->timeouts.add();
     counters_.timeouts.add();
+    tap_timed_out(s);
     if (p.timeout_servfail && answer_servfail(s, AnswerSource::kTimeout)) counters_.timeout_servfail.add();
     release(index);
   }

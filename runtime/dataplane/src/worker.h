@@ -27,6 +27,7 @@
 #include "dnspc/runtime/random.h"
 #include "dnspc/runtime/sock_addr.h"
 #include "tcp.h"
+#include "dnspc/runtime/taps.h"
 #include "dnspc/runtime/tcp_admission.h"
 #include "dnspc/runtime/worker_thread.h"
 #include "dnspc/runtime/registry.h"
@@ -206,8 +207,18 @@ class Worker {
     ActionKind action;
     AnswerSource source;
   };
-  void record_query(const QueryView& q, const Verdict& v, bool blocked, uint32_t server);
+  // The lifecycle taps (taps.h; worker_taps.cc), bound with each policy.
+  void bind_taps_for(const ActivePolicy& p);
+  void tap_query_received(const QueryView& q);
+  void tap_decided(const QueryView& q, const Verdict& v, bool blocked, uint32_t server);
+  // Returns the answer to go on with (`answer`, one a tap made, or nullptr:
+  // dropped), its size in `size`.
+  const uint8_t* tap_backend_answer(const InFlightQuery& q, uint64_t latency_us, uint8_t* answer, size_t& size);
+  void tap_timed_out(const InFlightQuery& q);
+  // Counts an answer sent to a client and runs the "answered" taps.
   void record_answer(const AnswerFacts& a);
+  void ring_query(const QueryView& q, const Verdict& v, bool blocked, uint32_t server);
+  void ring_answer(const AnswerFacts& a);
   static bool forwardable_opcode(uint8_t opcode);
   const uint8_t* truncate_for_client(const InFlightQuery& s, size_t& size);
   void expire(uint64_t now_ns, bool all);
@@ -298,6 +309,7 @@ class Worker {
   uint32_t deciding_rule_ = TrafficRecord::kNone;
   ActionKind deciding_action_ = ActionKind::kDrop;
   WorkerCounters& counters_;
+  Taps taps_;
   uv_loop_t loop_;
   uv_timer_t tick_;
   uv_async_t command_;

@@ -147,6 +147,7 @@ void Worker::adopt_policy(const ActivePolicy* p) {
     recorder_ = nullptr;
   }
   policy_ = p;
+  bind_taps_for(*p);
   // Per-pool positions follow the new pools (a pool's index may change; its
   // position is only a starting point).
   round_robin_.resize(p->pools.size(), 0);

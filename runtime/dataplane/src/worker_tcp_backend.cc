@@ -275,6 +275,7 @@ void Worker::fail_tcp_backend(TcpBackendConn& conn, Counter* reason, bool timed_
       Backend& b = backends_[q->server];
       b.counters->timeouts.add();
       counters_.timeouts.add();
+      tap_timed_out(*q);
       tcp_servfail(*q);
     } else {
       retry_or_servfail(*q, &conn);

@@ -155,6 +155,7 @@ void Worker::expire_tcp_waiting() {
     counters_.tcp.backend_wait_timeouts.add();
     counters_.timeouts.add();
     backends_[q.server].counters->timeouts.add();
+    tap_timed_out(q);
     tcp_servfail(q);
   }
 }
