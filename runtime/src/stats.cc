@@ -3,6 +3,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "active_policy.h"
 #include "dnspc/wire.h"
 
 namespace dnspc::runtime {
@@ -129,7 +130,7 @@ void tcp_stats(Writer& w, const Registry& r) {
 
 }  // namespace
 
-std::string stats_json(const StatsContext& c) {
+std::string stats_json(const MetricsContext& c) {
   const Registry& r = *c.registry;
   rapidjson::StringBuffer buf;
   Writer w(buf);
@@ -266,7 +267,7 @@ std::string stats_json(const StatsContext& c) {
   return std::string(buf.GetString(), buf.GetSize());
 }
 
-std::string servers_json(const StatsContext& c) {
+std::string servers_json(const MetricsContext& c) {
   const Registry& r = *c.registry;
   rapidjson::StringBuffer buf;
   Writer w(buf);

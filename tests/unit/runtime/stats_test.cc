@@ -61,7 +61,7 @@ TEST_CASE("registry: servers by pool/address:port, forced states, counters summe
   reg.worker(0).servers[1].queries.add(5);
   reg.worker(1).servers[1].queries.add(6);
 
-  StatsContext c{&reg, active.get(), 1.5, {{1000, 1001}, {}}, {}};
+  MetricsContext c{&reg, active.get(), 1.5, {{1000, 1001}, {}}, {}};
   rapidjson::Document d;
   std::string json = stats_json(c);
   REQUIRE_FALSE(d.Parse(json.c_str()).HasParseError());
