@@ -1,5 +1,5 @@
 // The metrics table assembled from its topics, and the reading helpers the
-// topics share. The renderer is metrics_prometheus.cc.
+// topics share. The renderers are metrics_prometheus.cc and metrics_json.cc.
 #include "metrics.h"
 
 #include "metric_defs.h"

@@ -1,8 +1,8 @@
 // The metrics table: every metric dnspc reports, once, with its name, type,
 // unit, help, label names, how to read it from the registry (summed over the
 // workers) and where it sits in the `stats` JSON document. Renderers walk the
-// table: Prometheus text (`dnspc ctl metrics`) now; the `stats` document
-// is to follow its JSON paths, so that a counter added to the registry is
+// table: Prometheus text (`dnspc ctl metrics`) and the `stats` document
+// (stats.cc through metrics_json.h); so a counter added to the registry is
 // described here and nowhere else (docs/runtime.md, "Metrics").
 //
 // Prometheus conventions: `dnspc_` prefix, `_total` for counters, base
@@ -89,6 +89,11 @@ const std::vector<MetricDef>& metric_table();
 
 // The Prometheus text exposition format (version 0.0.4).
 std::string prometheus_text(const MetricsContext& c);
+
+// The `stats` document's keys for one sample: `tmpl` (MetricDef::json) split
+// at its dots, each `{label}` replaced by that label's value (a value may
+// hold dots: a server key does).
+std::vector<std::string> metric_json_path(std::string_view tmpl, const Labels& labels);
 
 // A label value escaped for the exposition format (\\, \", \n).
 std::string escape_label_value(std::string_view v);
