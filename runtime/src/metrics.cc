@@ -1,5 +1,6 @@
 // The metrics table assembled from its topics, and the reading helpers the
-// topics share. The renderers are metrics_prometheus.cc and metrics_json.cc.
+// topics share. The renderers are metrics_prometheus.cc, metrics_text.cc
+// and metrics_json.cc.
 #include "metrics.h"
 
 #include "metric_defs.h"

@@ -1,9 +1,10 @@
 // The metrics table: every metric dnspc reports, once, with its name, type,
 // unit, help, label names, how to read it from the registry (summed over the
 // workers) and where it sits in the `stats` JSON document. Renderers walk the
-// table: Prometheus text (`dnspc ctl metrics`) and the `stats` document
-// (stats.cc through metrics_json.h); so a counter added to the registry is
-// described here and nowhere else (docs/runtime.md, "Metrics").
+// table: Prometheus text (`dnspc ctl metrics`), the `stats` document
+// (stats.cc through metrics_json.h) and an aligned text table (the console);
+// so a counter added to the registry is described here and nowhere else
+// (docs/runtime.md, "Metrics").
 //
 // Prometheus conventions: `dnspc_` prefix, `_total` for counters, base
 // units (`_seconds`, `_bytes`), labels from a fixed set (kMetricLabels) and
@@ -89,6 +90,9 @@ const std::vector<MetricDef>& metric_table();
 
 // The Prometheus text exposition format (version 0.0.4).
 std::string prometheus_text(const MetricsContext& c);
+
+// Every sample as an aligned table of name, labels and value (the console).
+std::string metrics_text_table(const MetricsContext& c);
 
 // The `stats` document's keys for one sample: `tmpl` (MetricDef::json) split
 // at its dots, each `{label}` replaced by that label's value (a value may
