@@ -59,8 +59,10 @@ std::string now_utc() {
   return ts;
 }
 
-// `stats` and `servers` read the uptime and the last reload from the context.
+// `stats`, `servers` and `metrics` read the uptime and the last reload from
+// the context.
 void refresh(CommandContext& c) {
+  c.stats->version = DNSPC_VERSION;
   c.stats->uptime_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - c.started).count();
   if (c.reloader && c.reloader->has_last()) {
     const ReloadOutcome& o = c.reloader->last();
@@ -90,13 +92,7 @@ void run_latency(CommandContext& c, const CommandArgs&, const CommandReply& repl
 void run_metrics(CommandContext& c, const CommandArgs&, const CommandReply& reply) {
   if (!c.registry || !c.stats) return reply(error_json("no metrics here"));
   refresh(c);
-  MetricsContext m;
-  m.registry = c.registry;
-  m.uptime_s = c.stats->uptime_s;
-  m.reloads = c.stats->last_reload.total;
-  m.reload_failures = c.stats->last_reload.failed;
-  m.version = DNSPC_VERSION;
-  reply(prometheus_text(m));
+  reply(prometheus_text(*c.stats));
 }
 
 void run_series(CommandContext& c, const CommandArgs& args, const CommandReply& reply) {

@@ -34,7 +34,7 @@ void distribution(Writer& w, const LatencySnapshot& s) {
 
 }  // namespace
 
-std::string latency_json(const StatsContext& c) {
+std::string latency_json(const MetricsContext& c) {
   const Registry& r = *c.registry;
   LatencySnapshot udp, tcp, all;
   for (unsigned i = 0; i < r.worker_count(); ++i) {

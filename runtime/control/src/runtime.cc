@@ -78,7 +78,7 @@ struct Main {
   std::unique_ptr<SeriesSampler> series;
   std::unique_ptr<ControlServer> control;
   TcpAdmission tcp_admission;  // TCP connection limits shared by the workers
-  StatsContext stats;
+  MetricsContext stats;  // what the control documents and metrics read
   std::chrono::steady_clock::time_point started;
   int signals = 0;
   bool closing = false;

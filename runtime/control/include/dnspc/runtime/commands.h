@@ -20,7 +20,7 @@ struct ActivePolicy;
 class Registry;
 class Reloader;
 class SeriesSampler;
-struct StatsContext;
+struct MetricsContext;
 
 // What the handlers act on; all of it belongs to the main thread. A null
 // part makes the commands that need it answer an error (the unit tests run
@@ -28,7 +28,7 @@ struct StatsContext;
 struct CommandContext {
   Registry* registry = nullptr;
   const std::atomic<const ActivePolicy*>* current = nullptr;
-  StatsContext* stats = nullptr;
+  MetricsContext* stats = nullptr;
   Reloader* reloader = nullptr;
   const SeriesSampler* series = nullptr;
   std::chrono::steady_clock::time_point started{};
