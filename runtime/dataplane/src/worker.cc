@@ -348,9 +348,15 @@ uint32_t scratch_words_needed(const ActivePolicy& p) {
   return std::max(p.decide.scratch_words, p.image->response_decide.scratch_words);
 }
 
-uint8_t* Worker::local_buffer() {
+uint8_t* Worker::next_local_buffer() {
   if (local_used_ == kBatch) flush();  // cannot happen within one batch; timeouts may need more
-  return local_answers_.get() + (local_used_++) * kLocalAnswerSize;
+  return local_answers_.get() + local_used_ * kLocalAnswerSize;
+}
+
+uint8_t* Worker::local_buffer() {
+  uint8_t* out = next_local_buffer();
+  ++local_used_;
+  return out;
 }
 
 void Worker::on_readable(PollRef& ref) {
@@ -522,138 +528,40 @@ void Worker::on_hold_timer() {
   maybe_finish();
 }
 
-// QUERY, NOTIFY (RFC 1996) and UPDATE (RFC 2136) are what DNS servers
-// behind us implement; IQUERY (obsolete), STATUS, DSO (stateful, per
-// connection: it cannot be proxied query by query) and unassigned opcodes
-// are answered NOTIMP when a rule would forward them.
-bool Worker::forwardable_opcode(uint8_t opcode) {
-  return opcode == opcode::kQuery || opcode == opcode::kNotify || opcode == opcode::kUpdate;
-}
-
 void Worker::process_query(const Client& c, uint8_t* packet, size_t size, Transport transport) {
-  const SockAddr& from = *c.address;
-  const ActivePolicy& p = *policy_;
-
-  NetAddress source = to_net_address(from);
-  const bool allowed = acl_allows(p, source);
-  if (!allowed && p.acl_drop) {
-    counters_.acl_dropped.add();
-    return;
-  }
-  QueryView& q = view_;
-  ParseError err = parse_query(packet, size, transport, q);
-  q.source = source;
-  deciding_rule_ = TrafficRecord::kNone;
-  deciding_action_ = allowed ? ActionKind::kRcode : ActionKind::kRefuse;
-  if (err != ParseError::kOk) {
-    counters_.malformed[static_cast<unsigned>(err)].add();
-    // A query without one question is a client's mistake it should hear
-    // about (RFC 8906: silence looks like loss and is retried); any other
-    // malformed packet may not even come from a DNS client.
-    if (err == ParseError::kQuestionCount) {
-      uint8_t* out = local_buffer();
-      size_t n = build_rcode_answer(q, allowed ? rcode::kFormErr : rcode::kRefused, out, kLocalAnswerSize);
-      if (n) {
-        counters_.formerr_no_question.add();
-        reply(c, out, n);
-      }
-    }
-    return;
-  }
-  if (!allowed) {
-    counters_.acl_refused.add();
-    uint8_t* out = local_buffer();
-    size_t n = build_rcode_answer(q, rcode::kRefused, out, kLocalAnswerSize);
-    if (n) reply(c, out, n);
-    return;
-  }
-  q.source = source;
-  q.destination = c.tcp ? c.tcp->destination : c.listener->address;
-  state_.now_ns = now_ns_;
-  state_.tags = 0;
-  const PolicyImage& image = *p.image;
-  // A dynamic block in force for the source decides before the rules.
-  std::optional<Verdict> blocked;
-  tap_query_received(q);
-  if (recorder_) {
-    if (const ActiveBlock* b = recorder_->lookup(source)) {
-      blocked = block_verdict(image.dynblocks[b->block], static_cast<uint32_t>(image.rules.size() + b->block),
-                              transport);
-      if (blocked) recorder_->count_hit(*b);
-    }
-  }
-  const Verdict v = blocked ? *blocked : p.decide(q, state_);
-
-  const RuleSpec* rule = v.rule < image.rules.size() ? &image.rules[v.rule] : nullptr;
-  deciding_rule_ = rule ? p.rule_ids[v.rule] : TrafficRecord::kNone;
-  deciding_action_ = v.action;
-  if (rule) {
-    counters_.rule_hits[p.rule_ids[v.rule]].add();
-    if ((v.modifiers & modifier_bits::kTag) && rule->tag_bits) {
-      uint64_t bits = rule->tag_bits;
-      while (bits) {
-        unsigned bit = static_cast<unsigned>(__builtin_ctzll(bits));
-        bits &= bits - 1;
-        if (bit < p.tag_ids.size()) counters_.tag_hits[p.tag_ids[bit]].add();
-      }
-    }
-  }
-  counters_.actions[static_cast<unsigned>(v.action) % kActionKindCount].add();
-
-  const char* outcome = nullptr;
+  QueryInput in;
+  in.packet = packet;
+  in.size = size;
+  in.transport = transport;
+  in.source = to_net_address(*c.address);
+  in.destination = c.tcp ? c.tcp->destination : c.listener->address;
+  // Bound per query: a policy or a batch's block recorder may have changed
+  // since the last one, and this costs four stores.
+  query_path_.bind(policy_, recorder_, &state_, &taps_);
+  uint8_t* out = next_local_buffer();
+  const QueryOutcome o = query_path_.run(in, now_ns_, view_, out, kLocalAnswerSize);
+  deciding_rule_ = o.rule;
+  deciding_action_ = o.action;
+  reply_delay_ms_ = o.delay_ms;
+  const char* outcome = o.log_outcome;
   uint32_t server = kNil;
-  // `delay` holds UDP answers only (as dnsdist's DelayAction); over TCP it is ignored.
-  reply_delay_ms_ = rule && (v.modifiers & modifier_bits::kDelay) && transport == Transport::kUdp ? rule->delay_ms : 0;
-  switch (v.action) {
-    case ActionKind::kPool:
-    case ActionKind::kAllow:
-      if (!forwardable_opcode(q.opcode)) {
-        // Backends answer such opcodes without a question, or not at all;
-        // the client learns at once that nobody implements it.
-        counters_.notimp_opcode.add();
-        uint8_t* out = local_buffer();
-        size_t n = build_rcode_answer(q, rcode::kNotImp, out, kLocalAnswerSize);
-        if (n) reply(c, out, n);
-        outcome = "not implemented (opcode)";
-        break;
-      }
-      forward(c, packet, q, v, v.argument, outcome, server);
+  switch (o.fate) {
+    case QueryFate::kAnswered:
+      ++local_used_;  // the answer stays in the buffer until the batch is flushed
+      reply(c, out, o.answer_size);
       break;
-    case ActionKind::kDrop:
-      outcome = "dropped";
+    case QueryFate::kForward:
+      forward(c, packet, view_, o.verdict, o.pool, outcome, server);
       break;
-    case ActionKind::kRefuse:
-    case ActionKind::kRcode: {
-      uint8_t rc = v.action == ActionKind::kRefuse ? rcode::kRefused : static_cast<uint8_t>(v.argument);
-      uint8_t* out = local_buffer();
-      size_t n = build_rcode_answer(q, rc, out, kLocalAnswerSize);
-      if (n) reply(c, out, n);
-      outcome = "answered";
-      break;
-    }
-    case ActionKind::kTruncate: {
-      uint8_t* out = local_buffer();
-      size_t n = build_truncated_answer(q, out, kLocalAnswerSize);
-      if (n) reply(c, out, n);
-      outcome = "truncated";
-      break;
-    }
-    case ActionKind::kSpoof: {
-      if (v.argument >= p.spoof.size()) break;
-      uint8_t* out = local_buffer();
-      size_t n = build_spoof_answer(q, p.spoof[v.argument], out, kLocalAnswerSize);
-      if (n) reply(c, out, n);
-      outcome = "spoofed";
-      break;
-    }
-    case ActionKind::kLua:
-      // Refused at load; never reached.
-      outcome = "dropped (lua)";
+    case QueryFate::kDropped:
       break;
   }
   reply_delay_ms_ = 0;
-  tap_decided(q, v, blocked.has_value(), server);
-  if (v.modifiers & modifier_bits::kLog) log_query(q, from, v, outcome ? outcome : "dropped", server);
+  if (!o.decided) return;
+  tap_decided(view_, o.verdict, o.blocked, server);
+  if (o.verdict.modifiers & modifier_bits::kLog) {
+    log_query(view_, *c.address, o.verdict, outcome ? outcome : "dropped", server);
+  }
 }
 
 // The tags the verdict's rule sets (a dynamic block's verdict sets none).

@@ -27,6 +27,7 @@
 #include "dnspc/runtime/random.h"
 #include "dnspc/runtime/sock_addr.h"
 #include "tcp.h"
+#include "dnspc/runtime/query_path.h"
 #include "dnspc/runtime/taps.h"
 #include "dnspc/runtime/tcp_admission.h"
 #include "dnspc/runtime/worker_thread.h"
@@ -189,6 +190,9 @@ class Worker {
   void on_hold_timer();
 
  private:
+  // Room for one answer dnspc makes, sent with the batch: next_local_buffer()
+  // looks without taking it, local_buffer() takes it.
+  uint8_t* next_local_buffer();
   uint8_t* local_buffer();
   void handle_answer(Backend& b, uint32_t socket, RxBatch& rx, unsigned i);
   static size_t udp_answer_limit(const InFlightQuery& s);
@@ -209,7 +213,7 @@ class Worker {
   };
   // The lifecycle taps (taps.h; worker_taps.cc), bound with each policy.
   void bind_taps_for(const ActivePolicy& p);
-  void tap_query_received(const QueryView& q);
+  // "query received" taps run in the query path (query_path.cc).
   void tap_decided(const QueryView& q, const Verdict& v, bool blocked, uint32_t server);
   // Returns the answer to go on with (`answer`, one a tap made, or nullptr:
   // dropped), its size in `size`.
@@ -219,7 +223,6 @@ class Worker {
   void record_answer(const AnswerFacts& a);
   void ring_query(const QueryView& q, const Verdict& v, bool blocked, uint32_t server);
   void ring_answer(const AnswerFacts& a);
-  static bool forwardable_opcode(uint8_t opcode);
   const uint8_t* truncate_for_client(const InFlightQuery& s, size_t& size);
   void expire(uint64_t now_ns, bool all);
   // The answer stage, both transports (answer_stage.cc).
@@ -310,6 +313,7 @@ class Worker {
   ActionKind deciding_action_ = ActionKind::kDrop;
   WorkerCounters& counters_;
   Taps taps_;
+  QueryPath query_path_{counters_};
   uv_loop_t loop_;
   uv_timer_t tick_;
   uv_async_t command_;

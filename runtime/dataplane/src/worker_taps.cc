@@ -25,18 +25,6 @@ void Worker::bind_taps_for(const ActivePolicy& p) {
   taps_ = bind_taps({p.blocks != nullptr, p.image->response_decide.fn != nullptr, rings_.queries.capacity() > 0});
 }
 
-void Worker::tap_query_received(const QueryView& q) {
-  for (Tap t : taps_[TapPoint::kQueryReceived]) {
-    switch (t) {
-      case Tap::kBlockMeasure:
-        if (recorder_) recorder_->record_query(q.source, q.qtype);
-        break;
-      default:
-        break;
-    }
-  }
-}
-
 void Worker::tap_decided(const QueryView& q, const Verdict& v, bool blocked, uint32_t server) {
   for (Tap t : taps_[TapPoint::kDecided]) {
     switch (t) {
