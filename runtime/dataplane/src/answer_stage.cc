@@ -1,20 +1,16 @@
-// The answer stage, one for both transports. A backend answer matched to its
-// query (the callers do that: by slot over UDP, by connection over TCP) is
-// accepted (the client's ID, name case and RD/CD back; latency), passes the
-// lifecycle taps at "backend answer" (dynamic-block measures, response
-// rules), is cut to the client's size limit (UDP), recorded (rings) and sent.
-// The callers release the query after.
-#include <algorithm>
+#include "dnspc/runtime/answer_stage.h"
+
 #include <cstring>
 
+#include "dnspc/dynblock_recorder.h"
+#include "dnspc/runtime/active_policy.h"
+#include "dnspc/runtime/registry.h"
 #include "dnspc/wire.h"
-#include "worker.h"
 
 namespace dnspc::runtime {
 
-// The question an answer must echo (answer_matches reads only these).
-const QueryView& Worker::expected_question(const InFlightQuery& q) {
-  QueryView& v = view_;
+const QueryView& AnswerStage::expected_question(const InFlightQuery& q) {
+  QueryView& v = expected_;
   v.qname_length = q.qname_length;
   for (unsigned k = 0; k < q.qname_length; ++k) {
     uint8_t c = q.qname[k];
@@ -25,79 +21,152 @@ const QueryView& Worker::expected_question(const InFlightQuery& q) {
   return v;
 }
 
-// The client's ID, name case and RD/CD bits back, the backend's latency and
-// counters. Returns the latency in microseconds.
-uint64_t Worker::accept_answer(Backend& b, uint8_t* packet, const InFlightQuery& q) {
+AnswerResult AnswerStage::deliver(const InFlightQuery& q, uint8_t* packet, size_t size, uint64_t now_ns,
+                                  const NetAddress& destination, ServerCounters& server, uint32_t& ewma_us,
+                                  uint8_t* buffer, size_t capacity) {
+  now_ns_ = now_ns;
+  AnswerResult r;
+  // Accept: the client's ID, name case and RD/CD bits back.
   set_id(packet, q.client_id);
   if (packet[5] != 0) std::memcpy(packet + kHeaderSize, q.qname, q.qname_length);  // an error may have no question
   set_flag(packet, header_bits::kRD, (q.client_flags & header_bits::kRD) != 0);
   set_flag(packet, header_bits::kCD, (q.client_flags & header_bits::kCD) != 0);
-  const uint64_t latency_us = (now_ns_ > q.sent_ns ? now_ns_ - q.sent_ns : 0) / 1000;
-  b.latency_us = b.latency_us == 0 ? static_cast<uint32_t>(latency_us)
-                                   : static_cast<uint32_t>((7ull * b.latency_us + latency_us) / 8);
-  b.counters->latency_ewma_us.set(b.latency_us);
-  b.counters->latency.record(latency_us);
-  (q.transport == Transport::kUdp ? counters_.latency_udp : counters_.latency_tcp).record(latency_us);
-  b.counters->answers.add();
+  r.latency_us = (now_ns > q.sent_ns ? now_ns - q.sent_ns : 0) / 1000;
+  ewma_us = ewma_us == 0 ? static_cast<uint32_t>(r.latency_us)
+                         : static_cast<uint32_t>((7ull * ewma_us + r.latency_us) / 8);
+  server.latency_ewma_us.set(ewma_us);
+  server.latency.record(r.latency_us);
+  (q.transport == Transport::kUdp ? counters_.latency_udp : counters_.latency_tcp).record(r.latency_us);
+  server.answers.add();
   counters_.backend_answers.add();
-  return latency_us;
-}
 
-void Worker::deliver_answer(Backend& b, const InFlightQuery& q, uint8_t* packet, size_t size) {
-  const uint64_t latency_us = accept_answer(b, packet, q);
-  const uint8_t* out = tap_backend_answer(q, latency_us, packet, size);
-  if (out && q.transport == Transport::kUdp && size > udp_answer_limit(q)) out = truncate_for_client(q, size);
-  if (!out) {
-    // A response rule dropped it; a TCP client learns by its connection ending.
-    if (q.tcp) end_tcp_client_after_drop(*q.tcp);
-    return;
+  // The taps at "backend answer", in their bound order.
+  const uint8_t* out = packet;
+  for (Tap t : (*taps_)[TapPoint::kBackendAnswer]) {
+    switch (t) {
+      case Tap::kBlockMeasure:
+        if (recorder_) recorder_->record_response(q.client_address(), packet[3] & 0x0f, static_cast<uint32_t>(size));
+        break;
+      case Tap::kResponseRules:
+        // Response rules see the client's query as the query rules did: its
+        // ID and its own RD and CD (no_recurse and set_cd changed what we sent).
+        if (rebuild_query_view(q, destination, view_)) {
+          out = apply_response_rules(q, view_, r.latency_us, out, size, buffer, capacity, r.used_buffer);
+        }
+        break;
+      default:
+        break;
+    }
+    if (!out) return r;  // dropped: later taps have nothing to see
   }
-  send_answer(q, out, size, true);
-  record_answer({q.qname, q.qname_length, q.qtype, q.client_address(), q.transport, out, size,
-                 static_cast<uint32_t>(latency_us), q.server, q.rule, ActionKind::kPool, AnswerSource::kBackend});
-}
 
-void Worker::send_answer(const InFlightQuery& q, const uint8_t* data, size_t len, bool may_delay) {
-  if (q.tcp) {
-    tcp_send(*q.tcp, data, len);
-  } else if (may_delay && q.delay_ms) {
-    hold_answer(q.listener, q.client, q.client_len, data, len, q.delay_ms);
-  } else if (q.listener < listeners_.size()) {
-    answer_local(listeners_[q.listener], q.client, q.client_len, data, len);
+  // The client's size limit. A backend that answers larger (one that
+  // ignores the size, or a query we changed) would send a datagram the
+  // client cannot take; it gets TC=1 and retries over TCP.
+  if (q.transport == Transport::kUdp && size > udp_answer_limit(q)) {
+    counters_.truncated_for_client.add();
+    if (!rebuild_query_view(q, destination, view_)) return r;
+    size = build_truncated_answer(view_, buffer, capacity);
+    out = size ? buffer : nullptr;
+    r.used_buffer = out != nullptr;
   }
+  r.data = out;
+  r.size = out ? size : 0;
+  return r;
 }
 
-bool Worker::answer_servfail(const InFlightQuery& q, AnswerSource source) {
-  // The client's own question (its ID, name case, RD, CD and EDNS facts)
-  // answered SERVFAIL. Its own view: this may run inside process_query
-  // (a TCP forward that fails at once), whose view_ must stay as it is.
+size_t AnswerStage::servfail(const InFlightQuery& q, const NetAddress& destination, uint8_t* buffer,
+                             size_t capacity) {
   QueryView& v = servfail_view_;
-  if (!rebuild_query_view(q, v)) return false;
-  uint8_t* out = local_buffer();
-  const size_t n = build_rcode_answer(v, rcode::kServFail, out, kLocalAnswerSize);
-  if (!n) return false;
-  send_answer(q, out, n, false);
-  record_answer({q.qname, q.qname_length, q.qtype, q.client_address(), q.transport, out, n, 0, q.server, q.rule,
-                 ActionKind::kPool, source});
+  if (!rebuild_query_view(q, destination, v)) return 0;
+  return build_rcode_answer(v, rcode::kServFail, buffer, capacity);
+}
+
+bool AnswerStage::rebuild_query_view(const InFlightQuery& s, const NetAddress& destination, QueryView& q) {
+  uint8_t* o = synth_;
+  set_id(o, s.client_id);
+  o[2] = static_cast<uint8_t>(s.client_flags >> 8);
+  o[3] = static_cast<uint8_t>(s.client_flags);
+  o[4] = 0, o[5] = 1, o[6] = 0, o[7] = 0, o[8] = 0, o[9] = 0, o[10] = 0;
+  o[11] = s.edns_present ? 1 : 0;
+  size_t n = kHeaderSize;
+  std::memcpy(o + n, s.qname, s.qname_length);
+  n += s.qname_length;
+  o[n++] = static_cast<uint8_t>(s.qtype >> 8);
+  o[n++] = static_cast<uint8_t>(s.qtype);
+  o[n++] = static_cast<uint8_t>(s.qclass >> 8);
+  o[n++] = static_cast<uint8_t>(s.qclass);
+  if (s.edns_present) {
+    const uint8_t opt[11] = {0, 0, 41, static_cast<uint8_t>(s.edns_payload >> 8), static_cast<uint8_t>(s.edns_payload),
+                             0, s.edns_version, static_cast<uint8_t>(s.edns_do ? 0x80 : 0), 0, 0, 0};
+    std::memcpy(o + n, opt, sizeof opt);
+    n += sizeof opt;
+  }
+  if (parse_query(o, n, s.transport, q) != ParseError::kOk) return false;
+  q.size = s.query_size;
+  q.edns_option_bits = s.edns_option_bits;
+  q.source = s.client_address();
+  q.destination = destination;
   return true;
 }
 
-// RFC 6891 6.2.5: the client's payload size is the largest answer it can
-// reassemble (512 without EDNS). A backend that answers larger (one that
-// ignores the size, or a forwarded query we changed) would send the client
-// a datagram it cannot take; it gets TC=1 and retries over TCP, as from a
-// server that honours the size.
-size_t Worker::udp_answer_limit(const InFlightQuery& q) {
-  return q.edns_present ? std::max<size_t>(512, q.edns_payload) : 512;
-}
-
-const uint8_t* Worker::truncate_for_client(const InFlightQuery& q, size_t& size) {
-  counters_.truncated_for_client.add();
-  QueryView& v = view_;
-  if (!rebuild_query_view(q, v)) return nullptr;
-  uint8_t* out = local_buffer();
-  size = build_truncated_answer(v, out, kLocalAnswerSize);
-  return size ? out : nullptr;
+// Every matching rule up to the first with a terminal action tags and logs;
+// that rule drops the answer, truncates it or replaces it with an empty one
+// of its rcode (the protocol is in policy_image.h, at response_decide).
+const uint8_t* AnswerStage::apply_response_rules(const InFlightQuery& f, QueryView& q, uint64_t latency_us,
+                                                 const uint8_t* answer, size_t& size, uint8_t* buffer,
+                                                 size_t capacity, bool& used_buffer) {
+  const ActivePolicy& p = *policy_;
+  const PolicyImage& image = *p.image;
+  DecisionState& st = *state_;
+  st.now_ns = now_ns_;
+  st.tags = f.tags;  // saved when forwarded: rule indices change with a reload
+  st.response.latency_us = latency_us;
+  st.response.size = static_cast<uint32_t>(size);
+  st.response.rcode = answer_rcode(answer, size);
+  st.response.answers = size >= kHeaderSize ? static_cast<uint16_t>(answer[6] << 8 | answer[7]) : 0;
+  st.response.first_rule = 0;
+  for (;;) {
+    const Verdict v = image.response_decide(q, st);
+    if (v.rule >= image.response_rules.size()) return answer;
+    const ResponseRuleSpec& r = image.response_rules[v.rule];
+    if (v.rule < p.response_rule_ids.size()) counters_.rule_hits[p.response_rule_ids[v.rule]].add();
+    if ((v.modifiers & modifier_bits::kTag) && r.tag_bits) {
+      st.tags |= r.tag_bits;  // later rules' `tagged` see them
+      for (uint64_t bits = r.tag_bits; bits; bits &= bits - 1) {
+        unsigned bit = static_cast<unsigned>(__builtin_ctzll(bits));
+        if (bit < p.tag_ids.size()) counters_.tag_hits[p.tag_ids[bit]].add();
+      }
+    }
+    const char* outcome = "answered";
+    const uint8_t* out = answer;
+    if (v.action != ActionKind::kAllow) {
+      counters_.response_actions[static_cast<unsigned>(v.action) % kActionKindCount].add();
+      switch (v.action) {
+        case ActionKind::kDrop:
+          out = nullptr;
+          outcome = "response dropped";
+          break;
+        case ActionKind::kTruncate:
+          size = build_truncated_answer(q, buffer, capacity);
+          out = size ? buffer : nullptr;
+          used_buffer = out != nullptr;
+          outcome = "response truncated";
+          break;
+        case ActionKind::kRcode:
+          size = build_rcode_answer(q, static_cast<uint8_t>(v.argument), buffer, capacity);
+          out = size ? buffer : nullptr;
+          used_buffer = out != nullptr;
+          outcome = "response replaced";
+          break;
+        default:  // Lua: refused at load
+          break;
+      }
+    }
+    if ((v.modifiers & modifier_bits::kLog) && log_) log_(log_context_, q, f.client, v, outcome, f.server, r);
+    if (v.action != ActionKind::kAllow) return out;
+    st.response.first_rule = v.rule + 1;
+  }
 }
 
 }  // namespace dnspc::runtime

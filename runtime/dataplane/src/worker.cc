@@ -204,6 +204,7 @@ bool Worker::open(std::string& error) {
   state_.rate_limiters = policy_->limiters;
   state_.source_tables = policy_->source_tables;
   bind_taps_for(*policy_);
+  answer_stage_.set_log(&Worker::log_response, this);
   if (uint32_t words = scratch_words_needed(*policy_)) {
     // Native code's working memory, one buffer per worker (query and response rules take turns).
     scratch_.reset(new uint32_t[words]());
@@ -690,7 +691,7 @@ void Worker::handle_answer(Backend& b, uint32_t socket, RxBatch& rx, unsigned i)
   }
   InFlightQuery& s = in_flight_[slot_index];
   // answer_matches reads the name, type and class of the query.
-  if (!answer_matches(packet, size, id, expected_question(s))) {
+  if (!answer_matches(packet, size, id, answer_stage_.expected_question(s))) {
     counters_.mismatched.add();
     b.counters->mismatched.add();
     return;  // the query stays in flight: a forged answer does not cancel it

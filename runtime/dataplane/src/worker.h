@@ -27,6 +27,7 @@
 #include "dnspc/runtime/random.h"
 #include "dnspc/runtime/sock_addr.h"
 #include "tcp.h"
+#include "dnspc/runtime/answer_stage.h"
 #include "dnspc/runtime/query_path.h"
 #include "dnspc/runtime/taps.h"
 #include "dnspc/runtime/tcp_admission.h"
@@ -177,13 +178,6 @@ class Worker {
   void answer_local(Listener& l, const SockAddr& to, socklen_t to_len, const uint8_t* data, size_t len);
   void reply(const Client& c, const uint8_t* data, size_t len);
   uint64_t verdict_tags(const Verdict& v) const;
-  // Response rules (worker_responses.cc).
-  bool rebuild_query_view(const InFlightQuery& s, QueryView& q);
-  // Runs the policy's response rules on a backend answer; returns the
-  // answer to send (`answer` itself, a rebuilt one, or nullptr: drop) and
-  // its size in `size`.
-  const uint8_t* apply_response_rules(QueryView& q, uint64_t query_tags, uint64_t latency_us, const uint8_t* answer,
-                                      size_t& size, const SockAddr& client, uint32_t server);
   void hold_answer(uint8_t listener, const SockAddr& to, socklen_t to_len, const uint8_t* data, size_t len,
                    uint32_t delay_ms);
  public:
@@ -195,7 +189,6 @@ class Worker {
   uint8_t* next_local_buffer();
   uint8_t* local_buffer();
   void handle_answer(Backend& b, uint32_t socket, RxBatch& rx, unsigned i);
-  static size_t udp_answer_limit(const InFlightQuery& s);
   // Recent traffic (worker_rings.cc).
   struct AnswerFacts {
     const uint8_t* qname;  // wire, any case
@@ -215,19 +208,16 @@ class Worker {
   void bind_taps_for(const ActivePolicy& p);
   // "query received" taps run in the query path (query_path.cc).
   void tap_decided(const QueryView& q, const Verdict& v, bool blocked, uint32_t server);
-  // Returns the answer to go on with (`answer`, one a tap made, or nullptr:
-  // dropped), its size in `size`.
-  const uint8_t* tap_backend_answer(const InFlightQuery& q, uint64_t latency_us, uint8_t* answer, size_t& size);
   void tap_timed_out(const InFlightQuery& q);
   // Counts an answer sent to a client and runs the "answered" taps.
   void record_answer(const AnswerFacts& a);
   void ring_query(const QueryView& q, const Verdict& v, bool blocked, uint32_t server);
   void ring_answer(const AnswerFacts& a);
-  const uint8_t* truncate_for_client(const InFlightQuery& s, size_t& size);
   void expire(uint64_t now_ns, bool all);
-  // The answer stage, both transports (answer_stage.cc).
-  const QueryView& expected_question(const InFlightQuery& q);
-  uint64_t accept_answer(Backend& b, uint8_t* packet, const InFlightQuery& q);
+  // The answer stage, both transports (answer_stage.h; worker_answers.cc).
+  NetAddress destination_of(const InFlightQuery& q) const;
+  static void log_response(void* context, const QueryView& q, const SockAddr& client, const Verdict& v,
+                           const char* outcome, uint32_t server, const ResponseRuleSpec& rule);
   void deliver_answer(Backend& b, const InFlightQuery& q, uint8_t* packet, size_t size);
   // `may_delay`: a UDP answer is held for the rule's `delay`.
   void send_answer(const InFlightQuery& q, const uint8_t* data, size_t len, bool may_delay);
@@ -314,6 +304,7 @@ class Worker {
   WorkerCounters& counters_;
   Taps taps_;
   QueryPath query_path_{counters_};
+  AnswerStage answer_stage_{counters_};
   uv_loop_t loop_;
   uv_timer_t tick_;
   uv_async_t command_;
@@ -388,9 +379,7 @@ class Worker {
   BlockRecorder* recorder_ = nullptr;
   bool tcp_listeners_closed_ = false;
 
-  QueryView servfail_view_;  // tcp_servfail's, so a failure inside process_query leaves view_ alone
   QueryView view_;  // the query being handled; answer matching; SERVFAIL on timeout
-  uint8_t synth_[kHeaderSize + kMaxNameLength + 4 + 11];
   std::unique_ptr<QueryLogBuffer> log_;
 };
 

@@ -2,7 +2,7 @@
 // the dynamic-block measure, and the rings of recent traffic (traffic_ring.h:
 // one record per query decided, one per answer sent, backend or local; read
 // by the control plane for top-N lists and grep, traffic_views.cc). The
-// response-rule tap is in worker_responses.cc.
+// "backend answer" taps run in the answer stage (answer_stage.cc).
 #include <cstring>
 
 #include "dnspc/wire.h"
@@ -35,31 +35,6 @@ void Worker::tap_decided(const QueryView& q, const Verdict& v, bool blocked, uin
         break;
     }
   }
-}
-
-const uint8_t* Worker::tap_backend_answer(const InFlightQuery& q, uint64_t latency_us, uint8_t* answer,
-                                          size_t& size) {
-  const uint8_t* out = answer;
-  for (Tap t : taps_[TapPoint::kBackendAnswer]) {
-    switch (t) {
-      case Tap::kBlockMeasure:
-        if (recorder_) recorder_->record_response(q.client_address(), answer[3] & 0x0f, static_cast<uint32_t>(size));
-        break;
-      case Tap::kResponseRules: {
-        // Response rules see the client's query as the query rules did: its
-        // ID and its own RD and CD (no_recurse and set_cd changed what we sent).
-        QueryView& client_view = view_;
-        if (rebuild_query_view(q, client_view)) {
-          out = apply_response_rules(client_view, q.tags, latency_us, out, size, q.client, q.server);
-        }
-        break;
-      }
-      default:
-        break;
-    }
-    if (!out) break;  // dropped: later taps have nothing to see
-  }
-  return out;
 }
 
 void Worker::tap_timed_out(const InFlightQuery& q) {

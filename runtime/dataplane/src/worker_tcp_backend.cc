@@ -247,7 +247,7 @@ void Worker::handle_tcp_answer(TcpBackendConn& conn, uint8_t* packet, size_t siz
     return;
   }
   TcpQuery& q = **it;
-  if (!answer_matches(packet, size, id, expected_question(q))) {
+  if (!answer_matches(packet, size, id, answer_stage_.expected_question(q))) {
     counters_.tcp.backend_mismatched.add();
     b.counters->mismatched.add();
     return;

@@ -5,15 +5,11 @@
 
 #include <vector>
 
-#include "dnspc/frontend/frontend.h"
-#include "dnspc/pipeline/pipeline.h"
-#include "dnspc/runtime/active_policy.h"
-#include "dnspc/runtime/bridge.h"
 #include "dnspc/runtime/query_path.h"
-#include "dnspc/runtime/registry.h"
 #include "dnspc/runtime/taps.h"
 #include "dnspc/wire.h"
 #include "packet_builder.h"
+#include "policy_fixture.h"
 
 using namespace dnspc;
 using namespace dnspc::runtime;
@@ -36,46 +32,9 @@ rule slow: qname suffix "slow.test." => delay 300ms refuse;
 rule default: true => pool main;
 )";
 
-std::shared_ptr<const PolicyImage> make_image() {
-  diag::SourceManager sources;
-  diag::Diagnostics diags(sources);
-  frontend::LoadOptions options;
-  options.check_lua = false;
-  auto loaded = frontend::load_policy_text("t.dp", kPolicy, diags, options);
-  INFO(diag::render_text(diags));
-  REQUIRE(loaded.model);
-  auto compiled = std::make_shared<const pipeline::CompiledPolicy>(pipeline::compile_model(std::move(*loaded.model)));
-  std::string error;
-  auto image = runtime_bridge::make_image(compiled, "t.dp", nullptr, error);  // the C++ evaluator
-  INFO(error);
-  REQUIRE(image);
-  return image;
-}
-
-// A worker's view of the path: the policy bound to a registry, one worker's
-// counters, a decision state, the answer buffer.
-struct Fixture {
-  std::shared_ptr<const PolicyImage> image = make_image();
-  Registry registry{*image, 1};
-  std::unique_ptr<ActivePolicy> policy = bind_policy(image, registry);
-  std::vector<uint32_t> scratch = std::vector<uint32_t>(scratch_words(), 0);
-  DecisionState state;
-  Taps taps = bind_taps({});
-  QueryPath path{registry.worker(0)};
-  QueryView view;
-  uint8_t answer[4096];
-
-  Fixture() {
-    state.random = 1;
-    state.rate_limiters = policy->limiters;
-    state.source_tables = policy->source_tables;
-    state.scratch = scratch.data();
-    state.scratch_words = static_cast<uint32_t>(scratch.size());
-    path.bind(policy.get(), nullptr, &state, &taps);
-  }
-  size_t scratch_words() const {
-    return std::max<size_t>(1, std::max(image->decide.scratch_words, image->response_decide.scratch_words));
-  }
+// A worker's view of the path: the policy bound, the answer buffer.
+struct Fixture : testing::BoundPolicy {
+  Fixture() : BoundPolicy(kPolicy) { path.bind(policy.get(), nullptr, &state, &taps); }
   QueryOutcome run(std::vector<uint8_t> bytes, Transport t = Transport::kUdp, const char* from = "127.0.0.1") {
     packet = std::move(bytes);
     QueryInput in;
@@ -86,7 +45,10 @@ struct Fixture {
     in.destination = *NetAddress::parse("127.0.0.1:5300");
     return path.run(in, 1'000'000, view, answer, sizeof answer);
   }
-  uint64_t hits(const char* rule) { return registry.worker(0).rule_hits[static_cast<uint32_t>(registry.find_rule(rule))].get(); }
+  Taps taps = bind_taps({});
+  QueryPath path{counters()};
+  QueryView view;
+  uint8_t answer[4096];
   std::vector<uint8_t> packet;
 };
 
@@ -169,7 +131,7 @@ TEST_CASE("query path: the ACL refuses before any rule, and is counted") {
   CHECK_FALSE(o.decided);
   CHECK(o.action == ActionKind::kRefuse);
   CHECK(rcode_of(f.answer) == rcode::kRefused);
-  CHECK(f.registry.worker(0).acl_refused.get() == 1);
+  CHECK(f.counters().acl_refused.get() == 1);
   CHECK(f.hits("default") == 0);
 }
 
@@ -178,17 +140,17 @@ TEST_CASE("query path: malformed packets are counted and dropped; no question ge
   QueryOutcome o = f.run({0x12, 0x34, 0x01});
   CHECK(o.fate == QueryFate::kDropped);
   CHECK_FALSE(o.decided);
-  CHECK(f.registry.worker(0).malformed[static_cast<unsigned>(ParseError::kTooShort)].get() == 1);
+  CHECK(f.counters().malformed[static_cast<unsigned>(ParseError::kTooShort)].get() == 1);
 
   o = f.run(PacketBuilder().header(0x4242, 0x0100, 0).bytes());
   REQUIRE(o.fate == QueryFate::kAnswered);
   CHECK(rcode_of(f.answer) == rcode::kFormErr);
   CHECK(read_id(f.answer) == 0x4242);
-  CHECK(f.registry.worker(0).formerr_no_question.get() == 1);
+  CHECK(f.counters().formerr_no_question.get() == 1);
 
   o = f.run(query("x.example.", 1, 1, 0x8100));  // QR set: an answer, not a query
   CHECK(o.fate == QueryFate::kDropped);
-  CHECK(f.registry.worker(0).malformed[static_cast<unsigned>(ParseError::kNotAQuery)].get() == 1);
+  CHECK(f.counters().malformed[static_cast<unsigned>(ParseError::kNotAQuery)].get() == 1);
 }
 
 TEST_CASE("query path: an opcode nobody behind us implements gets NOTIMP instead of a forward") {
@@ -196,7 +158,7 @@ TEST_CASE("query path: an opcode nobody behind us implements gets NOTIMP instead
   QueryOutcome o = f.run(query("www.example.", 1, 9, 2u << 11));  // STATUS
   REQUIRE(o.fate == QueryFate::kAnswered);
   CHECK(rcode_of(f.answer) == rcode::kNotImp);
-  CHECK(f.registry.worker(0).notimp_opcode.get() == 1);
+  CHECK(f.counters().notimp_opcode.get() == 1);
   o = f.run(query("www.example.", 6, 9, 4u << 11));  // NOTIFY goes through
   CHECK(o.fate == QueryFate::kForward);
 }
