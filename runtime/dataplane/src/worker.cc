@@ -169,16 +169,7 @@ bool Worker::open(std::string& error) {
   uint64_t slots = 0;
   for (uint32_t id = 0; id < backends_.size(); ++id) {
     Backend& b = backends_[id];
-    ServerEntry& e = registry_.server(id);
-    b.id = id;
-    b.address = e.spec.address;
-    sockaddr_storage ss{};
-    b.sa_len = b.address.to_sockaddr(ss);
-    std::memcpy(&b.sa, &ss, std::min<size_t>(sizeof b.sa, b.sa_len));
-    b.up = &e.up;
-    b.entry = &e;
-    b.counters = &counters_.servers[id];
-    b.tx = std::make_unique<TxQueue>();
+    bind_backend(b, id);
     b.polls = std::make_unique<uv_poll_t[]>(nsock);
     b.refs = std::make_unique<PollRef[]>(nsock);
     for (unsigned s = 0; s < nsock; ++s) {
@@ -343,6 +334,21 @@ void Worker::begin_batch() {
   ++epoch_;
   local_used_ = 0;
   counters_.batches.add();
+}
+
+// A backend's fixed facts, from its registry entry (whose address never
+// changes: a server is keyed by it).
+void Worker::bind_backend(Backend& b, uint32_t id) {
+  ServerEntry& e = registry_.server(id);
+  b.id = id;
+  b.address = e.spec.address;
+  sockaddr_storage ss{};
+  b.sa_len = b.address.to_sockaddr(ss);
+  std::memcpy(&b.sa, &ss, std::min<size_t>(sizeof b.sa, b.sa_len));
+  b.up = &e.up;
+  b.entry = &e;
+  b.counters = &counters_.servers[id];
+  b.tx = std::make_unique<TxQueue>();
 }
 
 uint32_t scratch_words_needed(const ActivePolicy& p) {

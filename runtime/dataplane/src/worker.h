@@ -167,6 +167,7 @@ class Worker {
  private:
   void run();
   void begin_batch();
+  void bind_backend(Backend& b, uint32_t id);
   void adopt_policy(const ActivePolicy* p);
   void run_posted();
   void close_drained();

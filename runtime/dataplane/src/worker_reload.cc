@@ -92,16 +92,7 @@ bool Worker::prepare(const ActivePolicy& next, std::string& error) {
     if (!b.tx) {
       // A server this worker has never seen: the registry entry exists (update()
       // ran before this job was posted).
-      ServerEntry& e = registry_.server(id);
-      b.id = id;
-      b.address = e.spec.address;
-      sockaddr_storage ss{};
-      b.sa_len = b.address.to_sockaddr(ss);
-      std::memcpy(&b.sa, &ss, std::min<size_t>(sizeof b.sa, b.sa_len));
-      b.up = &e.up;
-      b.entry = &e;
-      b.counters = &counters_.servers[id];
-      b.tx = std::make_unique<TxQueue>();
+      bind_backend(b, id);
     }
     if (b.fds.empty()) {
       b.polls = std::make_unique<uv_poll_t[]>(nsock);

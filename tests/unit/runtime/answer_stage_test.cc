@@ -95,7 +95,7 @@ uint64_t recorded(const LatencyHistogram& h) {
 
 }  // namespace
 
-TEST_CASE("answer stage: the client's ID, name case and RD/CD come back; latency and counters move") {
+TEST_CASE("answer stage: the client's ID, name case and RD/CD come back, latency and counters move") {
   Fixture f;
   InFlightQuery q = f.record("WwW.Example.");
   auto answer = f.backend_answer("www.example.", rcode::kNoError);
@@ -139,7 +139,7 @@ TEST_CASE("answer stage: response rules replace or drop, seeing the query's tags
   CHECK(f.hits("slow") == 1);
 }
 
-TEST_CASE("answer stage: an answer past the client's UDP size gets TC=1; TCP and EDNS sizes pass") {
+TEST_CASE("answer stage: an answer past the client's UDP size gets TC=1, TCP and EDNS sizes pass") {
   Fixture f;
   InFlightQuery udp = f.record("big.example.");
   auto answer = f.backend_answer("big.example.", rcode::kNoError, 700);

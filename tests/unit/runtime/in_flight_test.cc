@@ -55,7 +55,7 @@ TEST_CASE("in-flight table: add, find by server/socket/ID, release") {
   CHECK(t.free_slots() == 7);
 }
 
-TEST_CASE("in-flight table: an ID taken on the socket is drawn again; eight misses fail") {
+TEST_CASE("in-flight table: an ID taken on the socket is drawn again, eight misses fail") {
   InFlightTable t;
   t.reserve(1, 16, 8);
   Result r;

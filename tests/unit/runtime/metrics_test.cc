@@ -75,7 +75,7 @@ TEST_CASE("every metric is named once, counters end in _total, units end the nam
   CHECK(names.count("build_info") == 1);
 }
 
-TEST_CASE("a path template names only its labels; histograms stay out of the document", "[runtime][metrics]") {
+TEST_CASE("a path template names only its labels, histograms stay out of the document", "[runtime][metrics]") {
   for (const auto& m : metric_table()) {
     INFO(m.name);
     if (m.type == MetricType::kHistogram) CHECK(m.json == nullptr);

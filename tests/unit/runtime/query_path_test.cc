@@ -135,7 +135,7 @@ TEST_CASE("query path: the ACL refuses before any rule, and is counted") {
   CHECK(f.hits("default") == 0);
 }
 
-TEST_CASE("query path: malformed packets are counted and dropped; no question gets FORMERR") {
+TEST_CASE("query path: malformed packets are counted and dropped, and a query without a question gets FORMERR") {
   Fixture f;
   QueryOutcome o = f.run({0x12, 0x34, 0x01});
   CHECK(o.fate == QueryFate::kDropped);
