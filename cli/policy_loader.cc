@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <chrono>
 #include <functional>
 #include <string_view>
 #include <unordered_map>
@@ -13,14 +14,36 @@
 
 namespace dnspc::cli {
 
-LoadedPolicy load_policy(const std::string& path, jit::Engine* engine, bool json, bool color,
-                         const std::atomic<bool>* cancel) {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Milliseconds since `t`, which moves to now.
+double lap_ms(Clock::time_point& t) {
+  const Clock::time_point now = Clock::now();
+  const double ms = std::chrono::duration<double, std::milli>(now - t).count();
+  t = now;
+  return ms;
+}
+
+LoadedPolicy load(const std::string& path, jit::Engine* engine, bool json, bool color,
+                  const std::atomic<bool>* cancel, Clock::time_point& t) {
   LoadedPolicy out;
+  auto& phases = out.result.phases_ms;
   diag::SourceManager sources;
   diag::Diagnostics diags(sources);
   frontend::LoadOptions options;
   options.cancel = cancel;
   pipeline::CompileResult compiled = pipeline::compile_file(path, diags, options);
+  {
+    const pipeline::CompileTimes& times = compiled.times;
+    phases.emplace_back("read", times.front.read_s * 1e3);
+    phases.emplace_back("parse", times.front.parse_s * 1e3);
+    phases.emplace_back("sema", times.front.sema_s * 1e3);
+    phases.emplace_back("lower", times.lower_s * 1e3);
+    phases.emplace_back("optimise", times.optimize_s * 1e3);
+    phases.emplace_back("pipeline", lap_ms(t));  // all of the above, and what lies between
+  }
   if (compiled.status == frontend::LoadStatus::kUnreadable) {
     out.result.error = "cannot read the policy: " + compiled.io_error;
     out.exit_code = kExitInternal;
@@ -38,6 +61,7 @@ LoadedPolicy load_policy(const std::string& path, jit::Engine* engine, bool json
   } else {
     out.result.diagnostics = diag::render_text(diags, color);
   }
+  phases.emplace_back("diagnostics", lap_ms(t));
   if (!compiled.policy || diags.has_errors()) {
     out.result.error = fmt::format("the policy has {} error{}", diags.error_count(),
                                    diags.error_count() == 1 ? "" : "s");
@@ -60,6 +84,7 @@ LoadedPolicy load_policy(const std::string& path, jit::Engine* engine, bool json
     fingerprints[r.name] = std::hash<std::string_view>{}(text) | 1;
   }
   auto policy = std::make_shared<const pipeline::CompiledPolicy>(std::move(*compiled.policy));
+  phases.emplace_back("fingerprints", lap_ms(t));
   std::string error;
   std::shared_ptr<runtime::PolicyImage> image =
       runtime_bridge::make_image(policy, path, engine, error);
@@ -68,11 +93,24 @@ LoadedPolicy load_policy(const std::string& path, jit::Engine* engine, bool json
     out.exit_code = kExitInternal;
     return out;
   }
+  phases.emplace_back("native", lap_ms(t));
   for (runtime::RuleSpec& r : image->rules) {
     auto it = fingerprints.find(r.name);
     if (it != fingerprints.end()) r.fingerprint = it->second;
   }
   out.result.image = std::move(image);
+  return out;
+}
+
+}  // namespace
+
+LoadedPolicy load_policy(const std::string& path, jit::Engine* engine, bool json, bool color,
+                         const std::atomic<bool>* cancel) {
+  Clock::time_point t = Clock::now();
+  LoadedPolicy out = load(path, engine, json, color, cancel, t);
+  // What load() built and did not return (sources, diagnostics, the syntax
+  // tree) was freed on its way out.
+  out.result.phases_ms.emplace_back("free", lap_ms(t));
   return out;
 }
 

@@ -47,6 +47,18 @@ void json_string(std::string& out, const char* key, const std::string& value) {
   out += '"';
 }
 
+void json_times(std::string& out, const char* key, const std::vector<std::pair<std::string, double>>& times) {
+  out += '"';
+  out += key;
+  out += "\":{";
+  for (size_t i = 0; i < times.size(); ++i) {
+    out += i ? ",\"" : "\"";
+    append_json_escaped(out, times[i].first);
+    out += fmt::format("\":{:.1f}", times[i].second);
+  }
+  out += '}';
+}
+
 void json_list(std::string& out, const char* key, const std::vector<std::string>& values) {
   out += '"';
   out += key;
@@ -72,6 +84,10 @@ std::string reload_json(const ReloadOutcome& o, const Registry* registry) {
   out += ',';
   json_string(out, "diagnostics", o.diagnostics);
   out += fmt::format(",\"compile_ms\":{:.1f},\"swap_ms\":{:.2f},", o.compile_ms, o.swap_ms);
+  json_times(out, "compile_phases_ms", o.compile_phases_ms);
+  out += ',';
+  json_times(out, "main_steps_ms", o.main_steps_ms);
+  out += ',';
   out += fmt::format("\"rules_added\":{},\"rules_removed\":{},\"rules_changed\":{},",
                      o.changes.rules_added, o.changes.rules_removed, o.changes.rules_changed);
   json_list(out, "pools_added", o.changes.pools_added);
@@ -209,6 +225,8 @@ void Reloader::reject(std::string message) {
 
 void Reloader::on_compiled() {
   compile_ms_ = ms_since(started_);
+  main_steps_ms_.clear();
+  const auto step_start = std::chrono::steady_clock::now();
   std::shared_ptr<const PolicyImage> image = std::move(loaded_.image);
   if (stopped_) {
     // Workers may have ended (their handles closed): nothing is posted to them.
@@ -281,6 +299,7 @@ void Reloader::on_compiled() {
     return;
   }
   next_ = bind_policy(image, *parts_.registry, &running);
+  main_steps_ms_.emplace_back("bind", ms_since(step_start));
 
   phase_ = Phase::kPreparing;
   prepared_.store(0, std::memory_order_relaxed);
@@ -309,6 +328,7 @@ void Reloader::on_compiled() {
 }
 
 void Reloader::on_prepared() {
+  const auto step_start = std::chrono::steady_clock::now();
   std::string error;
   {
     std::lock_guard<std::mutex> lock(prepare_mutex_);
@@ -361,15 +381,18 @@ void Reloader::on_prepared() {
   if (next_->blocks && running.blocks) next_->blocks->carry_over_from(*running.blocks);
   parts_.current->store(next_.get(), std::memory_order_release);
   for (auto& w : *parts_.workers) w->wake();
+  main_steps_ms_.emplace_back("publish", ms_since(step_start));
   on_wake();
 }
 
 void Reloader::on_swapped() {
   const double swap_ms = ms_since(publish_at_);
+  const auto step_start = std::chrono::steady_clock::now();
   std::unique_ptr<ActivePolicy> old = std::move(*parts_.active);
   carry_limiter_state(*old, *next_);
   *parts_.active = std::move(next_);
   old.reset();  // no worker can use it: its image, native code and tables go
+  main_steps_ms_.emplace_back("release", ms_since(step_start));
   path_ = current_.path;
   ReloadOutcome o;
   o.ok = true;
@@ -378,6 +401,8 @@ void Reloader::on_swapped() {
   o.not_reloadable = not_reloadable_;
   o.changes = std::move(changes_);
   o.compile_ms = compile_ms_;
+  o.compile_phases_ms = std::move(loaded_.phases_ms);
+  o.main_steps_ms = std::move(main_steps_ms_);
   o.swap_ms = swap_ms;
   o.message = fmt::format("reloaded: rules +{} -{} ~{}, pools +{} -{}, servers +{} -{}",
                           o.changes.rules_added, o.changes.rules_removed, o.changes.rules_changed,

@@ -44,6 +44,10 @@ struct ReloadOutcome {
   std::vector<std::string> not_reloadable;  // changes left alone
   RegistryChanges changes;
   double compile_ms = 0, swap_ms = 0;
+  std::vector<std::pair<std::string, double>> compile_phases_ms;  // the loader's (LoadResult::phases_ms)
+  // How long each step on the main loop took ("bind", "publish", "release"):
+  // health checks and the control socket wait that long.
+  std::vector<std::pair<std::string, double>> main_steps_ms;
   std::string time;  // when it finished, UTC
 };
 
@@ -120,6 +124,7 @@ class Reloader {
   LoadResult loaded_;
   std::chrono::steady_clock::time_point started_, publish_at_;
   double compile_ms_ = 0;
+  std::vector<std::pair<std::string, double>> main_steps_ms_;
 
   // Prepare and swap.
   std::unique_ptr<ActivePolicy> next_;
