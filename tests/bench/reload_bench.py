@@ -76,6 +76,7 @@ class Probe:
         self.control = control
         self.period_s = period_s
         self.worst_ms = 0.0
+        self.worst_at = 0.0  # monotonic time the worst round trip started
         self.count = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -93,7 +94,8 @@ class Probe:
             t0 = time.monotonic()
             ctl(self.control, "help", timeout=60)
             rtt = (time.monotonic() - t0) * 1000
-            self.worst_ms = max(self.worst_ms, rtt)
+            if rtt > self.worst_ms:
+                self.worst_ms, self.worst_at = rtt, t0
             self.count += 1
             self._stop.wait(self.period_s)
 
@@ -156,7 +158,7 @@ def bench(dnspc, n, reloads, workers, check_runs, probe_ms, work):
             out["step"].append(max(answer.get("main_steps_ms", {"?": float("nan")}).values()))
             print(f"  {n} rules, reload {i + 1}: compile {answer['compile_ms']:.0f} ms {phases}, "
                   f"main steps {answer.get('main_steps_ms')}, worst probe {probe.worst_ms:.1f} ms "
-                  f"({probe.count} probes)", file=sys.stderr, flush=True)
+                  f"at +{(probe.worst_at - t0) * 1000:.0f} ms ({probe.count} probes)", file=sys.stderr, flush=True)
         return out
     finally:
         proc.terminate()

@@ -151,6 +151,7 @@ void Reloader::close() {
   // the handle closes (signalling a closed handle, once its loop is closed
   // too, makes libuv abort the process).
   if (thread_.joinable()) thread_.join();
+  releaser_.stop();
   uv_close(reinterpret_cast<uv_handle_t*>(&wake_), nullptr);
   if (phase_ != Phase::kIdle && current_.done) {
     // Its result will never be handled (the handle is closed): say so now.
@@ -172,10 +173,21 @@ void Reloader::start_next() {
   started_ = std::chrono::steady_clock::now();
   compiled_.store(false, std::memory_order_relaxed);
   std::string error;
+  // The running policy does not change while this thread runs (the next
+  // swap waits for its result), nor do the registry's names (update() runs
+  // on the main loop only after this thread has ended).
+  const PolicyImage* running = (*parts_.active)->image.get();
+  plan_ = RegistryPlan{};
   bool started = thread_.start(
       kCompileStackBytes,
-      [this, path = current_.path] {
+      [this, path = current_.path, running] {
+        releaser_.wait_idle();
         loaded_ = parts_.loader(path, cancel_);
+        if (loaded_.image && !cancel_.load(std::memory_order_relaxed)) {
+          const auto t = std::chrono::steady_clock::now();
+          plan_ = parts_.registry->plan(*loaded_.image, running);
+          loaded_.phases_ms.emplace_back("registry_plan", ms_since(t));
+        }
         compiled_.store(true, std::memory_order_release);
         uv_async_send(&wake_);
       },
@@ -211,6 +223,8 @@ void Reloader::on_wake() {
 }
 
 void Reloader::reject(std::string message) {
+  releaser_.release(std::move(loaded_.image));
+  plan_ = RegistryPlan{};
   for (auto& fds : listener_fds_) {
     for (int fd : fds) ::close(fd);
   }
@@ -228,18 +242,23 @@ void Reloader::on_compiled() {
   main_steps_ms_.clear();
   const auto step_start = std::chrono::steady_clock::now();
   std::shared_ptr<const PolicyImage> image = std::move(loaded_.image);
+  // A rejected image goes to the release thread (reject()), not freed here.
+  auto refuse = [&](std::string message) {
+    releaser_.release(std::move(image));
+    reject(std::move(message));
+  };
   if (stopped_) {
     // Workers may have ended (their handles closed): nothing is posted to them.
-    reject("dnspc is stopping; the policy was not reloaded");
+    refuse("dnspc is stopping; the policy was not reloaded");
     return;
   }
   if (!image) {
-    reject(loaded_.error.empty() ? "the policy was rejected" : loaded_.error);
+    refuse(loaded_.error.empty() ? "the policy was rejected" : loaded_.error);
     return;
   }
   std::string problem = validate(*image);
   if (!problem.empty()) {
-    reject("cannot run the policy: " + problem);
+    refuse("cannot run the policy: " + problem);
     return;
   }
   const ActivePolicy& running = **parts_.active;
@@ -280,13 +299,13 @@ void Reloader::on_compiled() {
       continue;
     }
     if (!address_free(a, error)) {
-      reject("cannot listen: " + error);
+      refuse("cannot listen: " + error);
       return;
     }
     for (auto& fds : listener_fds_) {
       int fd = open_listener(a, error);
       if (fd < 0) {
-        reject("cannot listen: " + error);
+        refuse("cannot listen: " + error);
         return;
       }
       fds.push_back(fd);
@@ -294,11 +313,12 @@ void Reloader::on_compiled() {
   }
 
   changes_ = RegistryChanges{};
-  if (!parts_.registry->update(*image, &prev, changes_, error)) {
-    reject(error);
+  if (!parts_.registry->update(*image, &prev, changes_, error, &plan_)) {
+    refuse(error);
     return;
   }
-  next_ = bind_policy(image, *parts_.registry, &running);
+  next_ = bind_policy(image, *parts_.registry, &running, &plan_);
+  plan_ = RegistryPlan{};
   main_steps_ms_.emplace_back("bind", ms_since(step_start));
 
   phase_ = Phase::kPreparing;
@@ -340,7 +360,7 @@ void Reloader::on_prepared() {
     RegistryChanges ignored;
     std::string ignored_error;
     (void)parts_.registry->update(*(*parts_.active)->image, nullptr, ignored, ignored_error);
-    next_.reset();
+    releaser_.release(std::shared_ptr<const void>(std::move(next_)));
     reject(stopped_ ? "dnspc is stopping; the policy was not reloaded"
                     : "cannot open the sockets the policy needs: " + error);
     return;
@@ -391,7 +411,9 @@ void Reloader::on_swapped() {
   std::unique_ptr<ActivePolicy> old = std::move(*parts_.active);
   carry_limiter_state(*old, *next_);
   *parts_.active = std::move(next_);
-  old.reset();  // no worker can use it: its image, native code and tables go
+  // No worker can use it: its image, native code and tables go, on the
+  // release thread.
+  releaser_.release(std::shared_ptr<const void>(std::move(old)));
   main_steps_ms_.emplace_back("release", ms_since(step_start));
   path_ = current_.path;
   ReloadOutcome o;
