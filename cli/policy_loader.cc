@@ -26,15 +26,24 @@ double lap_ms(Clock::time_point& t) {
   return ms;
 }
 
+// Everything load() builds that the image does not keep.
+struct Leftovers {
+  diag::SourceManager sources;
+  diag::Diagnostics diags{sources};
+  pipeline::CompileResult compiled;
+  std::unordered_map<std::string, uint64_t> fingerprints;
+};
+
 LoadedPolicy load(const std::string& path, jit::Engine* engine, bool json, bool color,
-                  const std::atomic<bool>* cancel, Clock::time_point& t) {
+                  const std::atomic<bool>* cancel, Clock::time_point& t, Leftovers& left) {
   LoadedPolicy out;
   auto& phases = out.result.phases_ms;
-  diag::SourceManager sources;
-  diag::Diagnostics diags(sources);
+  diag::SourceManager& sources = left.sources;
+  diag::Diagnostics& diags = left.diags;
   frontend::LoadOptions options;
   options.cancel = cancel;
-  pipeline::CompileResult compiled = pipeline::compile_file(path, diags, options);
+  pipeline::CompileResult& compiled = left.compiled;
+  compiled = pipeline::compile_file(path, diags, options);
   {
     const pipeline::CompileTimes& times = compiled.times;
     phases.emplace_back("read", times.front.read_s * 1e3);
@@ -75,7 +84,7 @@ LoadedPolicy load(const std::string& path, jit::Engine* engine, bool json, bool 
     return out;
   }
   // A reload tells a changed rule by its source text.
-  std::unordered_map<std::string, uint64_t> fingerprints;
+  std::unordered_map<std::string, uint64_t>& fingerprints = left.fingerprints;
   for (const sema::Rule& r : compiled.policy->model.rules) {
     std::string_view text;
     if (r.range.valid() && r.range.end <= sources.text(r.range.file).size()) {
@@ -107,10 +116,9 @@ LoadedPolicy load(const std::string& path, jit::Engine* engine, bool json, bool 
 LoadedPolicy load_policy(const std::string& path, jit::Engine* engine, bool json, bool color,
                          const std::atomic<bool>* cancel) {
   Clock::time_point t = Clock::now();
-  LoadedPolicy out = load(path, engine, json, color, cancel, t);
-  // What load() built and did not return (sources, diagnostics, the syntax
-  // tree) was freed on its way out.
-  out.result.phases_ms.emplace_back("free", lap_ms(t));
+  auto left = std::make_shared<Leftovers>();
+  LoadedPolicy out = load(path, engine, json, color, cancel, t, *left);
+  out.result.leftovers = std::move(left);
   return out;
 }
 

@@ -207,6 +207,7 @@ void Reloader::on_wake() {
     case Phase::kCompiling:
       if (compiled_.load(std::memory_order_acquire)) {
         thread_.join();
+        releaser_.release(std::move(loaded_.leftovers));
         on_compiled();
       }
       return;
