@@ -180,7 +180,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="dnspc-reload-bench-") as tmp:
         print("| rules | reloads | check, median | compile, median | of which pipeline | of which native "
               "| compile / (check + native) | trigger to all swapped, median (max) "
-              "| worst main-loop stall (idle) | longest main-loop step | swap, median |")
+              "| worst probe round trip per reload, median (max; idle) | longest main-loop step | swap, median |")
         print("|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|")
         for n in args.rules:
             r = bench(args.dnspc, n, args.reloads, args.workers, args.check_runs, args.probe_ms, Path(tmp))
@@ -188,7 +188,7 @@ def main(argv=None):
             print(f"| {n} | {args.reloads} | {med(r['check']):.0f} ms | {med(r['compile']):.0f} ms "
                   f"| {med(r['pipeline']):.0f} ms | {med(r['native']):.0f} ms | {ratio:.2f} "
                   f"| {med(r['wall']):.0f} ms ({max(r['wall']):.0f}) "
-                  f"| {max(r['stall']):.1f} ms ({max(r['idle']):.1f}) | {max(r['step']):.1f} ms "
+                  f"| {med(r['stall']):.1f} ms ({max(r['stall']):.1f}; {max(r['idle']):.1f}) | {max(r['step']):.1f} ms "
                   f"| {med(r['swap']):.2f} ms |", flush=True)
     return 0
 
