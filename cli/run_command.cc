@@ -79,6 +79,7 @@ int run_run(std::span<char* const> args) {
   const bool json = log_format == "json";
   const bool color = isatty(STDERR_FILENO) && std::getenv("NO_COLOR") == nullptr;
   LoadedPolicy loaded = load_policy(policy_path, engine.get(), json, color);
+  loaded.result.leftovers.reset();  // `loaded` lives as long as the process
   fmt::print(stderr, "{}", loaded.result.diagnostics);
   if (!loaded.result.image) {
     // The messages `run` has always given (tests and scripts match them).

@@ -47,6 +47,18 @@ void json_string(std::string& out, const char* key, const std::string& value) {
   out += '"';
 }
 
+void json_times(std::string& out, const char* key, const std::vector<std::pair<std::string, double>>& times) {
+  out += '"';
+  out += key;
+  out += "\":{";
+  for (size_t i = 0; i < times.size(); ++i) {
+    out += i ? ",\"" : "\"";
+    append_json_escaped(out, times[i].first);
+    out += fmt::format("\":{:.1f}", times[i].second);
+  }
+  out += '}';
+}
+
 void json_list(std::string& out, const char* key, const std::vector<std::string>& values) {
   out += '"';
   out += key;
@@ -72,6 +84,10 @@ std::string reload_json(const ReloadOutcome& o, const Registry* registry) {
   out += ',';
   json_string(out, "diagnostics", o.diagnostics);
   out += fmt::format(",\"compile_ms\":{:.1f},\"swap_ms\":{:.2f},", o.compile_ms, o.swap_ms);
+  json_times(out, "compile_phases_ms", o.compile_phases_ms);
+  out += ',';
+  json_times(out, "main_steps_ms", o.main_steps_ms);
+  out += ',';
   out += fmt::format("\"rules_added\":{},\"rules_removed\":{},\"rules_changed\":{},",
                      o.changes.rules_added, o.changes.rules_removed, o.changes.rules_changed);
   json_list(out, "pools_added", o.changes.pools_added);
@@ -135,6 +151,7 @@ void Reloader::close() {
   // the handle closes (signalling a closed handle, once its loop is closed
   // too, makes libuv abort the process).
   if (thread_.joinable()) thread_.join();
+  releaser_.stop();
   uv_close(reinterpret_cast<uv_handle_t*>(&wake_), nullptr);
   if (phase_ != Phase::kIdle && current_.done) {
     // Its result will never be handled (the handle is closed): say so now.
@@ -156,10 +173,21 @@ void Reloader::start_next() {
   started_ = std::chrono::steady_clock::now();
   compiled_.store(false, std::memory_order_relaxed);
   std::string error;
+  // The running policy does not change while this thread runs (the next
+  // swap waits for its result), nor do the registry's names (update() runs
+  // on the main loop only after this thread has ended).
+  const PolicyImage* running = (*parts_.active)->image.get();
+  plan_ = RegistryPlan{};
   bool started = thread_.start(
       kCompileStackBytes,
-      [this, path = current_.path] {
+      [this, path = current_.path, running] {
+        releaser_.wait_idle();
         loaded_ = parts_.loader(path, cancel_);
+        if (loaded_.image && !cancel_.load(std::memory_order_relaxed)) {
+          const auto t = std::chrono::steady_clock::now();
+          plan_ = parts_.registry->plan(*loaded_.image, running);
+          loaded_.phases_ms.emplace_back("registry_plan", ms_since(t));
+        }
         compiled_.store(true, std::memory_order_release);
         uv_async_send(&wake_);
       },
@@ -179,6 +207,7 @@ void Reloader::on_wake() {
     case Phase::kCompiling:
       if (compiled_.load(std::memory_order_acquire)) {
         thread_.join();
+        releaser_.release(std::move(loaded_.leftovers));
         on_compiled();
       }
       return;
@@ -195,6 +224,8 @@ void Reloader::on_wake() {
 }
 
 void Reloader::reject(std::string message) {
+  releaser_.release(std::move(loaded_.image));
+  plan_ = RegistryPlan{};
   for (auto& fds : listener_fds_) {
     for (int fd : fds) ::close(fd);
   }
@@ -209,19 +240,26 @@ void Reloader::reject(std::string message) {
 
 void Reloader::on_compiled() {
   compile_ms_ = ms_since(started_);
+  main_steps_ms_.clear();
+  const auto step_start = std::chrono::steady_clock::now();
   std::shared_ptr<const PolicyImage> image = std::move(loaded_.image);
+  // A rejected image goes to the release thread (reject()), not freed here.
+  auto refuse = [&](std::string message) {
+    releaser_.release(std::move(image));
+    reject(std::move(message));
+  };
   if (stopped_) {
     // Workers may have ended (their handles closed): nothing is posted to them.
-    reject("dnspc is stopping; the policy was not reloaded");
+    refuse("dnspc is stopping; the policy was not reloaded");
     return;
   }
   if (!image) {
-    reject(loaded_.error.empty() ? "the policy was rejected" : loaded_.error);
+    refuse(loaded_.error.empty() ? "the policy was rejected" : loaded_.error);
     return;
   }
   std::string problem = validate(*image);
   if (!problem.empty()) {
-    reject("cannot run the policy: " + problem);
+    refuse("cannot run the policy: " + problem);
     return;
   }
   const ActivePolicy& running = **parts_.active;
@@ -262,13 +300,13 @@ void Reloader::on_compiled() {
       continue;
     }
     if (!address_free(a, error)) {
-      reject("cannot listen: " + error);
+      refuse("cannot listen: " + error);
       return;
     }
     for (auto& fds : listener_fds_) {
       int fd = open_listener(a, error);
       if (fd < 0) {
-        reject("cannot listen: " + error);
+        refuse("cannot listen: " + error);
         return;
       }
       fds.push_back(fd);
@@ -276,11 +314,13 @@ void Reloader::on_compiled() {
   }
 
   changes_ = RegistryChanges{};
-  if (!parts_.registry->update(*image, &prev, changes_, error)) {
-    reject(error);
+  if (!parts_.registry->update(*image, &prev, changes_, error, &plan_)) {
+    refuse(error);
     return;
   }
-  next_ = bind_policy(image, *parts_.registry, &running);
+  next_ = bind_policy(image, *parts_.registry, &running, &plan_);
+  plan_ = RegistryPlan{};
+  main_steps_ms_.emplace_back("bind", ms_since(step_start));
 
   phase_ = Phase::kPreparing;
   prepared_.store(0, std::memory_order_relaxed);
@@ -309,6 +349,7 @@ void Reloader::on_compiled() {
 }
 
 void Reloader::on_prepared() {
+  const auto step_start = std::chrono::steady_clock::now();
   std::string error;
   {
     std::lock_guard<std::mutex> lock(prepare_mutex_);
@@ -320,7 +361,7 @@ void Reloader::on_prepared() {
     RegistryChanges ignored;
     std::string ignored_error;
     (void)parts_.registry->update(*(*parts_.active)->image, nullptr, ignored, ignored_error);
-    next_.reset();
+    releaser_.release(std::shared_ptr<const void>(std::move(next_)));
     reject(stopped_ ? "dnspc is stopping; the policy was not reloaded"
                     : "cannot open the sockets the policy needs: " + error);
     return;
@@ -361,15 +402,20 @@ void Reloader::on_prepared() {
   if (next_->blocks && running.blocks) next_->blocks->carry_over_from(*running.blocks);
   parts_.current->store(next_.get(), std::memory_order_release);
   for (auto& w : *parts_.workers) w->wake();
+  main_steps_ms_.emplace_back("publish", ms_since(step_start));
   on_wake();
 }
 
 void Reloader::on_swapped() {
   const double swap_ms = ms_since(publish_at_);
+  const auto step_start = std::chrono::steady_clock::now();
   std::unique_ptr<ActivePolicy> old = std::move(*parts_.active);
   carry_limiter_state(*old, *next_);
   *parts_.active = std::move(next_);
-  old.reset();  // no worker can use it: its image, native code and tables go
+  // No worker can use it: its image, native code and tables go, on the
+  // release thread.
+  releaser_.release(std::shared_ptr<const void>(std::move(old)));
+  main_steps_ms_.emplace_back("release", ms_since(step_start));
   path_ = current_.path;
   ReloadOutcome o;
   o.ok = true;
@@ -378,6 +424,8 @@ void Reloader::on_swapped() {
   o.not_reloadable = not_reloadable_;
   o.changes = std::move(changes_);
   o.compile_ms = compile_ms_;
+  o.compile_phases_ms = std::move(loaded_.phases_ms);
+  o.main_steps_ms = std::move(main_steps_ms_);
   o.swap_ms = swap_ms;
   o.message = fmt::format("reloaded: rules +{} -{} ~{}, pools +{} -{}, servers +{} -{}",
                           o.changes.rules_added, o.changes.rules_removed, o.changes.rules_changed,

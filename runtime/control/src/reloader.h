@@ -7,13 +7,15 @@
 //             through a uv_async, so health checks and the control socket
 //             keep running. A rejected policy changes nothing.
 //   prepare   listeners it adds are opened (each address checked free); the
-//             registry learns its names; it is bound; every worker opens
+//             registry learns its names (looked up on the compile thread,
+//             only the new ones added here); it is bound; every worker opens
 //             sockets toward its new servers and grows its tables (a job on
 //             the worker's own loop), and acknowledges.
 //   swap      the new ActivePolicy is published; workers pick it up at their
 //             next batch (idle ones are woken) and acknowledge it; when all
 //             have, QPS state charged meanwhile is carried over and the old
-//             policy (image, native code, tables) is freed.
+//             policy (image, native code, tables) is handed to the release
+//             thread, which frees it.
 #pragma once
 
 #include <uv.h>
@@ -31,6 +33,7 @@
 #include "dnspc/runtime/runtime.h"
 #include "health.h"
 #include "dnspc/runtime/registry.h"
+#include "dnspc/runtime/releaser.h"
 #include "stack_thread.h"
 #include "dnspc/runtime/worker_thread.h"
 
@@ -44,6 +47,10 @@ struct ReloadOutcome {
   std::vector<std::string> not_reloadable;  // changes left alone
   RegistryChanges changes;
   double compile_ms = 0, swap_ms = 0;
+  std::vector<std::pair<std::string, double>> compile_phases_ms;  // the loader's (LoadResult::phases_ms)
+  // How long each step on the main loop took ("bind", "publish", "release"):
+  // health checks and the control socket wait that long.
+  std::vector<std::pair<std::string, double>> main_steps_ms;
   std::string time;  // when it finished, UTC
 };
 
@@ -118,8 +125,14 @@ class Reloader {
   std::atomic<bool> compiled_{false};
   std::atomic<bool> cancel_{false};  // set by close(): the loader gives up at its next phase
   LoadResult loaded_;
+  // Made on the compile thread with the registry's names (Registry::plan),
+  // so that the main loop only appends new names.
+  RegistryPlan plan_;
+  // The old policy and rejected images are freed there, not on the main loop.
+  Releaser releaser_;
   std::chrono::steady_clock::time_point started_, publish_at_;
   double compile_ms_ = 0;
+  std::vector<std::pair<std::string, double>> main_steps_ms_;
 
   // Prepare and swap.
   std::unique_ptr<ActivePolicy> next_;

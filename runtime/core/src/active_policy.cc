@@ -17,7 +17,7 @@ std::unordered_map<std::string_view, size_t> limiter_index(const ActivePolicy& p
 }  // namespace
 
 std::unique_ptr<ActivePolicy> bind_policy(std::shared_ptr<const PolicyImage> image, Registry& registry,
-                                          const ActivePolicy* previous) {
+                                          const ActivePolicy* previous, const RegistryPlan* plan) {
   auto p = std::make_unique<ActivePolicy>();
   const PolicyImage& im = *image;
   p->decide = im.decide;
@@ -35,11 +35,19 @@ std::unique_ptr<ActivePolicy> bind_policy(std::shared_ptr<const PolicyImage> ima
   if (!im.dynblocks.empty()) {
     p->blocks = std::make_unique<BlockEngine>(im.dynblocks, BlockEngineOptions{registry.worker_count(), kBlockCapacity});
   }
-  for (const RuleSpec& r : im.rules) p->rule_ids.push_back(static_cast<uint32_t>(registry.find_rule(r.name)));
-  for (const ResponseRuleSpec& r : im.response_rules) {
-    p->response_rule_ids.push_back(static_cast<uint32_t>(registry.find_rule(r.name)));
+  if (plan && plan->resolved && plan->image == &im && plan->rule_ids.size() == im.rules.size() + im.response_rules.size() &&
+      plan->tag_ids.size() == im.tags.size()) {
+    const auto response = plan->rule_ids.begin() + static_cast<std::ptrdiff_t>(im.rules.size());
+    p->rule_ids.assign(plan->rule_ids.begin(), response);
+    p->response_rule_ids.assign(response, plan->rule_ids.end());
+    p->tag_ids = plan->tag_ids;
+  } else {
+    for (const RuleSpec& r : im.rules) p->rule_ids.push_back(static_cast<uint32_t>(registry.find_rule(r.name)));
+    for (const ResponseRuleSpec& r : im.response_rules) {
+      p->response_rule_ids.push_back(static_cast<uint32_t>(registry.find_rule(r.name)));
+    }
+    for (const std::string& t : im.tags) p->tag_ids.push_back(static_cast<uint32_t>(registry.find_tag(t)));
   }
-  for (const std::string& t : im.tags) p->tag_ids.push_back(static_cast<uint32_t>(registry.find_tag(t)));
   for (const SpoofSetSpec& set : im.spoof_sets) {
     std::vector<SpoofRecord> records;
     for (const SpoofRecordSpec& r : set.records) records.push_back({r.type, set.ttl, r.data});

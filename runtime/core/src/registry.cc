@@ -1,5 +1,6 @@
 #include "dnspc/runtime/registry.h"
 
+#include <string_view>
 #include <unordered_set>
 
 namespace dnspc::runtime {
@@ -45,8 +46,60 @@ Registry::Registry(const PolicyImage& image, unsigned workers) {
   (void)update(image, nullptr, changes, error);  // a first policy cannot fill the id spaces
 }
 
+RegistryPlan Registry::plan(const PolicyImage& next, const PolicyImage* previous) const {
+  RegistryPlan plan;
+  plan.image = &next;
+  plan.rule_count = rules_.size();
+  plan.tag_count = tags_.size();
+  auto lookup = [](const std::string& name, const std::unordered_map<std::string, uint32_t>& by_name,
+                   std::unordered_map<std::string_view, uint32_t>& added, std::vector<std::string>& new_names) {
+    auto it = by_name.find(name);
+    if (it != by_name.end()) return it->second;
+    auto [at, fresh] = added.emplace(name, static_cast<uint32_t>(new_names.size()) | RegistryPlan::kNew);
+    if (fresh) new_names.push_back(name);
+    return at->second;
+  };
+  std::unordered_map<std::string_view, uint32_t> added;
+  plan.rule_ids.reserve(next.rules.size() + next.response_rules.size());
+  for (const RuleSpec& r : next.rules) plan.rule_ids.push_back(lookup(r.name, rule_ids_, added, plan.new_rules));
+  for (const ResponseRuleSpec& r : next.response_rules) {
+    plan.rule_ids.push_back(lookup(r.name, rule_ids_, added, plan.new_rules));
+  }
+  added.clear();
+  for (const std::string& t : next.tags) plan.tag_ids.push_back(lookup(t, tag_ids_, added, plan.new_tags));
+
+  if (previous) {
+    RegistryChanges& changes = plan.changes;
+    std::unordered_map<std::string_view, const RuleSpec*> before;
+    before.reserve(previous->rules.size());
+    for (const RuleSpec& r : previous->rules) before.emplace(r.name, &r);
+    std::unordered_set<std::string_view> now;
+    now.reserve(next.rules.size());
+    for (const RuleSpec& r : next.rules) {
+      now.insert(r.name);
+      auto it = before.find(r.name);
+      if (it == before.end()) {
+        ++changes.rules_added;
+      } else if (!same_rule(*it->second, r)) {
+        ++changes.rules_changed;
+      }
+    }
+    for (const RuleSpec& r : previous->rules) changes.rules_removed += now.count(r.name) ? 0 : 1;
+    std::unordered_set<std::string_view> pools_before, pools_now;
+    for (const PoolSpec& p : previous->pools) pools_before.insert(p.name);
+    for (const PoolSpec& p : next.pools) {
+      pools_now.insert(p.name);
+      if (!pools_before.count(p.name)) changes.pools_added.push_back(p.name);
+    }
+    for (const PoolSpec& p : previous->pools) {
+      if (!pools_now.count(p.name)) changes.pools_removed.push_back(p.name);
+    }
+  }
+  return plan;
+}
+
 bool Registry::update(const PolicyImage& next, const PolicyImage* previous, RegistryChanges& changes,
-                      std::string& error) {
+                      std::string& error, RegistryPlan* plan) {
   // Servers: new keys get new ids; kept ones take the new spec.
   std::unordered_set<uint32_t> live_servers;
   for (const PoolSpec& pool : next.pools) {
@@ -86,28 +139,31 @@ bool Registry::update(const PolicyImage& next, const PolicyImage* previous, Regi
   }
 
   // Rules and tags: by name.
-  std::fill(rule_live_.begin(), rule_live_.end(), 0);
+  RegistryPlan own;
+  if (plan == nullptr || plan->resolved || plan->image != &next || plan->rule_count != rules_.size() ||
+      plan->tag_count != tags_.size()) {
+    own = this->plan(next, previous);
+    plan = &own;
+  }
+  auto resolve = [](std::vector<uint32_t>& ids, std::vector<std::string>& names, std::vector<std::string>& added,
+                    std::unordered_map<std::string, uint32_t>& by_name, std::vector<uint8_t>& live) {
+    const uint32_t first = static_cast<uint32_t>(names.size());
+    for (std::string& name : added) {
+      by_name.emplace(name, static_cast<uint32_t>(names.size()));
+      names.push_back(std::move(name));
+    }
+    added.clear();
+    live.assign(names.size(), 0);
+    for (uint32_t& id : ids) {
+      if (id & RegistryPlan::kNew) id = first + (id & ~RegistryPlan::kNew);
+      live[id] = 1;
+    }
+  };
   // Response rules share the rules' names (sema keeps them unique) and
   // their hit counters.
-  auto add_rule = [&](const std::string& name) {
-    auto [it, added] = rule_ids_.emplace(name, static_cast<uint32_t>(rules_.size()));
-    if (added) {
-      rules_.push_back(name);
-      rule_live_.push_back(0);
-    }
-    rule_live_[it->second] = 1;
-  };
-  for (const RuleSpec& r : next.rules) add_rule(r.name);
-  for (const ResponseRuleSpec& r : next.response_rules) add_rule(r.name);
-  std::fill(tag_live_.begin(), tag_live_.end(), 0);
-  for (const std::string& t : next.tags) {
-    auto [it, added] = tag_ids_.emplace(t, static_cast<uint32_t>(tags_.size()));
-    if (added) {
-      tags_.push_back(t);
-      tag_live_.push_back(0);
-    }
-    tag_live_[it->second] = 1;
-  }
+  resolve(plan->rule_ids, rules_, plan->new_rules, rule_ids_, rule_live_);
+  resolve(plan->tag_ids, tags_, plan->new_tags, tag_ids_, tag_live_);
+  plan->resolved = true;
   if (!grow_counters(error)) return false;
 
   // Per-source QPS tables: only the current policy's stay in the map (the
@@ -122,30 +178,13 @@ bool Registry::update(const PolicyImage& next, const PolicyImage* previous, Regi
   }
   source_tables_ = std::move(kept);
 
-  if (previous) {
-    std::unordered_map<std::string_view, const RuleSpec*> before;
-    for (const RuleSpec& r : previous->rules) before.emplace(r.name, &r);
-    std::unordered_set<std::string_view> now;
-    for (const RuleSpec& r : next.rules) {
-      now.insert(r.name);
-      auto it = before.find(r.name);
-      if (it == before.end()) {
-        ++changes.rules_added;
-      } else if (!same_rule(*it->second, r)) {
-        ++changes.rules_changed;
-      }
-    }
-    for (const RuleSpec& r : previous->rules) changes.rules_removed += now.count(r.name) ? 0 : 1;
-    std::unordered_set<std::string_view> pools_before, pools_now;
-    for (const PoolSpec& p : previous->pools) pools_before.insert(p.name);
-    for (const PoolSpec& p : next.pools) {
-      pools_now.insert(p.name);
-      if (!pools_before.count(p.name)) changes.pools_added.push_back(p.name);
-    }
-    for (const PoolSpec& p : previous->pools) {
-      if (!pools_now.count(p.name)) changes.pools_removed.push_back(p.name);
-    }
-  }
+  changes.rules_added += plan->changes.rules_added;
+  changes.rules_removed += plan->changes.rules_removed;
+  changes.rules_changed += plan->changes.rules_changed;
+  changes.pools_added.insert(changes.pools_added.end(), plan->changes.pools_added.begin(),
+                             plan->changes.pools_added.end());
+  changes.pools_removed.insert(changes.pools_removed.end(), plan->changes.pools_removed.begin(),
+                               plan->changes.pools_removed.end());
   return true;
 }
 

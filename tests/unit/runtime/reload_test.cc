@@ -4,7 +4,11 @@
 
 #include "dnspc/runtime/active_policy.h"
 #include "dnspc/runtime/registry.h"
+#include "dnspc/runtime/releaser.h"
 #include "dnspc/runtime/segmented.h"
+
+#include <atomic>
+#include <thread>
 
 using namespace dnspc;
 using namespace dnspc::runtime;
@@ -127,4 +131,90 @@ TEST_CASE("QPS bounds carry over a reload by rule name and ordinal", "[runtime][
   first->limiters[0].restore(now + 9'000'000'000ull);
   carry_limiter_state(*first, *second);
   CHECK_FALSE(second->limiters[0].try_take(global.spec, now + 8'000'000'000ull));
+}
+
+TEST_CASE("registry plan made off the main loop binds as update alone does", "[runtime][reload]") {
+  auto one = image({"192.0.2.1:53"}, {"a", "b", "default"});
+  one->tags = {"t1"};
+  Registry with_plan(*one, 1), without(*one, 1);
+  // b changes, a goes, c and d come (c twice: as a rule and a response rule).
+  auto two = image({"192.0.2.1:53"}, {"c", "b", "d", "default"});
+  two->rules[1].fingerprint = 2;
+  ResponseRuleSpec response;
+  response.name = "c";
+  two->response_rules.push_back(response);
+  two->tags = {"t2", "t1"};
+
+  RegistryPlan plan = with_plan.plan(*two, one.get());
+  CHECK(plan.new_rules == std::vector<std::string>{"c", "d"});
+  CHECK(plan.new_tags == std::vector<std::string>{"t2"});
+  RegistryChanges a, b;
+  std::string error;
+  REQUIRE(with_plan.update(*two, one.get(), a, error, &plan));
+  REQUIRE(without.update(*two, one.get(), b, error));
+  CHECK(plan.resolved);
+  CHECK(a.rules_added == 2);
+  CHECK(a.rules_removed == 1);
+  CHECK(a.rules_changed == 1);
+  CHECK(a.rules_added == b.rules_added);
+  CHECK(a.rules_removed == b.rules_removed);
+  CHECK(a.rules_changed == b.rules_changed);
+  REQUIRE(with_plan.rule_count() == without.rule_count());
+  for (uint32_t id = 0; id < with_plan.rule_count(); ++id) {
+    CHECK(with_plan.rule_name(id) == without.rule_name(id));
+    CHECK(with_plan.rule_live(id) == without.rule_live(id));
+  }
+  CHECK_FALSE(with_plan.rule_live(static_cast<uint32_t>(with_plan.find_rule("a"))));
+  REQUIRE(with_plan.tag_count() == 2);
+  CHECK(with_plan.tag_name(1) == "t2");
+
+  auto planned = bind_policy(two, with_plan, nullptr, &plan);
+  auto looked_up = bind_policy(two, without);
+  CHECK(planned->rule_ids == looked_up->rule_ids);
+  CHECK(planned->response_rule_ids == looked_up->response_rule_ids);
+  CHECK(planned->response_rule_ids[0] == planned->rule_ids[0]);  // c's hit counter, shared
+  CHECK(planned->tag_ids == looked_up->tag_ids);
+
+  // A plan the registry's names have moved past is not trusted: update()
+  // and bind_policy() look the names up again.
+  auto three = image({"192.0.2.1:53"}, {"e", "default"});
+  auto four = image({"192.0.2.1:53"}, {"f", "default"});
+  RegistryPlan stale = with_plan.plan(*three, two.get());
+  RegistryChanges c;
+  REQUIRE(with_plan.update(*four, two.get(), c, error));
+  REQUIRE(with_plan.update(*three, four.get(), c, error, &stale));
+  CHECK_FALSE(stale.resolved);
+  const int e = with_plan.find_rule("e");
+  REQUIRE(e >= 0);
+  CHECK(with_plan.rule_name(static_cast<uint32_t>(e)) == "e");
+  CHECK(with_plan.rule_live(static_cast<uint32_t>(e)));
+  CHECK(bind_policy(three, with_plan, nullptr, &stale)->rule_ids[0] == static_cast<uint32_t>(e));
+}
+
+TEST_CASE("releaser frees the old policy off the calling thread, and before it says idle", "[runtime][reload]") {
+  struct Probe {
+    Probe(std::atomic<bool>* f, std::thread::id* b) : freed(f), by(b) {}
+    Probe(const Probe&) = delete;
+    std::atomic<bool>* freed;
+    std::thread::id* by;
+    ~Probe() {
+      *by = std::this_thread::get_id();
+      freed->store(true);
+    }
+  };
+  std::atomic<bool> freed{false};
+  std::thread::id by;
+  Releaser releaser;
+  releaser.release(std::make_shared<const Probe>(&freed, &by));
+  releaser.wait_idle();
+  CHECK(freed.load());
+  CHECK(by != std::this_thread::get_id());
+  CHECK(releaser.freed() == 1);
+
+  // After stop(), release() frees at once, here.
+  releaser.stop();
+  freed = false;
+  releaser.release(std::make_shared<const Probe>(&freed, &by));
+  CHECK(freed.load());
+  CHECK(by == std::this_thread::get_id());
 }

@@ -66,8 +66,11 @@ constexpr uint32_t kBlockCapacity = 4096;
 
 // Binds `image` to the registry (which update() has made aware of it).
 // `previous`: the running policy, whose QPS bound state carries over by key.
+// `plan`: the one update() took, whose ids it resolved; without it, names
+// are looked up again.
 std::unique_ptr<ActivePolicy> bind_policy(std::shared_ptr<const PolicyImage> image, Registry& registry,
-                                          const ActivePolicy* previous = nullptr);
+                                          const ActivePolicy* previous = nullptr,
+                                          const RegistryPlan* plan = nullptr);
 
 // After the swap: what `from` charged while workers still ran it. Each bound
 // keeps the later of the two arrival times (a client over its limit in either

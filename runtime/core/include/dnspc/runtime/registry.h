@@ -148,6 +148,24 @@ struct ServerEntry {
   void force(ServerMode mode, std::string when);
 };
 
+// The part of update() that only reads: the registry ids of the rules and
+// tags a policy names, the names it adds, and what changed against the
+// running policy. At 100k rules that is a few hundred thousand hash lookups
+// of strings, which the reload thread does (Registry::plan) so the main loop
+// does not: it only appends the new names.
+struct RegistryPlan {
+  static constexpr uint32_t kNew = 0x80000000u;  // | index into new_rules / new_tags
+  const PolicyImage* image = nullptr;  // made for this image
+  size_t rule_count = 0, tag_count = 0;  // the registry's sizes it was made against
+  // By image rule index, then response rule index: a registry id, or kNew | k
+  // until update() has added the names; registry ids afterwards.
+  std::vector<uint32_t> rule_ids;
+  std::vector<uint32_t> tag_ids;                 // by image tag bit, the same way
+  std::vector<std::string> new_rules, new_tags;  // names the registry has not seen, in order
+  RegistryChanges changes;                       // rules and pools; servers are update()'s
+  bool resolved = false;                         // update() has turned kNew into ids
+};
+
 class Registry {
  public:
   Registry(const PolicyImage& image, unsigned workers);
@@ -156,8 +174,18 @@ class Registry {
   // servers, rules and tags it names for the first time, updates the specs of
   // the servers it keeps, sets `live`, and grows every worker's counters.
   // `previous` (the running policy, or null) is what the changes are counted
-  // against. False with `error` when an id space is full.
-  bool update(const PolicyImage& next, const PolicyImage* previous, RegistryChanges& changes, std::string& error);
+  // against. False with `error` when an id space is full. With `plan` (made by
+  // plan() for `next` and `previous` since the last update()), names are not
+  // looked up again, and plan->rule_ids / tag_ids become registry ids for
+  // bind_policy.
+  bool update(const PolicyImage& next, const PolicyImage* previous, RegistryChanges& changes, std::string& error,
+              RegistryPlan* plan = nullptr);
+
+  // Reads only the name maps and `next` / `previous`, so it may run on another
+  // thread while the main thread runs, as long as update() does not run
+  // meanwhile: the reloader calls it on the reload thread, and calls update()
+  // only once that thread has ended.
+  RegistryPlan plan(const PolicyImage& next, const PolicyImage* previous) const;
 
   unsigned worker_count() const { return static_cast<unsigned>(workers_.size()); }
   WorkerCounters& worker(unsigned w) { return *workers_[w]; }
