@@ -1,9 +1,12 @@
 #include "reloader.h"
 
 #include <fmt/format.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "dnspc/runtime/log.h"
@@ -39,72 +42,69 @@ bool contains(const std::vector<NetAddress>& v, const NetAddress& a) {
   return std::find(v.begin(), v.end(), a) != v.end();
 }
 
-void json_string(std::string& out, const char* key, const std::string& value) {
-  out += '"';
-  out += key;
-  out += "\":\"";
-  append_json_escaped(out, value);
-  out += '"';
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void json_string(JsonWriter& w, const char* key, const std::string& value) {
+  w.Key(key);
+  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
 }
 
-void json_times(std::string& out, const char* key, const std::vector<std::pair<std::string, double>>& times) {
-  out += '"';
-  out += key;
-  out += "\":{";
-  for (size_t i = 0; i < times.size(); ++i) {
-    out += i ? ",\"" : "\"";
-    append_json_escaped(out, times[i].first);
-    out += fmt::format("\":{:.1f}", times[i].second);
-  }
-  out += '}';
+// Milliseconds to `places` decimals: finer figures only look precise.
+void json_ms(JsonWriter& w, double ms, double places) {
+  const double scale = std::pow(10.0, places);
+  w.Double(std::round(ms * scale) / scale);
 }
 
-void json_list(std::string& out, const char* key, const std::vector<std::string>& values) {
-  out += '"';
-  out += key;
-  out += "\":[";
-  for (size_t i = 0; i < values.size(); ++i) {
-    out += i ? ",\"" : "\"";
-    append_json_escaped(out, values[i]);
-    out += '"';
+void json_times(JsonWriter& w, const char* key, const std::vector<std::pair<std::string, double>>& times) {
+  w.Key(key);
+  w.StartObject();
+  for (const auto& [name, ms] : times) {
+    w.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
+    json_ms(w, ms, 1);
   }
-  out += ']';
+  w.EndObject();
+}
+
+void json_list(JsonWriter& w, const char* key, const std::vector<std::string>& values) {
+  w.Key(key);
+  w.StartArray();
+  for (const std::string& v : values) w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+  w.EndArray();
 }
 
 }  // namespace
 
 std::string reload_json(const ReloadOutcome& o, const Registry* registry) {
-  std::string out = "{";
-  out += o.ok ? "\"ok\":true," : "\"ok\":false,";
-  json_string(out, "time", o.time);
-  out += ',';
-  json_string(out, "policy", o.policy);
-  out += ',';
-  json_string(out, "message", o.message);
-  out += ',';
-  json_string(out, "diagnostics", o.diagnostics);
-  out += fmt::format(",\"compile_ms\":{:.1f},\"swap_ms\":{:.2f},", o.compile_ms, o.swap_ms);
-  json_times(out, "compile_phases_ms", o.compile_phases_ms);
-  out += ',';
-  json_times(out, "main_steps_ms", o.main_steps_ms);
-  out += ',';
-  out += fmt::format("\"rules_added\":{},\"rules_removed\":{},\"rules_changed\":{},",
-                     o.changes.rules_added, o.changes.rules_removed, o.changes.rules_changed);
-  json_list(out, "pools_added", o.changes.pools_added);
-  out += ',';
-  json_list(out, "pools_removed", o.changes.pools_removed);
-  out += ',';
-  json_list(
-      out, "servers_added",
-      registry ? server_keys(*registry, o.changes.servers_added) : std::vector<std::string>{});
-  out += ',';
-  json_list(
-      out, "servers_removed",
-      registry ? server_keys(*registry, o.changes.servers_removed) : std::vector<std::string>{});
-  out += ',';
-  json_list(out, "not_reloadable", o.not_reloadable);
-  out += '}';
-  return out;
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  w.Key("ok");
+  w.Bool(o.ok);
+  json_string(w, "time", o.time);
+  json_string(w, "policy", o.policy);
+  json_string(w, "message", o.message);
+  json_string(w, "diagnostics", o.diagnostics);
+  w.Key("compile_ms");
+  json_ms(w, o.compile_ms, 1);
+  w.Key("swap_ms");
+  json_ms(w, o.swap_ms, 2);
+  json_times(w, "compile_phases_ms", o.compile_phases_ms);
+  json_times(w, "main_steps_ms", o.main_steps_ms);
+  w.Key("rules_added");
+  w.Uint64(o.changes.rules_added);
+  w.Key("rules_removed");
+  w.Uint64(o.changes.rules_removed);
+  w.Key("rules_changed");
+  w.Uint64(o.changes.rules_changed);
+  json_list(w, "pools_added", o.changes.pools_added);
+  json_list(w, "pools_removed", o.changes.pools_removed);
+  json_list(w, "servers_added",
+            registry ? server_keys(*registry, o.changes.servers_added) : std::vector<std::string>{});
+  json_list(w, "servers_removed",
+            registry ? server_keys(*registry, o.changes.servers_removed) : std::vector<std::string>{});
+  json_list(w, "not_reloadable", o.not_reloadable);
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
 }
 
 Reloader::Reloader(Parts parts) : parts_(std::move(parts)) {
