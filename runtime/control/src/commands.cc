@@ -131,9 +131,50 @@ void run_grep(CommandContext& c, const CommandArgs& args, const CommandReply& re
   reply(grep_json(*c.registry, *p, joined(args), steady_now_ns()));
 }
 
+// {"blocks": [{"prefix", "block", "reason", "action", "expires_in_ms", "hits"}, ...],
+//  "totals": [{"block", "active", "hits"}, ...]}
+std::string blocks_json(const BlockEngine* engine, uint64_t now_ns) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  w.Key("blocks");
+  w.StartArray();
+  if (engine) {
+    for (const BlockListing& l : engine->list()) {
+      w.StartObject();
+      string_field(w, "prefix", l.prefix);
+      string_field(w, "block", l.block);
+      string_field(w, "reason", l.reason);
+      string_field(w, "action", l.action);
+      w.Key("expires_in_ms");
+      w.Uint64(l.expiry_ns > now_ns ? (l.expiry_ns - now_ns) / 1'000'000 : 0);
+      w.Key("hits");
+      w.Uint64(l.hits);
+      w.EndObject();
+    }
+  }
+  w.EndArray();
+  w.Key("totals");
+  w.StartArray();
+  if (engine) {
+    for (const BlockTotal& t : engine->totals()) {
+      w.StartObject();
+      string_field(w, "block", t.block);
+      w.Key("active");
+      w.Uint64(t.active);
+      w.Key("hits");
+      w.Uint64(t.hits);
+      w.EndObject();
+    }
+  }
+  w.EndArray();
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
 void run_blocks(CommandContext& c, const CommandArgs&, const CommandReply& reply) {
   const ActivePolicy* p = c.current ? c.current->load(std::memory_order_acquire) : nullptr;
-  reply(p && p->blocks ? p->blocks->list_json(steady_now_ns()) : std::string("{\"blocks\":[],\"totals\":[]}"));
+  reply(blocks_json(p ? p->blocks.get() : nullptr, steady_now_ns()));
 }
 
 void run_reload(CommandContext& c, const CommandArgs& args, const CommandReply& reply) {

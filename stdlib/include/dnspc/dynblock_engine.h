@@ -66,6 +66,12 @@ struct BlockListing {
   uint64_t hits = 0;
 };
 
+struct BlockTotal {
+  std::string block;  // the dynblock's name
+  uint64_t active = 0;  // prefixes blocked now
+  uint64_t hits = 0;    // released blocks included
+};
+
 class BlockEngine {
  public:
   BlockEngine(std::vector<BlockSpec> specs, BlockEngineOptions options);
@@ -85,10 +91,9 @@ class BlockEngine {
   // Reads the workers' summaries, so only for a single thread (dnspc test
   // skips idle virtual seconds with it).
   bool idle() const;
+  // What `dnspc ctl blocks` shows (the control plane renders it).
   std::vector<BlockListing> list() const;  // in policy order, then by prefix
-  // {"blocks": [{"prefix", "block", "reason", "action", "expires_in_ms", "hits"}, ...],
-  //  "totals": [{"block", "active", "hits"}, ...]}: for `dnspc ctl blocks`.
-  std::string list_json(uint64_t now_ns) const;
+  std::vector<BlockTotal> totals() const;  // one per block, in policy order
   // An operator's `clear-blocks`: releases at once every prefix blocked by
   // the block named `name` (by every block when `name` is empty) and empties
   // that block's ring, so a released client starts counting afresh instead

@@ -105,17 +105,21 @@ TEST_CASE("dynblock: prefixes group sources, and the hit counter counts blocked 
   REQUIRE(r.lookup(addr("198.51.101.1")) == nullptr);
   r.end_batch();
   CHECK(e.block_hits(0) == 2);
-  const std::string json = e.list_json(31 * kSecond);
-  CHECK(json ==
-        "{\"blocks\": [{\"prefix\": \"198.51.100.0/24\", \"block\": \"per24\", \"reason\": "
-        "\"queries at 6.0/s over "
-        "1s, above 5/s\", \"action\": \"pool abuse\", \"expires_in_ms\": 30000, \"hits\": 2}, "
-        "{\"prefix\": "
-        "\"2001:db8:1::/48\", \"block\": \"per24\", \"reason\": \"queries at 6.0/s over 1s, above "
-        "5/s\", "
-        "\"action\": \"pool abuse\", \"expires_in_ms\": 30000, \"hits\": 0}], \"totals\": "
-        "[{\"block\": "
-        "\"per24\", \"active\": 2, \"hits\": 2}]}");
+  const auto listed = e.list();
+  REQUIRE(listed.size() == 2);
+  CHECK(listed[0].prefix == "198.51.100.0/24");
+  CHECK(listed[0].block == "per24");
+  CHECK(listed[0].reason == "queries at 6.0/s over 1s, above 5/s");
+  CHECK(listed[0].action == "pool abuse");
+  CHECK((listed[0].expiry_ns - 31 * kSecond) / 1'000'000 == 30000);
+  CHECK(listed[0].hits == 2);
+  CHECK(listed[1].prefix == "2001:db8:1::/48");
+  CHECK(listed[1].hits == 0);
+  const auto totals = e.totals();
+  REQUIRE(totals.size() == 1);
+  CHECK(totals[0].block == "per24");
+  CHECK(totals[0].active == 2);
+  CHECK(totals[0].hits == 2);
   auto v = block_verdict(e.specs()[0], 7, Transport::kUdp);
   REQUIRE(v);
   CHECK(v->rule == 7);
