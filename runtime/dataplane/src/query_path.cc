@@ -95,7 +95,7 @@ QueryOutcome QueryPath::run(const QueryInput& in, uint64_t now_ns, QueryView& q,
         // Backends answer such opcodes without a question, or not at all;
         // the client learns at once that nobody implements it.
         counters_.notimp_opcode.add();
-        answer_with(o, build_rcode_answer(q, rcode::kNotImp, answer, capacity), "not implemented (opcode)");
+        answer_with(o, build_rcode_answer(q, rcode::kNotImp, answer, capacity), "answered NOTIMP (opcode)");
         break;
       }
       o.fate = QueryFate::kForward;

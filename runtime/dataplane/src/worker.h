@@ -380,7 +380,7 @@ class Worker {
   BlockRecorder* recorder_ = nullptr;
   bool tcp_listeners_closed_ = false;
 
-  QueryView view_;  // the query being handled; answer matching; SERVFAIL on timeout
+  QueryView view_;  // the query being handled (query path, local answers, rings, log)
   std::unique_ptr<QueryLogBuffer> log_;
 };
 
