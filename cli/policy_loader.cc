@@ -77,12 +77,6 @@ LoadedPolicy load(const std::string& path, jit::Engine* engine, bool json, bool 
     out.exit_code = kExitBadInput;
     return out;
   }
-  std::string lua = runtime_bridge::lua_refusal(compiled.policy->model);
-  if (!lua.empty()) {
-    out.result.error = lua;
-    out.exit_code = kExitBadInput;
-    return out;
-  }
   // A reload tells a changed rule by its source text.
   std::unordered_map<std::string, uint64_t>& fingerprints = left.fingerprints;
   for (const sema::Rule& r : compiled.policy->model.rules) {

@@ -182,6 +182,7 @@ LuaLoadError Sandbox::memory_error() const {
 void Sandbox::reset_instruction_budget() {
   budget_.instructions_run = 0;
   budget_.instructions_exhausted = false;
+  budget_.stopped_line = 0;
   if (state_) lua_sethook(state_, count_instructions, LUA_MASKCOUNT, budget_.hook_interval);
 }
 

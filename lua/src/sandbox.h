@@ -51,6 +51,8 @@ class Sandbox {
   // A fresh instruction budget, for each call of a hook after loading.
   void reset_instruction_budget();
   bool instructions_exhausted() const { return budget_.instructions_exhausted; }
+  int stopped_line() const { return budget_.stopped_line; }
+  std::size_t memory_used() const { return budget_.memory_used; }
 
   // Whether the global `value` at `key` (absolute stack indexes) is one the
   // sandbox installed and the chunk left alone. Needs 2 free stack slots;

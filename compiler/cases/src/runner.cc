@@ -67,6 +67,16 @@ std::string action_text(const ir::Program& p, ActionKind kind, uint16_t argument
   return "?";
 }
 
+bool is_lua_rule(const ir::Program& p, uint32_t rule) {
+  return rule < p.rules.size() && p.rules[rule].action.terminal == ActionKind::kLua;
+}
+
+// "lua silence: refuse" for what a Lua action decided.
+std::string lua_outcome_text(const ir::Program& p, uint32_t rule, ActionKind kind, uint16_t argument) {
+  return fmt::format("{}: {}", action_text(p, ActionKind::kLua, p.rules[rule].action.argument),
+                     action_text(p, kind, argument));
+}
+
 std::optional<ActionKind> action_from_word(std::string_view w) {
   if (w == "pool") return ActionKind::kPool;
   if (w == "allow") return ActionKind::kAllow;
@@ -177,6 +187,9 @@ std::string describe_verdict(const ir::Program& p, const std::vector<BlockSpec>&
     if (block < blocks.size()) return fmt::format("block '{}' ({})", blocks[block].name, blocks[block].action_text());
     return fmt::format("no rule (verdict #{}, {})", v.rule, action_text(p, v.action, v.argument));
   }
+  if (is_lua_rule(p, v.rule) && v.action != ActionKind::kLua) {
+    return fmt::format("rule '{}' ({})", p.rules[v.rule].name, lua_outcome_text(p, v.rule, v.action, v.argument));
+  }
   return fmt::format("rule '{}' ({})", p.rules[v.rule].name, action_text(p, v.action, v.argument));
 }
 
@@ -227,7 +240,7 @@ BindResult bind_cases(const CaseFile& file, const pipeline::CompiledPolicy& poli
           ok = false;
           continue;
         }
-        b.expect.push_back({static_cast<uint32_t>(p.rules.size() + index), e.count});
+        b.expect.push_back({static_cast<uint32_t>(p.rules.size() + index), e.count, std::nullopt, std::nullopt});
         continue;
       }
       uint32_t rule = static_cast<uint32_t>(it - rule_names.begin());
@@ -236,6 +249,38 @@ BindResult bind_cases(const CaseFile& file, const pipeline::CompiledPolicy& poli
       if (e.action == "no_recurse") {
         error(e.column, fmt::format("'no_recurse' is the action of a dynamic block, and '{}' is a rule", e.rule));
         ok = false;
+        continue;
+      }
+      BoundExpectation bound_expectation{rule, e.count, std::nullopt, std::nullopt};
+      if (a.terminal == ActionKind::kLua && !e.action.empty() && e.action != "lua") {
+        // What the Lua function is expected to decide.
+        auto kind = action_from_word(e.action);
+        if (!kind) {
+          error(e.column, fmt::format("'{}' is no verdict a Lua action gives (pool, allow, drop, refuse, rcode, "
+                                      "truncate, spoof)",
+                                      e.action));
+          ok = false;
+          continue;
+        }
+        bound_expectation.lua_kind = *kind;
+        if (!e.argument.empty() && *kind == ActionKind::kPool) {
+          auto pool = std::find(p.pools.begin(), p.pools.end(), e.argument);
+          if (pool == p.pools.end()) {
+            error(e.column, fmt::format("the policy has no pool '{}'{}", e.argument, did_you_mean(e.argument, p.pools)));
+            ok = false;
+            continue;
+          }
+          bound_expectation.lua_argument = static_cast<uint16_t>(pool - p.pools.begin());
+        } else if (!e.argument.empty() && *kind == ActionKind::kRcode) {
+          auto rc = rcode_from_name(e.argument);
+          if (!rc) {
+            error(e.column, fmt::format("'{}' is no rcode", e.argument));
+            ok = false;
+            continue;
+          }
+          bound_expectation.lua_argument = *rc;
+        }
+        b.expect.push_back(bound_expectation);
         continue;
       }
       if (!e.action.empty()) {
@@ -263,7 +308,7 @@ BindResult bind_cases(const CaseFile& file, const pipeline::CompiledPolicy& poli
           continue;
         }
       }
-      b.expect.push_back({rule, e.count});
+      b.expect.push_back(bound_expectation);
     }
     if (ok) out.cases.push_back(std::move(b));
   }
@@ -297,16 +342,41 @@ RunResult run_cases(const Decider& decider, const BindResult& bound) {
     if (index < rule_count) return program.verdict_of(index);
     return block_verdict(bound.blocks[index - rule_count], index, transport).value_or(Verdict{});
   };
+  auto matches = [&](const BoundExpectation& e, const Verdict& v, Transport transport) {
+    if (!is_lua_rule(program, e.rule)) return v == expected_verdict(e.rule, transport);
+    if (v.rule != e.rule) return false;
+    if (!e.lua_kind) return true;
+    return v.action == *e.lua_kind && (!e.lua_argument || v.argument == *e.lua_argument);
+  };
+  auto describe_expected = [&](const BoundExpectation& e, Transport transport) {
+    if (e.lua_kind) {
+      const std::string outcome = e.lua_argument ? action_text(program, *e.lua_kind, *e.lua_argument)
+                                                 : std::string(action_kind_name(*e.lua_kind));
+      return fmt::format("rule '{}' ({}: {})", program.rules[e.rule].name,
+                         action_text(program, ActionKind::kLua, program.rules[e.rule].action.argument), outcome);
+    }
+    return describe_verdict(program, bound.blocks, expected_verdict(e.rule, transport));
+  };
+  QueryView view;
+  // The rules decide; a Lua action that gives no verdict lets the next rules decide.
+  auto decide = [&](DecisionState& st) {
+    st.first_rule = 0;
+    for (;;) {
+      const Verdict v = decider.decide(view, st);
+      if (v.action != ActionKind::kLua || v.rule >= rule_count || !decider.lua_action) return v;
+      if (std::optional<Verdict> decided = decider.lua_action(v, view, st)) return *decided;
+      st.first_rule = v.rule + 1;
+    }
+  };
   if (decider.scratch_words) state.reserve_scratch(decider.scratch_words);
   if (decider.prepare) decider.prepare(state.state());
-  QueryView view;
 
   for (const BoundCase& b : bound.cases) {
     const Case& c = *b.source;
     // A run of repetitions that failed the same way, reported as one line.
     struct Run {
       uint32_t first = 0, last = 0;
-      uint32_t expected = 0;
+      const BoundExpectation* expected = nullptr;
       Verdict got;
       std::string query;
     };
@@ -336,22 +406,22 @@ RunResult run_cases(const Decider& decider, const BindResult& bound) {
             blocked = block_verdict(bound.blocks[hit->block], rule_count + hit->block, view.transport);
             if (blocked) recorder.count_hit(*hit);
           }
-          v = blocked ? *blocked : decider.decide(view, state.for_query(now));
+          v = blocked ? *blocked : decide(state.for_query(now));
           if (v.action == ActionKind::kPool || v.action == ActionKind::kAllow) {
             recorder.record_response(view.source, c.query.answer_rcode,
                                      c.query.answer_bytes.value_or(static_cast<uint32_t>(b.packet.size())));
           }
           recorder.end_batch();
         } else {
-          v = decider.decide(view, state.for_query(now));
+          v = decide(state.for_query(now));
         }
         ++result.queries;
-        if (v == expected_verdict(e.rule, c.query.transport)) continue;
-        if (!runs.empty() && runs.back().last + 1 == rep && runs.back().expected == e.rule &&
+        if (matches(e, v, c.query.transport)) continue;
+        if (!runs.empty() && runs.back().last + 1 == rep && runs.back().expected == &e &&
             runs.back().got == v) {
           runs.back().last = rep;
         } else {
-          runs.push_back({rep, rep, e.rule, v, describe_query(c, view, now)});
+          runs.push_back({rep, rep, &e, v, describe_query(c, view, now)});
         }
       }
       if (!rejected.empty()) break;
@@ -376,7 +446,7 @@ RunResult run_cases(const Decider& decider, const BindResult& bound) {
       }
       result.failures.push_back(
           fmt::format("{}:{}: {}expected {}, got {} for {}", bound.path, c.line, which,
-                      describe_verdict(program, bound.blocks, expected_verdict(r.expected, c.query.transport)),
+                      describe_expected(*r.expected, c.query.transport),
                       describe_verdict(program, bound.blocks, r.got), r.query));
     }
   }

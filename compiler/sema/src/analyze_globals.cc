@@ -97,6 +97,8 @@ std::vector<OptionSpec> option_specs(diag::Diagnostics& d) {
       {"tcp_max_buffered_bytes", integer_option(&Options::tcp_max_buffered_bytes, 512, 16'777'216)},
       {"tcp_client_max_in_flight", integer_option(&Options::tcp_client_max_in_flight, 1, 65'535)},
       {"ring_entries", integer_option(&Options::ring_entries, 0, 1'000'000)},
+      {"lua_instructions", integer_option(&Options::lua_instructions, 1'000, 100'000'000)},
+      {"lua_memory", integer_option(&Options::lua_memory_mb, 1, 1'024)},
       {"tcp_connect_timeout", duration_option(&Options::tcp_connect_timeout_ms, 10, 60'000, d)},
       {"tcp_backend_timeout", duration_option(&Options::tcp_backend_timeout_ms, 10, 600'000, d)},
       {"tcp_backend_connections", integer_option(&Options::tcp_backend_connections, 1, 1'000)},

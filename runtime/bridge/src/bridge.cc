@@ -4,30 +4,17 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "dnspc/cases/block_specs.h"
+#include "dnspc/diag/read_file.h"
 #include "dnspc/opt/index.h"
 
 namespace dnspc::runtime_bridge {
 
 namespace {
 
-void cond_lua(const sema::Cond& c, std::vector<std::string>& out) {
-  if (c.kind == sema::Cond::Kind::kLua) out.push_back("lua " + c.function);
-  for (const sema::Cond& child : c.children) cond_lua(child, out);
-}
-
-void response_cond_lua(const sema::ResponseCond& c, std::vector<std::string>& out) {
-  if (c.query) cond_lua(*c.query, out);
-  for (const sema::ResponseCond& child : c.children) response_cond_lua(child, out);
-}
-
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const std::string& s : v) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
 
 runtime::LbPolicy lb_policy(sema::LbPolicy p) {
   switch (p) {
@@ -37,7 +24,7 @@ runtime::LbPolicy lb_policy(sema::LbPolicy p) {
     case sema::LbPolicy::kWeightedRandom: return runtime::LbPolicy::kWeightedRandom;
     case sema::LbPolicy::kHashed: return runtime::LbPolicy::kHashed;
     case sema::LbPolicy::kConsistentHash: return runtime::LbPolicy::kConsistentHash;
-    case sema::LbPolicy::kLua: break;  // refused before an image is made
+    case sema::LbPolicy::kLua: return runtime::LbPolicy::kLua;
   }
   return runtime::LbPolicy::kRoundRobin;
 }
@@ -85,27 +72,33 @@ bool make_decider(const std::shared_ptr<const pipeline::CompiledPolicy>& policy,
 
 }  // namespace
 
-std::string lua_refusal(const sema::Model& model) {
-  std::vector<std::string> uses;
-  for (const sema::Rule& r : model.rules) {
-    std::vector<std::string> calls;
-    cond_lua(r.condition, calls);
-    if (r.action.terminal == sema::Terminal::kLua) calls.push_back("lua " + r.action.lua_function);
-    if (!calls.empty()) uses.push_back(fmt::format("rule '{}' ({})", r.name, join(calls)));
+bool lua_spec(const pipeline::CompiledPolicy& policy, runtime::LuaSpec& out, std::string& error) {
+  const sema::Model& m = policy.model;
+  out = runtime::LuaSpec{};
+  out.call_instructions = m.options.lua_instructions;
+  out.memory_bytes = size_t{m.options.lua_memory_mb} << 20;
+  auto hook = [&out](const std::string& name) {
+    auto it = std::find(out.hooks.begin(), out.hooks.end(), name);
+    if (it != out.hooks.end()) return static_cast<uint32_t>(it - out.hooks.begin());
+    out.hooks.push_back(name);
+    return static_cast<uint32_t>(out.hooks.size() - 1);
+  };
+  for (const std::string& f : policy.optimized.program.lua_functions) out.query_uses.push_back(hook(f));
+  for (const std::string& f : policy.response_optimized.program.lua_functions) out.response_uses.push_back(hook(f));
+  for (const sema::Pool& p : m.pools) {
+    if (p.policy == sema::LbPolicy::kLua) hook(p.lua_policy);
   }
-  for (const sema::ResponseRule& r : model.response_rules) {
-    std::vector<std::string> calls;
-    response_cond_lua(r.condition, calls);
-    if (r.terminal == sema::ResponseTerminal::kLua) calls.push_back("lua " + r.lua_function);
-    if (!calls.empty()) uses.push_back(fmt::format("response rule '{}' ({})", r.name, join(calls)));
+  out.default_pool = static_cast<uint16_t>(m.default_pool < 0 ? 0 : m.default_pool);
+  if (out.hooks.empty()) return true;
+  for (const std::string& path : m.lua_files) {
+    std::optional<std::string> text = diag::read_regular_file(path, diag::kMaxLuaFileBytes, error);
+    if (!text) {
+      error = fmt::format("cannot read Lua file {}: {}", path, error);
+      return false;
+    }
+    out.files.emplace_back(path, std::move(*text));
   }
-  for (const sema::Pool& p : model.pools) {
-    if (p.policy == sema::LbPolicy::kLua) uses.push_back(fmt::format("pool '{}' (policy lua {})", p.name, p.lua_policy));
-  }
-  if (uses.empty()) return "";
-  return fmt::format("{} {} Lua, which dnspc run cannot run yet (Lua hooks come with the Lua runtime); "
-                     "the policy was not started",
-                     join(uses), uses.size() == 1 ? "uses" : "use");
+  return true;
 }
 
 std::shared_ptr<runtime::PolicyImage> make_image(std::shared_ptr<const pipeline::CompiledPolicy> policy,
@@ -140,10 +133,15 @@ std::shared_ptr<runtime::PolicyImage> make_image(std::shared_ptr<const pipeline:
   o.tcp.backend_connections = m.options.tcp_backend_connections;
   o.tcp.backend_max_in_flight = m.options.tcp_backend_max_in_flight;
 
+  if (!lua_spec(*policy, image->lua, error)) return nullptr;
   for (const sema::Pool& p : m.pools) {
     runtime::PoolSpec pool;
     pool.name = p.name;
     pool.policy = lb_policy(p.policy);
+    if (p.policy == sema::LbPolicy::kLua) {
+      pool.lua_hook = static_cast<uint32_t>(
+          std::find(image->lua.hooks.begin(), image->lua.hooks.end(), p.lua_policy) - image->lua.hooks.begin());
+    }
     pool.servfail_on_no_server = p.no_server == sema::FailureAnswer::kServfail;
     for (const sema::Server& s : p.servers) {
       runtime::ServerSpec server;

@@ -286,6 +286,67 @@ void run_clear_blocks(CommandContext& c, const CommandArgs& args, const CommandR
   reply(done(buf));
 }
 
+// {"hooks": [{"hook", "calls", "errors", "instruction_stops", "memory_stops",
+// "rebuilds", "seconds", "mean_us"}, ...], "actions_without_verdict",
+// "limits": {"instructions", "memory_bytes"}, "files": [...]}: the running
+// policy's Lua hooks, summed over the workers' states.
+void run_hooks(CommandContext& c, const CommandArgs&, const CommandReply& reply) {
+  const ActivePolicy* p = current_policy(c);
+  if (!c.registry || !p) return reply(error_json("no policy here"));
+  const Registry& r = *c.registry;
+  auto sum = [&r](uint32_t id, std::atomic<uint64_t> HookStats::*f) {
+    uint64_t total = 0;
+    for (unsigned w = 0; w < r.worker_count(); ++w) total += HookStats::get(r.worker(w).lua_hooks[id].*f);
+    return total;
+  };
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  w.Key("hooks");
+  w.StartArray();
+  for (const std::string& name : p->image->lua.hooks) {
+    const int found = r.find_lua_hook(name);
+    if (found < 0) continue;
+    const uint32_t id = static_cast<uint32_t>(found);
+    const uint64_t calls = sum(id, &HookStats::calls), ns = sum(id, &HookStats::nanoseconds);
+    w.StartObject();
+    string_field(w, "hook", name);
+    w.Key("calls");
+    w.Uint64(calls);
+    w.Key("errors");
+    w.Uint64(sum(id, &HookStats::errors));
+    w.Key("instruction_stops");
+    w.Uint64(sum(id, &HookStats::instruction_stops));
+    w.Key("memory_stops");
+    w.Uint64(sum(id, &HookStats::memory_stops));
+    w.Key("rebuilds");
+    w.Uint64(sum(id, &HookStats::rebuilds));
+    w.Key("seconds");
+    w.Double(static_cast<double>(ns) / 1e9);
+    w.Key("mean_us");
+    w.Double(calls ? static_cast<double>(ns) / 1e3 / static_cast<double>(calls) : 0.0);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("actions_without_verdict");
+  uint64_t fell_through = 0;
+  for (unsigned k = 0; k < r.worker_count(); ++k) fell_through += r.worker(k).lua_no_verdict.get();
+  w.Uint64(fell_through);
+  w.Key("limits");
+  w.StartObject();
+  w.Key("instructions");
+  w.Uint64(p->image->lua.call_instructions);
+  w.Key("memory_bytes");
+  w.Uint64(p->image->lua.memory_bytes);
+  w.EndObject();
+  w.Key("files");
+  w.StartArray();
+  for (const auto& file : p->image->lua.files) string_value(w, file.first);
+  w.EndArray();
+  w.EndObject();
+  reply(done(buf));
+}
+
 void run_help(CommandContext&, const CommandArgs&, const CommandReply& reply) { reply(commands_json()); }
 
 constexpr ControlCommand kCommands[] = {
@@ -303,6 +364,8 @@ constexpr ControlCommand kCommands[] = {
      "the newest N recent answers whose name matches PATTERN (* any run), whose client is in NETMASK, or with RCODE",
      1, 2, false, run_grep},
     {"blocks", "", "the dynamic blocks in force and each dynblock's totals", 0, 0, false, run_blocks},
+    {"hooks", "", "each Lua hook's calls, failures, budget stops and time, summed over the workers' states", 0, 0,
+     false, run_hooks},
     {"reload", "[PATH]",
      "reload the policy (or PATH, which becomes the policy); answers once it runs on every worker or was rejected",
      0, 1, true, run_reload},

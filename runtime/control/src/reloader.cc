@@ -187,6 +187,17 @@ void Reloader::start_next() {
           const auto t = std::chrono::steady_clock::now();
           plan_ = parts_.registry->plan(*loaded_.image, running);
           loaded_.phases_ms.emplace_back("registry_plan", ms_since(t));
+          // The workers' Lua states, off their loops; a file that does not
+          // load rejects the reload and leaves the running policy as it is.
+          const auto lua_start = std::chrono::steady_clock::now();
+          std::string lua_error;
+          if (!build_lua_states(*loaded_.image, static_cast<unsigned>(parts_.workers->size()), lua_states_,
+                                lua_error)) {
+            loaded_.leftovers = std::move(loaded_.image);
+            loaded_.error = lua_error;
+          } else if (!lua_states_.empty()) {
+            loaded_.phases_ms.emplace_back("lua_states", ms_since(lua_start));
+          }
         }
         compiled_.store(true, std::memory_order_release);
         uv_async_send(&wake_);
@@ -225,6 +236,7 @@ void Reloader::on_wake() {
 
 void Reloader::reject(std::string message) {
   releaser_.release(std::move(loaded_.image));
+  lua_states_.clear();
   plan_ = RegistryPlan{};
   for (auto& fds : listener_fds_) {
     for (int fd : fds) ::close(fd);
@@ -320,6 +332,8 @@ void Reloader::on_compiled() {
   }
   next_ = bind_policy(image, *parts_.registry, &running, &plan_);
   plan_ = RegistryPlan{};
+  next_->lua = std::move(lua_states_);
+  bind_lua_stats(next_->lua, *image, *parts_.registry);
   main_steps_ms_.emplace_back("bind", ms_since(step_start));
 
   phase_ = Phase::kPreparing;

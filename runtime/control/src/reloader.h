@@ -128,6 +128,7 @@ class Reloader {
   // Made on the compile thread with the registry's names (Registry::plan),
   // so that the main loop only appends new names.
   RegistryPlan plan_;
+  LuaStates lua_states_;  // built with the plan, for the policy being loaded
   // The old policy and rejected images are freed there, not on the main loop.
   Releaser releaser_;
   std::chrono::steady_clock::time_point started_, publish_at_;

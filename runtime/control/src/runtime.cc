@@ -45,11 +45,18 @@ std::string validate(const PolicyImage& image) {
     if (r.action == ActionKind::kSpoof && r.argument >= image.spoof_sets.size()) {
       return "rule '" + r.name + "' spoofs from a record set the policy does not have";
     }
-    if (r.action == ActionKind::kLua) return "rule '" + r.name + "' needs the Lua runtime, which is not built yet";
+    if (r.action == ActionKind::kLua && r.argument >= image.lua.query_uses.size()) {
+      return "rule '" + r.name + "' calls a Lua action the policy's Lua hooks do not have";
+    }
   }
   for (const ResponseRuleSpec& r : image.response_rules) {
-    if (r.action == ActionKind::kLua) {
-      return "response rule '" + r.name + "' needs the Lua runtime, which is not built yet";
+    if (r.action == ActionKind::kLua && r.argument >= image.lua.response_uses.size()) {
+      return "response rule '" + r.name + "' calls a Lua action the policy's Lua hooks do not have";
+    }
+  }
+  for (const PoolSpec& p : image.pools) {
+    if (p.policy == LbPolicy::kLua && p.lua_hook >= image.lua.hooks.size()) {
+      return "pool '" + p.name + "' names a Lua policy the policy's Lua hooks do not have";
     }
   }
   if (!image.response_rules.empty() && !image.response_decide.fn) {
@@ -191,11 +198,17 @@ int run(std::shared_ptr<const PolicyImage> image, const RunOptions& options) {
   if (nworkers == 0) nworkers = std::max(1u, std::thread::hardware_concurrency());
   m->registry = std::make_unique<Registry>(*image, nworkers);
   m->active = bind_policy(image, *m->registry);
+  // Each worker's Lua state, before any worker runs.
+  std::string error;
+  if (!build_lua_states(*image, nworkers, m->active->lua, error)) {
+    log(LogLevel::kError, "cannot run the policy", {{"policy", image->path}, {"reason", error}});
+    return 1;
+  }
+  bind_lua_stats(m->active->lua, *image, *m->registry);
   m->current.store(m->active.get(), std::memory_order_release);
 
   // Listeners: each address must be free of other processes; then one
   // SO_REUSEPORT socket per worker.
-  std::string error;
   for (const NetAddress& a : image->listeners) {
     if (!address_free(a, error)) {
       log(LogLevel::kError, "cannot start", {{"reason", error}});

@@ -13,6 +13,7 @@ const char* lb_policy_name(LbPolicy p) {
     case LbPolicy::kWeightedRandom: return "weighted_random";
     case LbPolicy::kHashed: return "hashed";
     case LbPolicy::kConsistentHash: return "consistent_hash";
+    case LbPolicy::kLua: return "lua";
   }
   return "?";
 }

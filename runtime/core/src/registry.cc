@@ -1,5 +1,7 @@
 #include "dnspc/runtime/registry.h"
 
+#include <algorithm>
+
 #include <string_view>
 #include <unordered_set>
 
@@ -164,6 +166,16 @@ bool Registry::update(const PolicyImage& next, const PolicyImage* previous, Regi
   resolve(plan->rule_ids, rules_, plan->new_rules, rule_ids_, rule_live_);
   resolve(plan->tag_ids, tags_, plan->new_tags, tag_ids_, tag_live_);
   plan->resolved = true;
+  lua_hook_live_.assign(lua_hooks_.size(), 0);
+  for (const std::string& name : next.lua.hooks) {
+    int id = find_lua_hook(name);
+    if (id < 0) {
+      id = static_cast<int>(lua_hooks_.size());
+      lua_hooks_.push_back(name);
+      lua_hook_live_.push_back(0);
+    }
+    lua_hook_live_[static_cast<size_t>(id)] = 1;
+  }
   if (!grow_counters(error)) return false;
 
   // Per-source QPS tables: only the current policy's stay in the map (the
@@ -191,8 +203,8 @@ bool Registry::update(const PolicyImage& next, const PolicyImage* previous, Regi
 bool Registry::grow_counters(std::string& error) {
   for (auto& w : workers_) {
     if (!w->rule_hits.grow(rules_.size() + 1) || !w->tag_hits.grow(tags_.size() + 1) ||
-        !w->servers.grow(server_count_ + 1)) {
-      error = "more rules, tags or servers than the runtime can hold over its lifetime";
+        !w->servers.grow(server_count_ + 1) || !w->lua_hooks.grow(lua_hooks_.size() + 1)) {
+      error = "more rules, tags, servers or Lua hooks than the runtime can hold over its lifetime";
       return false;
     }
   }
@@ -230,6 +242,11 @@ int Registry::find_server(const std::string& key) const {
 int Registry::find_rule(const std::string& name) const {
   auto it = rule_ids_.find(name);
   return it == rule_ids_.end() ? -1 : static_cast<int>(it->second);
+}
+
+int Registry::find_lua_hook(const std::string& name) const {
+  auto it = std::find(lua_hooks_.begin(), lua_hooks_.end(), name);
+  return it == lua_hooks_.end() ? -1 : static_cast<int>(it - lua_hooks_.begin());
 }
 
 int Registry::find_tag(const std::string& name) const {

@@ -1,5 +1,7 @@
 #include "dnspc/runtime/answer_stage.h"
 
+#include "dnspc/lua/hook_runtime.h"
+
 #include <cstring>
 
 #include "dnspc/dynblock_recorder.h"
@@ -110,6 +112,43 @@ bool AnswerStage::rebuild_query_view(const InFlightQuery& s, const NetAddress& d
   return true;
 }
 
+const uint8_t* AnswerStage::apply_lua_response(const Verdict& v, const ResponseRuleSpec& rule, QueryView& q,
+                                               const uint8_t* answer, size_t& size, uint8_t* buffer,
+                                               size_t capacity, bool& used_buffer, const char*& outcome) {
+  const PolicyImage& image = *policy_->image;
+  if (lua_ == nullptr || v.argument >= image.lua.response_uses.size()) return answer;
+  lua::HookQuery hook_query;
+  hook_query.view = &q;
+  hook_query.rule = rule.name;
+  hook_query.tags = state_->tags;
+  const lua::AnswerVerdict decided = lua_->response(image.lua.response_uses[v.argument], hook_query, state_->response);
+  state_->tags = hook_query.tags;
+  using K = lua::AnswerVerdict::Kind;
+  switch (decided.kind) {
+    case K::kKeep:
+      outcome = "answered (lua kept)";
+      return answer;
+    case K::kDrop:
+      outcome = "response dropped (lua)";
+      return nullptr;
+    case K::kTruncate:
+      if (q.transport == Transport::kTcp) {  // TC=1 means nothing over TCP: as a truncate rule, kept
+        outcome = "answered (lua truncate over tcp: kept)";
+        return answer;
+      }
+      size = build_truncated_answer(q, buffer, capacity);
+      used_buffer = size != 0;
+      outcome = "response truncated (lua)";
+      return size ? buffer : nullptr;
+    case K::kRcode:
+      size = build_rcode_answer(q, decided.rcode, buffer, capacity);
+      used_buffer = size != 0;
+      outcome = "response replaced (lua)";
+      return size ? buffer : nullptr;
+  }
+  return answer;
+}
+
 // Every matching rule up to the first with a terminal action tags and logs;
 // that rule drops the answer, truncates it or replaces it with an empty one
 // of its rcode (the protocol is in policy_image.h, at response_decide).
@@ -125,7 +164,7 @@ const uint8_t* AnswerStage::apply_response_rules(const InFlightQuery& f, QueryVi
   st.response.size = static_cast<uint32_t>(size);
   st.response.rcode = answer_rcode(answer, size);
   st.response.answers = size >= kHeaderSize ? static_cast<uint16_t>(answer[6] << 8 | answer[7]) : 0;
-  st.response.first_rule = 0;
+  st.first_rule = 0;
   for (;;) {
     const Verdict v = image.response_decide(q, st);
     if (v.rule >= image.response_rules.size()) return answer;
@@ -159,13 +198,16 @@ const uint8_t* AnswerStage::apply_response_rules(const InFlightQuery& f, QueryVi
           used_buffer = out != nullptr;
           outcome = "response replaced";
           break;
-        default:  // Lua: refused at load
+        case ActionKind::kLua:
+          out = apply_lua_response(v, r, q, answer, size, buffer, capacity, used_buffer, outcome);
+          break;
+        default:
           break;
       }
     }
     if ((v.modifiers & modifier_bits::kLog) && log_) log_(log_context_, q, f.client, v, outcome, f.server, r);
     if (v.action != ActionKind::kAllow) return out;
-    st.response.first_rule = v.rule + 1;
+    st.first_rule = v.rule + 1;
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include "dnspc/dynblock_recorder.h"
 #include "dnspc/dynblock_spec.h"
+#include "dnspc/lua/hook_runtime.h"
 #include "dnspc/runtime/active_policy.h"
 #include "dnspc/runtime/registry.h"
 #include "dnspc/wire.h"
@@ -20,6 +21,32 @@ void QueryPath::answer_with(QueryOutcome& o, size_t n, const char* what) {
   if (n) {
     o.fate = QueryFate::kAnswered;
     o.answer_size = n;
+  }
+}
+
+Verdict QueryPath::decide(const QueryView& q, uint64_t& lua_tags) {
+  const ActivePolicy& p = *policy_;
+  const PolicyImage& image = *p.image;
+  state_->first_rule = 0;
+  for (;;) {
+    const Verdict v = p.decide(q, *state_);
+    if (v.action != ActionKind::kLua || lua_ == nullptr || v.rule >= image.rules.size() ||
+        v.argument >= image.lua.query_uses.size()) {
+      return v;
+    }
+    lua::HookQuery hook_query;
+    hook_query.view = &q;
+    hook_query.rule = image.rules[v.rule].name;
+    hook_query.tags = state_->tags;
+    const lua::ActionVerdict decided = lua_->action(image.lua.query_uses[v.argument], hook_query);
+    if (std::optional<Verdict> d = lua::decided_verdict(v, decided, q.transport, image.lua.default_pool)) {
+      lua_tags = hook_query.tags & ~state_->tags;
+      state_->tags = hook_query.tags;
+      lua_records_ = decided.records;
+      return *d;
+    }
+    counters_.lua_no_verdict.add();
+    state_->first_rule = v.rule + 1;
   }
 }
 
@@ -58,6 +85,7 @@ QueryOutcome QueryPath::run(const QueryInput& in, uint64_t now_ns, QueryView& q,
   }
   state_->now_ns = now_ns;
   state_->tags = 0;
+  state_->first_rule = 0;  // the last answer's response rules may have left it set
   const PolicyImage& image = *p.image;
   // A dynamic block in force for the source decides before the rules.
   std::optional<Verdict> blocked;
@@ -68,7 +96,8 @@ QueryOutcome QueryPath::run(const QueryInput& in, uint64_t now_ns, QueryView& q,
       if (blocked) recorder_->count_hit(*b);
     }
   }
-  const Verdict v = blocked ? *blocked : p.decide(q, *state_);
+  uint64_t lua_tags = 0;
+  const Verdict v = blocked ? *blocked : decide(q, lua_tags);
   o.decided = true;
   o.blocked = blocked.has_value();
   o.verdict = v;
@@ -79,6 +108,7 @@ QueryOutcome QueryPath::run(const QueryInput& in, uint64_t now_ns, QueryView& q,
     o.rule = p.rule_ids[v.rule];
     counters_.rule_hits[o.rule].add();
     if (v.modifiers & modifier_bits::kTag) o.tags = rule->tag_bits;
+    o.tags |= lua_tags;
     for (uint64_t bits = o.tags; bits; bits &= bits - 1) {
       const unsigned bit = static_cast<unsigned>(__builtin_ctzll(bits));
       if (bit < p.tag_ids.size()) counters_.tag_hits[p.tag_ids[bit]].add();
@@ -114,12 +144,14 @@ QueryOutcome QueryPath::run(const QueryInput& in, uint64_t now_ns, QueryView& q,
       answer_with(o, build_truncated_answer(q, answer, capacity), "truncated");
       break;
     case ActionKind::kSpoof:
-      if (v.argument < p.spoof.size()) {
+      if (v.argument == kLuaSpoofSet) {
+        answer_with(o, build_spoof_answer(q, lua_records_, answer, capacity), "spoofed (lua)");
+      } else if (v.argument < p.spoof.size()) {
         answer_with(o, build_spoof_answer(q, p.spoof[v.argument], answer, capacity), "spoofed");
       }
       break;
     case ActionKind::kLua:
-      // Refused at load; never reached.
+      // Only without a Lua state (validate() refuses such a policy).
       o.log_outcome = "dropped (lua)";
       break;
   }

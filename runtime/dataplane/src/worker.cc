@@ -195,6 +195,7 @@ bool Worker::open(std::string& error) {
   state_.rate_limiters = policy_->limiters;
   state_.source_tables = policy_->source_tables;
   bind_taps_for(*policy_);
+  bind_lua_for(*policy_);
   answer_stage_.set_log(&Worker::log_response, this);
   if (uint32_t words = scratch_words_needed(*policy_)) {
     // Native code's working memory, one buffer per worker (query and response rules take turns).
@@ -544,11 +545,12 @@ void Worker::process_query(const Client& c, uint8_t* packet, size_t size, Transp
   in.destination = c.tcp ? c.tcp->destination : c.listener->address;
   // Bound per query: a policy or a batch's block recorder may have changed
   // since the last one, and this costs four stores.
-  query_path_.bind(policy_, recorder_, &state_, &taps_);
+  query_path_.bind(policy_, recorder_, &state_, &taps_, lua_);
   uint8_t* out = next_local_buffer();
   const QueryOutcome o = query_path_.run(in, now_ns_, view_, out, kLocalAnswerSize);
   deciding_rule_ = o.rule;
   deciding_action_ = o.action;
+  deciding_tags_ = o.tags;
   reply_delay_ms_ = o.delay_ms;
   const char* outcome = o.log_outcome;
   uint32_t server = kNil;
@@ -571,6 +573,45 @@ void Worker::process_query(const Client& c, uint8_t* packet, size_t size, Transp
   }
 }
 
+// A pool's Lua load-balancing hook (`policy lua NAME`) over the pool's
+// servers as this worker sees them.
+int Worker::lua_pick(const BoundPool& pool, uint32_t pool_index, const QueryView& q) {
+  const PolicyImage& image = *policy_->image;
+  const PoolSpec& spec = image.pools[pool_index];
+  lua_servers_.resize(pool.lb.servers.size());
+  for (size_t i = 0; i < pool.lb.servers.size(); ++i) {
+    const LbServer& s = pool.lb.servers[i];
+    const Backend& b = backends_[s.id];
+    lua::HookServer& out = lua_servers_[i];
+    out.address = &b.address;
+    out.up = usable(s.id);
+    out.outstanding = b.outstanding;
+    out.latency_us = b.latency_us;
+    out.weight = s.weight;
+    out.order = s.order;
+    out.qps_headroom = -1;
+    if (s.qps != 0) {
+      const RateSpec& rate = policy_->server_qps[s.id];
+      const uint64_t tat = std::max(b.entry->qps_limiter.theoretical_arrival_ns(), now_ns_);
+      const uint64_t ahead = tat - now_ns_;
+      out.qps_headroom = ahead > rate.tolerance_ns || rate.interval_ns == 0
+                             ? 0
+                             : static_cast<int64_t>((rate.tolerance_ns - ahead) / rate.interval_ns + 1);
+    }
+    out.queries = b.counters->queries.get();
+  }
+  lua::HookQuery hook_query;
+  hook_query.view = &q;
+  hook_query.tags = deciding_tags_;
+  const lua::PickResult r = lua_->pick(spec.lua_hook, hook_query, pool_index, lua_servers_);
+  switch (r.kind) {
+    case lua::PickResult::Kind::kServer: return static_cast<int>(r.server);
+    case lua::PickResult::Kind::kNone: return -1;
+    case lua::PickResult::Kind::kFailed: break;
+  }
+  return kLuaPickFailed;
+}
+
 // The tags the verdict's rule sets (a dynamic block's verdict sets none).
 uint64_t Worker::verdict_tags(const Verdict& v) const {
   const PolicyImage& image = *policy_->image;
@@ -586,7 +627,9 @@ void Worker::forward(const Client& c, uint8_t* packet, const QueryView& q, const
   }
   const BoundPool& pool = p.pools[pool_index];
   WorkerLb lb{*this, round_robin_[pool_index]};
-  int pick = select_server(pool.lb, q, lb);
+  int pick = pool.lb.policy == LbPolicy::kLua && lua_ ? lua_pick(pool, pool_index, q)
+                                                      : select_server(pool.lb, q, lb);
+  if (pick == kLuaPickFailed) pick = least_outstanding(pool.lb, lb);
   if (pick < 0) {
     if (pool.servfail_on_no_server) {
       counters_.no_server_servfail.add();
@@ -609,7 +652,7 @@ void Worker::forward(const Client& c, uint8_t* packet, const QueryView& q, const
       if (v.modifiers & modifier_bits::kNoRecurse) set_flag(packet, header_bits::kRD, false);
       if (v.modifiers & modifier_bits::kSetCd) set_flag(packet, header_bits::kCD, true);
     }
-    forward_tcp(*c.tcp, packet, q, verdict_tags(v), id, outcome);
+    forward_tcp(*c.tcp, packet, q, deciding_tags_, id, outcome);
     return;
   }
   // This batch's socket toward this backend, chosen at random per batch.
@@ -633,7 +676,7 @@ void Worker::forward(const Client& c, uint8_t* packet, const QueryView& q, const
   s.capture(q, q.packet + kHeaderSize);
   s.listener = static_cast<uint8_t>(c.listener->ref.index);
   s.delay_ms = static_cast<uint16_t>(reply_delay_ms_);
-  s.tags = verdict_tags(v);
+  s.tags = deciding_tags_;
   s.rule = deciding_rule_;
   s.tcp = nullptr;
   s.client_len = c.address_len;

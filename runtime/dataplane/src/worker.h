@@ -19,6 +19,7 @@
 
 #include "dnspc/runtime/active_policy.h"
 #include "dnspc/decision_state.h"
+#include "dnspc/lua/hook_runtime.h"
 #include "dnspc/query_view.h"
 #include "dnspc/runtime/id_map.h"
 #include "dnspc/runtime/in_flight.h"
@@ -179,6 +180,12 @@ class Worker {
   void answer_local(Listener& l, const SockAddr& to, socklen_t to_len, const uint8_t* data, size_t len);
   void reply(const Client& c, const uint8_t* data, size_t len);
   uint64_t verdict_tags(const Verdict& v) const;
+  // A pool's Lua hook's pick: a server index, -1 for none, or kLuaPickFailed
+  // (the caller falls back to least_outstanding).
+  static constexpr int kLuaPickFailed = -2;
+  int lua_pick(const BoundPool& pool, uint32_t pool_index, const QueryView& q);
+  // This worker's Lua state of the policy (null without hooks), bound with it.
+  void bind_lua_for(const ActivePolicy& p);
   void hold_answer(uint8_t listener, const SockAddr& to, socklen_t to_len, const uint8_t* data, size_t len,
                    uint32_t delay_ms);
  public:
@@ -301,6 +308,10 @@ class Worker {
   // The query being processed: its rule (registry id) and action, for the
   // rings' records of answers made while processing it.
   uint32_t deciding_rule_ = TrafficRecord::kNone;
+  uint64_t deciding_tags_ = 0;  // the deciding rule's tags and its Lua action's
+  lua::HookRuntime* lua_ = nullptr;
+  lua::PredicateBinding lua_binding_;
+  std::vector<lua::HookServer> lua_servers_;  // a Lua pick's view of the pool; grows once per size
   ActionKind deciding_action_ = ActionKind::kDrop;
   WorkerCounters& counters_;
   Taps taps_;

@@ -17,7 +17,7 @@ void Worker::log_response(void* context, const QueryView& q, const SockAddr& cli
 }
 
 void Worker::deliver_answer(Backend& b, const InFlightQuery& q, uint8_t* packet, size_t size) {
-  answer_stage_.bind(policy_, recorder_, &state_, &taps_);
+  answer_stage_.bind(policy_, recorder_, &state_, &taps_, lua_);
   uint8_t* buffer = next_local_buffer();
   const AnswerResult r = answer_stage_.deliver(q, packet, size, now_ns_, destination_of(q), *b.counters,
                                                b.latency_us, buffer, kLocalAnswerSize);

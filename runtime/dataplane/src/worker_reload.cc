@@ -139,6 +139,7 @@ void Worker::adopt_policy(const ActivePolicy* p) {
   }
   policy_ = p;
   bind_taps_for(*p);
+  bind_lua_for(*p);
   // Per-pool positions follow the new pools (a pool's index may change; its
   // position is only a starting point).
   round_robin_.resize(p->pools.size(), 0);
@@ -154,6 +155,22 @@ void Worker::adopt_policy(const ActivePolicy* p) {
   }
   acknowledged_.store(p, std::memory_order_release);
   if (swap_notify_) uv_async_send(swap_notify_);
+}
+
+void Worker::bind_lua_for(const ActivePolicy& p) {
+  lua_ = config_.index < p.lua.size() ? p.lua[config_.index].get() : nullptr;
+  if (lua_ == nullptr) {
+    state_.lua_predicate = nullptr;
+    state_.lua_context = nullptr;
+    return;
+  }
+  size_t largest_pool = 0;
+  for (const BoundPool& pool : p.pools) largest_pool = std::max(largest_pool, pool.lb.servers.size());
+  lua_servers_.reserve(largest_pool);  // lua_pick() then never allocates
+  const std::vector<uint32_t>& uses = p.image->lua.query_uses;
+  lua_binding_ = {lua_, uses.data(), static_cast<uint32_t>(uses.size()), &state_.tags};
+  state_.lua_predicate = lua::PredicateBinding::call;
+  state_.lua_context = &lua_binding_;
 }
 
 void Worker::close_drained() {

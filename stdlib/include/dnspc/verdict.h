@@ -31,6 +31,10 @@ constexpr uint8_t kNoRecurse = 0x08;
 constexpr uint8_t kSetCd = 0x10;
 }  // namespace modifier_bits
 
+// The argument of a kSpoof verdict a Lua action decided: its records are the
+// call's, not one of the policy's spoof sets.
+constexpr uint16_t kLuaSpoofSet = 0xffff;
+
 struct Verdict {
   uint32_t rule = 0;  // index in the compiled policy's rule table
   ActionKind action = ActionKind::kDrop;

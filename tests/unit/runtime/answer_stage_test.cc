@@ -32,7 +32,7 @@ constexpr uint64_t kSent = 1'000'000'000;
 
 struct Fixture : testing::BoundPolicy {
   Fixture() : BoundPolicy(kPolicy) {
-    stage.bind(policy.get(), nullptr, &state, &taps);
+    stage.bind(policy.get(), nullptr, &state, &taps, nullptr);
     dest = *NetAddress::parse("127.0.0.1:5300");
   }
 

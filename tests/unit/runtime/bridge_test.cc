@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
+
 #include "dnspc/frontend/frontend.h"
 #include "dnspc/pipeline/pipeline.h"
 #include "dnspc/runtime/bridge.h"
@@ -149,15 +152,31 @@ TEST_CASE("bridge: the image holds the policy as plain data", "[runtime]") {
   CHECK(decide(im, "other.").rule == 4);
 }
 
-TEST_CASE("bridge: a policy calling Lua is refused, naming the rules", "[runtime]") {
-  auto p = compile(R"(
-lua "hooks.lua";
+TEST_CASE("bridge: Lua hooks are named once and the programs' uses map to them", "[runtime]") {
+  const std::string path = std::filesystem::temp_directory_path() / "dnspc_bridge_hooks.lua";
+  {
+    std::ofstream f(path);
+    f << "function deep(q) return true end\nfunction act(q) return 'drop' end\nfunction pick(s, q) return 1 end\n";
+  }
+  auto p = compile("lua \"" + path + R"(";
 pool p { policy lua pick; server 192.0.2.1; }
 rule a: lua deep and rd => drop;
 rule b: qname suffix "x." => lua act;
-rule c: true => pool p;
+rule c: lua deep => lua act;
+rule d: true => pool p;
+response rule r: rcode == SERVFAIL => lua act;
 )");
-  std::string why = runtime_bridge::lua_refusal(p->model);
-  CHECK(why.find("rule 'a' (lua deep), rule 'b' (lua act), pool 'p' (policy lua pick) use Lua") == 0);
-  CHECK(runtime_bridge::lua_refusal(compile("pool p { server 192.0.2.1; }\nrule c: true => pool p;\n")->model).empty());
+  runtime::LuaSpec spec;
+  std::string error;
+  REQUIRE(runtime_bridge::lua_spec(*p, spec, error));
+  CHECK(spec.hooks == std::vector<std::string>{"deep", "act", "pick"});
+  CHECK(spec.query_uses.size() == 4);
+  CHECK(spec.response_uses == std::vector<uint32_t>{1});
+  REQUIRE(spec.files.size() == 1);
+  CHECK(spec.files[0].second.find("function pick") != std::string::npos);
+  auto image = runtime_bridge::make_image(p, "x.dp", nullptr, error);
+  REQUIRE(image);
+  CHECK(image->pools[0].policy == runtime::LbPolicy::kLua);
+  CHECK(image->pools[0].lua_hook == 2);
+  std::filesystem::remove(path);
 }

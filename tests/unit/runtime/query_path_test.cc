@@ -34,7 +34,7 @@ rule default: true => pool main;
 
 // A worker's view of the path: the policy bound, the answer buffer.
 struct Fixture : testing::BoundPolicy {
-  Fixture() : BoundPolicy(kPolicy) { path.bind(policy.get(), nullptr, &state, &taps); }
+  Fixture() : BoundPolicy(kPolicy) { path.bind(policy.get(), nullptr, &state, &taps, nullptr); }
   QueryOutcome run(std::vector<uint8_t> bytes, Transport t = Transport::kUdp, const char* from = "127.0.0.1") {
     packet = std::move(bytes);
     QueryInput in;

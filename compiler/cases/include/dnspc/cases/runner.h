@@ -31,7 +31,12 @@ std::vector<uint8_t> encode_query(const QuerySpec& q, uint16_t id, std::string& 
 struct BoundExpectation {
   uint32_t rule = 0;
   uint32_t count = 1;
+  // A rule whose action is Lua may decide anything: what the expectation
+  // wants of it (any verdict of the rule when not given).
+  std::optional<ActionKind> lua_kind;
+  std::optional<uint16_t> lua_argument;  // pool index or rcode, when given
 };
+
 
 struct BoundCase {
   const Case* source = nullptr;  // points into the CaseFile given to bind_cases
@@ -75,6 +80,13 @@ struct Decider {
   std::function<Verdict(const QueryView&, DecisionState&)> decide;
   uint32_t scratch_words = 0;                      // for native code
   std::function<void(DecisionState&)> prepare;     // e.g. binds a Lua runtime; may be empty
+  // Lua actions (`=> lua NAME`): given a verdict whose action is kLua, the
+  // verdict the Lua function decided (the rule kept, its action and argument
+  // replaced; kSpoof with kLuaSpoofSet), or nullopt when the call gave
+  // no verdict or failed: then the rule counts as not matched and evaluation
+  // resumes at the next rule (DecisionState::first_rule), as in `dnspc run`.
+  // Empty: Lua verdicts stay kLua.
+  std::function<std::optional<Verdict>(const Verdict&, const QueryView&, DecisionState&)> lua_action;
 };
 
 // Runs bound cases in order with a fresh ir::ProgramState (virtual clock at

@@ -54,6 +54,9 @@ struct Options {
   uint64_t tcp_backend_timeout_ms = 10'000;  // an answer in flight longer than this fails the connection
   unsigned tcp_backend_connections = 8;
   unsigned tcp_backend_max_in_flight = 64;  // pipelined queries per connection
+  // Lua hooks (docs/lua.md).
+  unsigned lua_instructions = 100'000;  // per call
+  unsigned lua_memory_mb = 32;          // per Lua state (one per worker)
 };
 
 // ---------------------------------------------------------------- pools

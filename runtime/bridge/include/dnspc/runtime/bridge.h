@@ -17,9 +17,10 @@ class Engine;
 
 namespace dnspc::runtime_bridge {
 
-// Why `dnspc run` cannot start this policy yet (it calls Lua), naming the
-// rules and pools; empty when it can.
-std::string lua_refusal(const sema::Model& model);
+// The policy's Lua hooks as the runtime and `dnspc test` load them: the
+// files read from disk, each function named once, the programs' uses mapped
+// to them. False and `error` when a file cannot be read.
+bool lua_spec(const pipeline::CompiledPolicy& policy, runtime::LuaSpec& out, std::string& error);
 
 // The image of a compiled policy. The image keeps `policy` alive (it owns
 // the tables the decision function reads). With a JIT engine the decision

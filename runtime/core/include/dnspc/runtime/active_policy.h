@@ -14,6 +14,7 @@
 #include "dnspc/runtime/policy_image.h"
 #include "dnspc/wire.h"
 #include "dnspc/runtime/lb.h"
+#include "dnspc/runtime/lua_states.h"
 #include "dnspc/runtime/registry.h"
 
 namespace dnspc::runtime {
@@ -57,6 +58,9 @@ struct ActivePolicy {
   // thread evaluates the published policy's engine every second. A reload
   // carries rings and blocks over by name just before it publishes.
   std::unique_ptr<BlockEngine> blocks;
+  // Lua hooks: worker w runs lua[w] (empty without hooks). Built before the
+  // policy is published (lua_states.h) and closed when it is freed.
+  LuaStates lua;
 };
 
 // Counters per block summary (per block, worker and second): a source over

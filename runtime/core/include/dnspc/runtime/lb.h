@@ -135,6 +135,8 @@ int select_server(const LbPool& pool, const QueryView& q, State& st) {
       return weighted_pick(pool, st, st.random());
     case LbPolicy::kHashed:
       return weighted_pick(pool, st, qname_hash(q));
+    case LbPolicy::kLua:  // the worker asks the pool's Lua hook; this is its fallback
+      return least_outstanding(pool, st);
     case LbPolicy::kConsistentHash: {
       if (pool.ring.empty()) return -1;
       bool any = false;

@@ -41,6 +41,7 @@ enum class LbPolicy : uint8_t {
   kWeightedRandom,
   kHashed,
   kConsistentHash,
+  kLua,  // PoolSpec::lua_hook picks (docs/lua.md); least_outstanding when it fails
 };
 const char* lb_policy_name(LbPolicy p);
 
@@ -71,6 +72,7 @@ struct PoolSpec {
   LbPolicy policy = LbPolicy::kRoundRobin;
   std::vector<ServerSpec> servers;
   bool servfail_on_no_server = false;  // else drop
+  uint32_t lua_hook = 0;               // LbPolicy::kLua: index into LuaSpec::hooks
 };
 
 struct SpoofRecordSpec {
@@ -152,6 +154,21 @@ struct Options {
   TcpOptions tcp;
 };
 
+// Lua hooks (docs/lua.md): the files every worker's own Lua state runs, and
+// the functions the policy calls, each named once. The decision programs
+// number their Lua uses (predicates and actions; response actions) in their
+// own order; the uses map them to hooks.
+struct LuaSpec {
+  std::vector<std::pair<std::string, std::string>> files;  // (path as the policy wrote it, source)
+  std::vector<std::string> hooks;       // global function names, each once
+  std::vector<uint32_t> query_uses;     // the query program's Lua uses -> hook
+  std::vector<uint32_t> response_uses;  // the response program's -> hook
+  uint16_t default_pool = 0;            // what an `allow` verdict forwards to
+  uint64_t call_instructions = 100'000;          // per call (option lua_instructions)
+  size_t memory_bytes = size_t{32} << 20;        // per state (option lua_memory, MiB)
+  bool empty() const { return hooks.empty(); }
+};
+
 struct PolicyImage {
   std::string path;  // where it came from, for logs
   std::vector<NetAddress> listeners;
@@ -166,6 +183,11 @@ struct PolicyImage {
   // Parts of the policy this runtime does not apply yet (response rules,
   // dynamic blocks, delay, TCP): logged as warnings at start.
   std::vector<std::string> not_applied;
+  // The query rules, per query: s.tags = 0 and s.first_rule = 0, then
+  // v = decide(view, s). A Lua action that fails (an error, its budget, a
+  // result it cannot use) counts as not matched: calling again with
+  // s.first_rule = v.rule + 1 goes on with the next rule, and no rule before
+  // it is evaluated again (no QPS bound charged twice).
   Decider decide;
 
   // Response rules, run on each backend answer before it goes to the
@@ -177,7 +199,8 @@ struct PolicyImage {
   //   s.tags = rules[query_verdict.rule].tag_bits;  // the query's tags
   //   s.now_ns = now;  // probability tests draw from s.random as usual
   //   s.response = {latency_us, answer bytes, rcode (header | extended << 4),
-  //                 ANCOUNT, first_rule = 0};
+  //                 ANCOUNT};
+  //   s.first_rule = 0;  // the query's decision may have left it set
   //   for (;;) {
   //     Verdict v = response_decide(query_view, s);  // the client's query's view
   //     if (v.rule >= response_rules.size()) break;   // no (further) rule: send the answer
@@ -185,7 +208,7 @@ struct PolicyImage {
   //     s.tags |= r.tag_bits;                         // later rules' `tagged` see them
   //     if (v.modifiers & modifier_bits::kLog) log the answer, naming r.name;
   //     if (v.action != ActionKind::kAllow) { act on v.action / v.argument; break; }
-  //     s.response.first_rule = v.rule + 1;           // tag/log only: go on
+  //     s.first_rule = v.rule + 1;                    // tag/log only: go on
   //   }
   //
   // So every matching rule up to the first one with a terminal action
@@ -202,6 +225,8 @@ struct PolicyImage {
   // Dynamic blocks, in policy order (docs/dynblocks.md). A blocked query's
   // verdict has rule index rules.size() + block index.
   std::vector<BlockSpec> dynblocks;
+
+  LuaSpec lua;
 };
 
 }  // namespace dnspc::runtime

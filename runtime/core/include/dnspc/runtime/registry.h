@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "dnspc/hook_stats.h"
 #include "dnspc/runtime/counter.h"
 #include "dnspc/runtime/latency_histogram.h"
 #include "dnspc/runtime/traffic_ring.h"
@@ -86,6 +87,7 @@ struct alignas(64) WorkerCounters {
   Counter log_dropped;      // lines lost because the batch's log buffer was full
   Counter random_refills;
   Counter batches;
+  Counter lua_no_verdict;   // Lua actions that gave no verdict (or failed): the next rules decided
   Counter response_actions[kActionKindCount];  // terminal response-rule actions taken
   Counter delayed;        // answers held by `delay`
   Counter delay_dropped;  // not held: max_held_answers reached (or larger than 4 KiB)
@@ -93,6 +95,7 @@ struct alignas(64) WorkerCounters {
   SegmentedArray<Counter, 4096, 4096> rule_hits;  // by registry rule id
   SegmentedArray<Counter, 64, 1024> tag_hits;     // by registry tag id
   SegmentedArray<ServerCounters, 64, 4096> servers;  // by registry server id
+  SegmentedArray<HookStats, 64, 1024> lua_hooks;     // by registry Lua hook id
 };
 
 // What each worker saw last: every query decided, every answer sent.
@@ -212,6 +215,12 @@ class Registry {
   bool tag_live(uint32_t id) const { return tag_live_[id] != 0; }
   int find_tag(const std::string& name) const;
 
+  // Lua hooks, by function name (few: looked up in update(), not planned).
+  size_t lua_hook_count() const { return lua_hooks_.size(); }
+  const std::string& lua_hook_name(uint32_t id) const { return lua_hooks_[id]; }
+  bool lua_hook_live(uint32_t id) const { return lua_hook_live_[id] != 0; }
+  int find_lua_hook(const std::string& name) const;
+
   // The per-source QPS table of a limiter, by its key (created on first use,
   // kept while its rate, prefixes and size stay the same, so the clients it
   // holds stay held across a reload).
@@ -234,6 +243,8 @@ class Registry {
   std::vector<std::string> tags_;
   std::vector<uint8_t> tag_live_;
   std::unordered_map<std::string, uint32_t> tag_ids_;
+  std::vector<std::string> lua_hooks_;
+  std::vector<uint8_t> lua_hook_live_;
   struct SourceTableEntry {
     LimiterSpec spec;
     std::shared_ptr<SourceRateTable> table;

@@ -18,6 +18,9 @@
 
 namespace dnspc {
 class BlockRecorder;
+namespace lua {
+class HookRuntime;
+}
 }
 
 namespace dnspc::runtime {
@@ -44,11 +47,13 @@ class AnswerStage {
  public:
   explicit AnswerStage(WorkerCounters& counters) : counters_(counters) {}
 
-  void bind(const ActivePolicy* policy, BlockRecorder* recorder, DecisionState* state, const Taps* taps) {
+  void bind(const ActivePolicy* policy, BlockRecorder* recorder, DecisionState* state, const Taps* taps,
+            lua::HookRuntime* lua) {
     policy_ = policy;
     recorder_ = recorder;
     state_ = state;
     taps_ = taps;
+    lua_ = lua;
   }
   void set_log(ResponseLogFn fn, void* context) {
     log_ = fn;
@@ -82,6 +87,11 @@ class AnswerStage {
   }
 
  private:
+  // A response hook's decision on the answer (`lua NAME` as a response
+  // rule's action); a failed call keeps it.
+  const uint8_t* apply_lua_response(const Verdict& v, const ResponseRuleSpec& rule, QueryView& q,
+                                    const uint8_t* answer, size_t& size, uint8_t* buffer, size_t capacity,
+                                    bool& used_buffer, const char*& outcome);
   const uint8_t* apply_response_rules(const InFlightQuery& f, QueryView& q, uint64_t latency_us, const uint8_t* answer,
                                       size_t& size, uint8_t* buffer, size_t capacity, bool& used_buffer);
 
@@ -90,6 +100,7 @@ class AnswerStage {
   BlockRecorder* recorder_ = nullptr;
   DecisionState* state_ = nullptr;
   const Taps* taps_ = nullptr;
+  lua::HookRuntime* lua_ = nullptr;  // this worker's state of the policy's hooks
   ResponseLogFn log_ = nullptr;
   void* log_context_ = nullptr;
   uint64_t now_ns_ = 0;

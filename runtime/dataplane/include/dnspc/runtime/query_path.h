@@ -8,16 +8,21 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "dnspc/decision_state.h"
 #include "dnspc/net_address.h"
 #include "dnspc/query_view.h"
 #include "dnspc/runtime/taps.h"
 #include "dnspc/verdict.h"
+#include "dnspc/wire.h"
 
 namespace dnspc {
 class BlockRecorder;
+namespace lua {
+class HookRuntime;
 }
+}  // namespace dnspc
 
 namespace dnspc::runtime {
 
@@ -36,7 +41,7 @@ struct QueryOutcome {
   ActionKind action = ActionKind::kDrop;  // what the answer, if any, records as its action
   uint32_t pool = 0;                      // kForward: the pool's index in the policy
   uint32_t delay_ms = 0;                  // `delay` (UDP only): hold the answer this long
-  uint64_t tags = 0;                      // the deciding rule's tags (`tag`)
+  uint64_t tags = 0;                      // the deciding rule's tags (`tag`), and its Lua action's
   size_t answer_size = 0;                 // kAnswered: the answer's bytes in the caller's buffer
   const char* log_outcome = nullptr;      // what was done, for `log` (null: dropped)
 };
@@ -54,11 +59,13 @@ class QueryPath {
 
   // What the path runs under; the worker rebinds at each batch (the policy
   // may have changed, and the block recorder is per batch).
-  void bind(const ActivePolicy* policy, BlockRecorder* recorder, DecisionState* state, const Taps* taps) {
+  void bind(const ActivePolicy* policy, BlockRecorder* recorder, DecisionState* state, const Taps* taps,
+            lua::HookRuntime* lua) {
     policy_ = policy;
     recorder_ = recorder;
     state_ = state;
     taps_ = taps;
+    lua_ = lua;
   }
 
   // `view` receives the parsed query; an answer made here is written to
@@ -67,12 +74,17 @@ class QueryPath {
 
  private:
   void answer_with(QueryOutcome& o, size_t n, const char* what);
+  // The rules' verdict, a Lua action's decision standing in for its rule's
+  // kLua; a Lua action without a verdict lets the following rules decide.
+  Verdict decide(const QueryView& q, uint64_t& lua_tags);
 
   WorkerCounters& counters_;
   const ActivePolicy* policy_ = nullptr;
   BlockRecorder* recorder_ = nullptr;
   DecisionState* state_ = nullptr;
   const Taps* taps_ = nullptr;
+  lua::HookRuntime* lua_ = nullptr;  // this worker's state of the policy's hooks
+  std::span<const SpoofRecord> lua_records_;  // a Lua spoofing verdict's, until the next call
 };
 
 // QUERY, NOTIFY and UPDATE: what DNS servers behind us implement.
