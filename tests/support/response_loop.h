@@ -17,12 +17,12 @@ namespace dnspc::testing {
 
 // Every verdict in order (the last one decides). `state.tags` holds the
 // query's tags on entry and every applied tag on return; state.response
-// holds the answer's facts (first_rule is set here).
+// holds the answer's facts (state.first_rule is set here).
 template <typename Decide>
 std::vector<Verdict> run_response_rules(const ir::Program& responses, Decide&& decide,
                                         const QueryView& view, DecisionState& state) {
   std::vector<Verdict> out;
-  state.response.first_rule = 0;
+  state.first_rule = 0;
   // Each call moves past a rule, so rules + 1 calls end it; a broken
   // evaluator that does not move on stops here with a long sequence.
   while (out.size() <= responses.rules.size()) {
@@ -31,7 +31,7 @@ std::vector<Verdict> run_response_rules(const ir::Program& responses, Decide&& d
     if (v.rule >= responses.rules.size()) return out;
     state.tags |= responses.rules[v.rule].action.tag_bits;
     if (v.action != ActionKind::kAllow) return out;
-    state.response.first_rule = v.rule + 1;
+    state.first_rule = v.rule + 1;
   }
   return out;
 }

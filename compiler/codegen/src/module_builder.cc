@@ -575,8 +575,12 @@ class Emitter {
       }
       case TestKind::kResponseSize:
         return compare(n.compare, state_u64(a, offsetof(ResponseFacts, size), i32_), word(0));
-      case TestKind::kFromRule:
-        return b_.CreateICmpULE(state_u64(a, offsetof(ResponseFacts, first_rule), i32_), word(0));
+      case TestKind::kFromRule: {
+        // DecisionState::first_rule, not a response fact: query rules are
+        // resumed past a Lua action that fell back, too.
+        Value* first = load(i32_, a.state, offsetof(DecisionState, first_rule), "first_rule");
+        return b_.CreateICmpULE(b_.CreateZExt(first, i64_), word(0));
+      }
       // Not reached: answered by the lookups above.
       case TestKind::kName:
       case TestKind::kRegex:

@@ -92,7 +92,7 @@ bool eval_test(const ir::Program& p, const ir::Test& t, const QueryView& q, Deci
     case TestKind::kAnswerCount: return ir::compare(state.response.answers, t.op, t.value);
     case TestKind::kLatency: return ir::compare(state.response.latency_us / 1000, t.op, t.value);
     case TestKind::kResponseSize: return ir::compare(state.response.size, t.op, t.value);
-    case TestKind::kFromRule: return state.response.first_rule <= t.value;
+    case TestKind::kFromRule: return state.first_rule <= t.value;
   }
   return false;
 }

@@ -19,6 +19,7 @@ ProgramState::ProgramState(const Program& program, uint64_t random_seed) {
 DecisionState& ProgramState::for_query(uint64_t now_ns) {
   state_.now_ns = now_ns;
   state_.tags = 0;
+  state_.first_rule = 0;  // a caller that resumed the last query left it set
   return state_;
 }
 

@@ -125,7 +125,7 @@ const uint8_t* AnswerStage::apply_response_rules(const InFlightQuery& f, QueryVi
   st.response.size = static_cast<uint32_t>(size);
   st.response.rcode = answer_rcode(answer, size);
   st.response.answers = size >= kHeaderSize ? static_cast<uint16_t>(answer[6] << 8 | answer[7]) : 0;
-  st.response.first_rule = 0;
+  st.first_rule = 0;
   for (;;) {
     const Verdict v = image.response_decide(q, st);
     if (v.rule >= image.response_rules.size()) return answer;
@@ -165,7 +165,7 @@ const uint8_t* AnswerStage::apply_response_rules(const InFlightQuery& f, QueryVi
     }
     if ((v.modifiers & modifier_bits::kLog) && log_) log_(log_context_, q, f.client, v, outcome, f.server, r);
     if (v.action != ActionKind::kAllow) return out;
-    st.response.first_rule = v.rule + 1;
+    st.first_rule = v.rule + 1;
   }
 }
 

@@ -58,6 +58,7 @@ QueryOutcome QueryPath::run(const QueryInput& in, uint64_t now_ns, QueryView& q,
   }
   state_->now_ns = now_ns;
   state_->tags = 0;
+  state_->first_rule = 0;  // the last answer's response rules may have left it set
   const PolicyImage& image = *p.image;
   // A dynamic block in force for the source decides before the rules.
   std::optional<Verdict> blocked;

@@ -15,15 +15,12 @@ struct QueryView;  // per-source-prefix QPS bounds (issue "shaping")
 
 // What response rules read about a backend's answer, filled by the runtime
 // before it calls a policy's response decision function (and ignored by the
-// query one). `first_rule` is where evaluation starts: a response rule
-// without a terminal action returns its verdict, and the caller applies its
-// tags and log and calls again from the next rule (runtime/policy_image.h).
+// query one).
 struct ResponseFacts {
   uint64_t latency_us = 0;  // from forwarding the query to receiving the answer
   uint32_t size = 0;        // the answer's bytes (TCP: without the length prefix)
   uint16_t rcode = 0;       // the header's 4 bits | the OPT record's extended rcode << 4
   uint16_t answers = 0;     // ANCOUNT
-  uint32_t first_rule = 0;  // response rules before this one are skipped
 };
 
 struct DecisionState {
@@ -47,6 +44,15 @@ struct DecisionState {
   void* lua_context = nullptr;
   // Response rules only: the backend answer being decided on.
   ResponseFacts response;
+  // Where evaluation starts: rules before this index are skipped (their
+  // `from rule N` guard is false), so a caller can resume after a rule that
+  // did not decide without evaluating -- and charging -- any rule twice.
+  // The query program reads it when it has Lua actions (called again past
+  // a Lua action that fell back: error, budget, bad result), the response
+  // program when it has tag/log-only rules (called again past each one;
+  // runtime/policy_image.h). Whoever owns the state sets it to 0 before the
+  // first call for each query and each answer.
+  uint32_t first_rule = 0;
 };
 
 // The one random source compiled code and the interpreter share, so their

@@ -52,12 +52,12 @@ TEST_CASE("the decision state's layout is pinned", "[jit][layout]") {
   CHECK(offsetof(DecisionState, lua_predicate) == 56);
   CHECK(offsetof(DecisionState, lua_context) == 64);
   CHECK(offsetof(DecisionState, response) == 72);
-  CHECK(sizeof(ResponseFacts) == 24);
+  CHECK(offsetof(DecisionState, first_rule) == 88);
+  CHECK(sizeof(ResponseFacts) == 16);
   CHECK(offsetof(ResponseFacts, latency_us) == 0);
   CHECK(offsetof(ResponseFacts, size) == 8);
   CHECK(offsetof(ResponseFacts, rcode) == 12);
   CHECK(offsetof(ResponseFacts, answers) == 14);
-  CHECK(offsetof(ResponseFacts, first_rule) == 16);
 }
 
 TEST_CASE("the verdict's layout is pinned", "[jit][layout]") {

@@ -121,10 +121,10 @@ TEST_CASE("native response rules resume after a tag/log-only rule", "[jit][respo
   CHECK(v.action == ActionKind::kAllow);
   CHECK(v.modifiers == (modifier_bits::kTag | modifier_bits::kLog));
   s.tags |= c.responses->program.rules[0].action.tag_bits;
-  s.response.first_rule = 1;
+  s.first_rule = 1;
   v = c.native->decide(view_of(), s);
   CHECK(v.rule == 1);
-  s.response.first_rule = 2;
+  s.first_rule = 2;
   v = c.native->decide(view_of(), s);
   CHECK(v.rule == 2);
   CHECK(v.action == ActionKind::kRcode);

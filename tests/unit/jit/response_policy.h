@@ -17,7 +17,7 @@ namespace dnspc::testing {
 
 struct ResponseCase {
   WideQuery query;
-  ResponseFacts facts;      // first_rule 0
+  ResponseFacts facts;      // the backend answer's
   uint64_t query_tags = 0;  // the tags the query rules set
 };
 

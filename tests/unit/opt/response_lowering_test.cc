@@ -240,9 +240,9 @@ TEST_CASE("lowering responses: rules up to the last tag/log-only one can be resu
   CHECK(s.tags == p.rules[1].action.tag_bits);
 
   // Resumed after c, b and c are skipped although they hold.
-  s.response.first_rule = 3;
+  s.first_rule = 3;
   CHECK(interp::interpret(p, query("a.example."), s).rule == 3);
-  s.response.first_rule = 2;
+  s.first_rule = 2;
   CHECK(interp::interpret(p, query("a.example."), s).rule == 2);
 }
 

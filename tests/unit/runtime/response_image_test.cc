@@ -61,7 +61,7 @@ Outcome respond(const runtime::PolicyImage& im, const std::string& qname, Respon
   const Verdict query = im.decide(view, s);
   s.tags = im.rules[query.rule].tag_bits;
   s.response = facts;
-  s.response.first_rule = 0;
+  s.first_rule = 0;
   Outcome out;
   for (;;) {
     out.last = im.response_decide(view, s);
@@ -70,7 +70,7 @@ Outcome respond(const runtime::PolicyImage& im, const std::string& qname, Respon
     out.matched.push_back(r.name);
     s.tags |= r.tag_bits;
     if (out.last.action != ActionKind::kAllow) break;
-    s.response.first_rule = out.last.rule + 1;
+    s.first_rule = out.last.rule + 1;
   }
   out.tags = s.tags;
   return out;

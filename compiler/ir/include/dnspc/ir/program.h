@@ -52,7 +52,9 @@ enum class TestKind : uint8_t {
   kAnswerCount,    // compare response.answers
   kLatency,        // compare response.latency_us / 1000 (whole milliseconds) with value
   kResponseSize,   // compare response.size
-  kFromRule,       // response.first_rule <= value: evaluation has not moved past this rule
+  // Rules a caller may resume past (DecisionState::first_rule): query rules
+  // up to the last Lua action, response rules up to the last tag/log-only one.
+  kFromRule,  // state.first_rule <= value: evaluation has not moved past this rule
 };
 const char* test_kind_name(TestKind k);
 bool is_stateful(TestKind k);

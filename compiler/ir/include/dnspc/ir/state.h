@@ -19,7 +19,8 @@ class ProgramState {
   ProgramState(const ProgramState&) = delete;
   ProgramState& operator=(const ProgramState&) = delete;
 
-  // Fresh per query: tags cleared; time and the random state carry on.
+  // Fresh per query: tags cleared, evaluation from rule 0; time and the
+  // random state carry on.
   DecisionState& for_query(uint64_t now_ns);
   DecisionState& state() { return state_; }
 

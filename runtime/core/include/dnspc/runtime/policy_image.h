@@ -166,6 +166,11 @@ struct PolicyImage {
   // Parts of the policy this runtime does not apply yet (response rules,
   // dynamic blocks, delay, TCP): logged as warnings at start.
   std::vector<std::string> not_applied;
+  // The query rules, per query: s.tags = 0 and s.first_rule = 0, then
+  // v = decide(view, s). A Lua action that fails (an error, its budget, a
+  // result it cannot use) counts as not matched: calling again with
+  // s.first_rule = v.rule + 1 goes on with the next rule, and no rule before
+  // it is evaluated again (no QPS bound charged twice).
   Decider decide;
 
   // Response rules, run on each backend answer before it goes to the
@@ -177,7 +182,8 @@ struct PolicyImage {
   //   s.tags = rules[query_verdict.rule].tag_bits;  // the query's tags
   //   s.now_ns = now;  // probability tests draw from s.random as usual
   //   s.response = {latency_us, answer bytes, rcode (header | extended << 4),
-  //                 ANCOUNT, first_rule = 0};
+  //                 ANCOUNT};
+  //   s.first_rule = 0;  // the query's decision may have left it set
   //   for (;;) {
   //     Verdict v = response_decide(query_view, s);  // the client's query's view
   //     if (v.rule >= response_rules.size()) break;   // no (further) rule: send the answer
@@ -185,7 +191,7 @@ struct PolicyImage {
   //     s.tags |= r.tag_bits;                         // later rules' `tagged` see them
   //     if (v.modifiers & modifier_bits::kLog) log the answer, naming r.name;
   //     if (v.action != ActionKind::kAllow) { act on v.action / v.argument; break; }
-  //     s.response.first_rule = v.rule + 1;           // tag/log only: go on
+  //     s.first_rule = v.rule + 1;                    // tag/log only: go on
   //   }
   //
   // So every matching rule up to the first one with a terminal action
