@@ -137,6 +137,28 @@ std::string RandomPolicy::policy(unsigned max_rules) {
   return out;
 }
 
+std::string with_lua_actions(const std::string& policy, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::string out;
+  size_t begin = 0;
+  while (begin < policy.size()) {
+    size_t end = policy.find('\n', begin);
+    end = end == std::string::npos ? policy.size() : end + 1;
+    std::string line = policy.substr(begin, end - begin);
+    begin = end;
+    // "rule rN: CONDITION => ACTION;": the last " => " ends the condition
+    // (conditions hold no "=>"), the action runs to the ';'.
+    const size_t arrow = line.rfind(" => ");
+    const size_t semi = line.rfind(';');
+    if (line.starts_with("rule r") && arrow != std::string::npos && semi > arrow &&
+        rng() % 4 == 0) {
+      line.replace(arrow + 4, semi - arrow - 4, "lua act");
+    }
+    out += line;
+  }
+  return out;
+}
+
 std::string address_near(const std::vector<std::string>& netmasks, bool v6, std::mt19937_64& rng) {
   auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<uint64_t>(n)); };
   std::string base;

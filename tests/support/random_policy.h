@@ -21,6 +21,11 @@ struct RandomQuery {
   std::string describe;  // for failure messages
 };
 
+// `policy` (from RandomPolicy or WidePolicy) with about a quarter of its
+// numbered rules' actions replaced by `lua act`, so some rules can be
+// resumed past (a Lua action that fell back); the catch-all stays as it is.
+std::string with_lua_actions(const std::string& policy, uint64_t seed);
+
 // An address inside one of `netmasks` (usually) or outside them all, with
 // the host part varied a little so prefixes match at several lengths.
 std::string address_near(const std::vector<std::string>& netmasks, bool v6, std::mt19937_64& rng);

@@ -28,7 +28,14 @@ class Lowering {
     for (const sema::Pool& pool : m_.pools) p_.pools.push_back(pool.name);
     p_.tags = m_.tags;
     named_tables_.assign(m_.sets.size(), UINT32_MAX);
-    for (uint32_t r = 0; r < m_.rules.size(); ++r) lower_rule(r);
+    // Rules up to the last Lua action may be resumed past (the action fell
+    // back: the rule counts as not matched), so they carry the `from rule`
+    // guard; without Lua actions no rule does.
+    uint32_t guarded = 0;
+    for (uint32_t r = 0; r < m_.rules.size(); ++r) {
+      if (m_.rules[r].action.terminal == sema::Terminal::kLua) guarded = r + 1;
+    }
+    for (uint32_t r = 0; r < m_.rules.size(); ++r) lower_rule(r, r < guarded);
     return std::move(p_);
   }
 
@@ -244,6 +251,16 @@ class Lowering {
     return add_node(std::move(n));
   }
 
+  // `from rule index and (root)`: false once the caller resumed past the
+  // rule, before any of the rule's own tests runs (so nothing is charged).
+  uint32_t from_rule(uint32_t index, diag::SourceRange range, uint32_t root) {
+    Test from;
+    from.kind = TestKind::kFromRule;
+    from.value = index;
+    from.range = range;
+    return guard(from, root);
+  }
+
   uint32_t lower_response_cond(const sema::ResponseCond& c, uint32_t rule) {
     using RK = sema::ResponseCond::Kind;
     Test t;
@@ -286,13 +303,7 @@ class Lowering {
       udp.range = r.range;
       out.root = guard(udp, out.root);
     }
-    if (guarded) {
-      Test from;
-      from.kind = TestKind::kFromRule;
-      from.value = index;
-      from.range = r.range;
-      out.root = guard(from, out.root);
-    }
+    if (guarded) out.root = from_rule(index, r.range, out.root);
     RuleAction& a = out.action;
     if (!r.modifiers.tags.empty()) a.modifiers |= modifier_bits::kTag;
     for (int tag : r.modifiers.tags) a.tag_bits |= uint64_t{1} << tag;
@@ -314,7 +325,7 @@ class Lowering {
     p_.rules.push_back(std::move(out));
   }
 
-  void lower_rule(uint32_t index) {
+  void lower_rule(uint32_t index, bool guarded) {
     const sema::Rule& r = m_.rules[index];
     Rule out;
     out.name = r.name;
@@ -327,6 +338,7 @@ class Lowering {
       udp.range = r.action.range;
       out.root = guard(udp, out.root);
     }
+    if (guarded) out.root = from_rule(index, r.name_range, out.root);
     out.action = lower_action(r.action);
     p_.rules.push_back(std::move(out));
   }

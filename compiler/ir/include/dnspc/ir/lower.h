@@ -19,6 +19,15 @@ namespace dnspc::ir {
 //   particular a stateless direct child of a rule's top-level and is
 //   evaluated before any stateful test of the rule.
 // - Identical literal sets are not merged here (see opt::dedupe_tests).
+// - A Lua action that fails (an error, its budget, a result it cannot use)
+//   counts as not matched and evaluation goes on: every rule at or before
+//   the last rule whose action is `lua` gets `from rule N and (...)` (N its
+//   index; outside a truncate rule's `udp and`). When rule N's Lua action
+//   fails, the caller decides again with DecisionState::first_rule = N + 1,
+//   and no rule up to N is evaluated (or charged) again. Rules after the
+//   last Lua action are never skipped and need no guard, so a policy
+//   without Lua actions has no guard at all. When the last rule's Lua
+//   action fails, no rule holds: Program::no_match_verdict().
 Program lower(const sema::Model& model);
 
 // The response rules as a second program (Program::responses set), read by
@@ -31,8 +40,8 @@ Program lower(const sema::Model& model);
 // - A rule without a terminal action gets `allow`, and every rule at or
 //   before the last such rule gets `from rule N and (...)` (N its index):
 //   the caller, having applied a non-terminal rule's tags and log, resumes
-//   at the next rule by setting response.first_rule. Rules after the last
-//   such rule are never skipped, so they need no guard.
+//   at the next rule by setting DecisionState::first_rule. Rules after the
+//   last such rule are never skipped, so they need no guard.
 // - No rule holding gives allow (Program::no_match_verdict).
 Program lower_responses(const sema::Model& model);
 
