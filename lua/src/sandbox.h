@@ -33,6 +33,13 @@ struct SandboxBudget {
   int error_line = 0;    // innermost Lua line of the error that ended the run
 };
 
+// Charges work a C function did for the running code (the pattern
+// matcher's steps, which the count hook cannot see) to the instruction
+// budget. When that spends it, raises "instruction limit reached" as the count
+// hook does: a Lua error, so the caller must be a C function Lua called and
+// keep no C++ object with a destructor alive.
+void charge_instructions(lua_State* L, std::uint64_t instructions);
+
 class Sandbox {
  public:
   explicit Sandbox(const SandboxLimits& limits);
