@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "bounded_patterns.h"
+
 namespace dnspc::lua {
 namespace {
 
@@ -106,6 +108,8 @@ int open_sandbox(lua_State* L) {
     luaL_requiref(L, library.name, library.func, 1);
     lua_pop(L, 1);
   }
+  // Stock Lua's pattern functions run unbounded inside one instruction.
+  install_bounded_patterns(L);
   // These read or run code from outside the file (load could also run
   // bytecode, which can crash the VM).
   for (const char* name : {"dofile", "loadfile", "load"}) {

@@ -1,11 +1,14 @@
 // The sandboxed Lua state behind every Lua check (and, later, every worker's
 // hooks): a custom allocator with a cap, a count hook with an instruction
-// budget, a reduced library set. Private to lua/.
+// budget, a reduced library set. string.find, match, gmatch and gsub are our
+// own (bounded_patterns.h): stock Lua runs a C function as one instruction,
+// and a backtracking pattern can run for seconds inside one; ours charge
+// their matching steps to the same budget. Private to lua/.
 //
 // Debian's liblua5.4 is C, so Lua errors are longjmps: the C functions Lua
-// calls back (allocator, hook, message handler, setmetatable) keep no C++
-// object with a destructor alive, and everything that can raise an error
-// outside those runs under lua_pcall.
+// calls back (allocator, hook, message handler, setmetatable, the pattern
+// functions) keep no C++ object with a destructor alive, and everything that
+// can raise an error outside those runs under lua_pcall.
 #pragma once
 
 #include <lua.hpp>
