@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "bounded_patterns.h"
+
 namespace dnspc::lua {
 namespace {
 
@@ -45,6 +47,17 @@ void* allocate(void* ud, void* block, std::size_t old_size, std::size_t new_size
   return moved;
 }
 
+void count_instructions(lua_State* L, lua_Debug* ar);
+
+// The end of a run whose instruction budget is spent; longjmps.
+void stop_at_instruction_limit(lua_State* L) {
+  // From now on stop before every instruction of this thread, so that code
+  // catching the error with pcall gets no further than its next instruction.
+  lua_sethook(L, count_instructions, LUA_MASKCOUNT, 1);
+  lua_pushliteral(L, "instruction limit reached");
+  lua_error(L);
+}
+
 void count_instructions(lua_State* L, lua_Debug* ar) {
   SandboxBudget& budget = budget_of(L);
   if (!budget.instructions_exhausted) {
@@ -53,11 +66,7 @@ void count_instructions(lua_State* L, lua_Debug* ar) {
     budget.instructions_exhausted = true;
     if (lua_getinfo(L, "l", ar) != 0 && ar->currentline > 0) budget.stopped_line = ar->currentline;
   }
-  // From now on stop before every instruction of this thread, so that code
-  // catching the error with pcall gets no further than its next instruction.
-  lua_sethook(L, count_instructions, LUA_MASKCOUNT, 1);
-  lua_pushliteral(L, "instruction limit reached");
-  lua_error(L);
+  stop_at_instruction_limit(L);
 }
 
 int ignore_print(lua_State*) {
@@ -99,6 +108,8 @@ int open_sandbox(lua_State* L) {
     luaL_requiref(L, library.name, library.func, 1);
     lua_pop(L, 1);
   }
+  // Stock Lua's pattern functions run unbounded inside one instruction.
+  install_bounded_patterns(L);
   // These read or run code from outside the file (load could also run
   // bytecode, which can crash the VM).
   for (const char* name : {"dofile", "loadfile", "load"}) {
@@ -132,6 +143,24 @@ int report_panic(lua_State* L) {
 }
 
 }  // namespace
+
+void charge_instructions(lua_State* L, std::uint64_t instructions) {
+  SandboxBudget& budget = budget_of(L);
+  if (!budget.instructions_exhausted) {
+    budget.instructions_run += instructions;
+    if (budget.instructions_run < budget.instruction_limit) return;
+    budget.instructions_exhausted = true;
+    // Level 0 is the C function charging; the line is its innermost Lua caller's.
+    lua_Debug ar;
+    for (int level = 1; lua_getstack(L, level, &ar) != 0; ++level) {
+      if (lua_getinfo(L, "l", &ar) != 0 && ar.currentline > 0) {
+        budget.stopped_line = ar.currentline;
+        break;
+      }
+    }
+  }
+  stop_at_instruction_limit(L);
+}
 
 Sandbox::Sandbox(const SandboxLimits& limits) : limits_(limits) {
   budget_.memory_limit = limits.memory_bytes;

@@ -1,11 +1,14 @@
 // The sandboxed Lua state behind every Lua check (and, later, every worker's
 // hooks): a custom allocator with a cap, a count hook with an instruction
-// budget, a reduced library set. Private to lua/.
+// budget, a reduced library set. string.find, match, gmatch and gsub are our
+// own (bounded_patterns.h): stock Lua runs a C function as one instruction,
+// and a backtracking pattern can run for seconds inside one; ours charge
+// their matching steps to the same budget. Private to lua/.
 //
 // Debian's liblua5.4 is C, so Lua errors are longjmps: the C functions Lua
-// calls back (allocator, hook, message handler, setmetatable) keep no C++
-// object with a destructor alive, and everything that can raise an error
-// outside those runs under lua_pcall.
+// calls back (allocator, hook, message handler, setmetatable, the pattern
+// functions) keep no C++ object with a destructor alive, and everything that
+// can raise an error outside those runs under lua_pcall.
 #pragma once
 
 #include <lua.hpp>
@@ -32,6 +35,13 @@ struct SandboxBudget {
   int stopped_line = 0;  // the line running when the instruction budget ran out
   int error_line = 0;    // innermost Lua line of the error that ended the run
 };
+
+// Charges work a C function did for the running code (the pattern
+// matcher's steps, which the count hook cannot see) to the instruction
+// budget. When that spends it, raises "instruction limit reached" as the count
+// hook does: a Lua error, so the caller must be a C function Lua called and
+// keep no C++ object with a destructor alive.
+void charge_instructions(lua_State* L, std::uint64_t instructions);
 
 class Sandbox {
  public:

@@ -294,6 +294,22 @@ TEST_CASE("a state that keeps its memory after a memory stop is rebuilt", "[lua]
   CHECK(rt->predicate(1, q));  // the hoard is gone with the old state
 }
 
+TEST_CASE("a predicate stuck in a backtracking pattern is false, counted, and bounded",
+          "[lua][runtime]") {
+  // One string.find call: stock Lua would run it as a single instruction.
+  const char* hooks = "function slow(q) return q.qname:rep(300):find('.-.-.-.-z') ~= nil end\n";
+  dnspc::lua::HookLimits limits;
+  limits.load.instructions = 1'000'000;
+  std::string error;
+  auto rt = HookRuntime::load({{"hooks.lua", hooks}}, {"slow"}, error, limits);
+  INFO(error);
+  REQUIRE(rt);
+  auto q = make("a.example.");
+  CHECK_FALSE(rt->predicate(0, q.view));
+  CHECK(rt->last_error() == "instruction limit reached");
+  CHECK(rt->errors() == 1);
+}
+
 TEST_CASE("loading fails clearly on a missing function or a bad file", "[lua][runtime]") {
   std::string error;
   lua::HookSetup missing;

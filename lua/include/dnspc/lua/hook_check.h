@@ -14,6 +14,10 @@
 // debug hooks off, so a finalizer could loop outside the instruction bound
 // (and would even run inside lua_close). `collectgarbage` stays: without
 // finalizers it can only spend memory and time the limits already bound.
+// string.find, match, gmatch and gsub are the sandbox's own, with stock Lua
+// 5.4's semantics: a call into C counts as one instruction, and a
+// backtracking pattern (".-.-.-.-b") can take seconds inside one call, so
+// ours charge each matching step to the instruction bound.
 #pragma once
 
 #include <cstddef>
@@ -31,8 +35,10 @@ struct SandboxLimits {
   // Everything the Lua state allocates, its libraries included (about 25 KiB).
   std::size_t memory_bytes = std::size_t{64} << 20;
   // Lua VM instructions the top-level code may run. A call into the C library
-  // (string.rep, string.find) is one instruction however long it takes; the
-  // memory cap bounds what those calls can build.
+  // (string.rep, table.concat) is one instruction however long it takes; the
+  // memory cap bounds what those calls can build. The pattern functions
+  // (string.find, match, gmatch, gsub) are the exception: they charge their
+  // work here, 16 matching steps an instruction.
   std::uint64_t instructions = 10'000'000;
 };
 
