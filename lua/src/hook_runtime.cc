@@ -177,7 +177,8 @@ bool HookRuntime::Impl::build(std::string& error) {
     error = "the Lua state does not fit in its memory limit";
     return false;
   }
-  // Budgets start now: loading was the files' own.
+  // From now on each call has its own budget: loading had the files'.
+  sandbox->set_instruction_limit(setup.limits.call_instructions);
   return true;
 }
 

@@ -60,6 +60,8 @@ class Sandbox {
 
   // A fresh instruction budget, for each call of a hook after loading.
   void reset_instruction_budget();
+  // The budget every later reset gives (a hook call's, once the files ran).
+  void set_instruction_limit(std::uint64_t limit) { budget_.instruction_limit = limit; }
   bool instructions_exhausted() const { return budget_.instructions_exhausted; }
   int stopped_line() const { return budget_.stopped_line; }
   std::size_t memory_used() const { return budget_.memory_used; }

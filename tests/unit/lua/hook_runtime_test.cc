@@ -297,17 +297,19 @@ TEST_CASE("a state that keeps its memory after a memory stop is rebuilt", "[lua]
 TEST_CASE("a predicate stuck in a backtracking pattern is false, counted, and bounded",
           "[lua][runtime]") {
   // One string.find call: stock Lua would run it as a single instruction.
-  const char* hooks = "function slow(q) return q.qname:rep(300):find('.-.-.-.-z') ~= nil end\n";
-  dnspc::lua::HookLimits limits;
-  limits.load.instructions = 1'000'000;
+  lua::HookSetup setup;
+  setup.files = {{"hooks.lua", "function slow(q) return q.qname:rep(300):find('.-.-.-.-z') ~= nil end\n"}};
+  setup.functions = {"slow"};
+  setup.limits.call_instructions = 100'000;
   std::string error;
-  auto rt = HookRuntime::load({{"hooks.lua", hooks}}, {"slow"}, error, limits);
+  auto rt = HookRuntime::load(std::move(setup), error);
   INFO(error);
   REQUIRE(rt);
-  auto q = make("a.example.");
-  CHECK_FALSE(rt->predicate(0, q.view));
-  CHECK(rt->last_error() == "instruction limit reached");
-  CHECK(rt->errors() == 1);
+  auto v = make("a.example.");
+  auto q = query_of(v);
+  CHECK_FALSE(rt->predicate(0, q));
+  CHECK(rt->last_error().find("ran past its budget of 100000 instructions") == 0);
+  CHECK(HookStats::get(rt->stats(0).instruction_stops) == 1);
 }
 
 TEST_CASE("loading fails clearly on a missing function or a bad file", "[lua][runtime]") {

@@ -27,6 +27,7 @@ PolicyImage image() {
   im.rules.push_back({"quiet", ActionKind::kDrop, 0, 0, 0, 0});
   im.rules.push_back({"odd\"rule\\", ActionKind::kPool, 0, modifier_bits::kTag, 1, 0});
   im.tags = {"line\nbreak"};
+  im.lua.hooks = {"pick", "odd.hook"};
   return im;
 }
 

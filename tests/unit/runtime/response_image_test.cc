@@ -143,20 +143,22 @@ TEST_CASE("bridge: no response rules, no response decision function", "[runtime]
   CHECK(runtime::validate(*image).empty());
 }
 
-TEST_CASE("validate: a Lua response action is refused like a Lua query action",
-          "[runtime][responses]") {
+TEST_CASE("validate: a Lua action must name one of the image's hooks", "[runtime][responses]") {
   std::string error;
   auto image = runtime_bridge::make_image(compile(R"(
 listen 127.0.0.1:5300;
-lua "hooks.lua";
 pool p { server 192.0.2.1; }
 rule default: true => pool p;
-response rule fix: rcode == SERVFAIL => lua repair;
+response rule fix: rcode == SERVFAIL => drop;
 )"),
                                           "t.dp", nullptr, error);
   REQUIRE(image);
-  REQUIRE(image->response_rules.size() == 1);
-  CHECK(image->response_rules[0].action == ActionKind::kLua);
-  CHECK(runtime::validate(*image) ==
-        "response rule 'fix' needs the Lua runtime, which is not built yet");
+  CHECK(runtime::validate(*image).empty());
+  image->response_rules[0].action = ActionKind::kLua;  // as a mismatched bridge would leave it
+  CHECK(runtime::validate(*image) == "response rule 'fix' calls a Lua action the policy's Lua hooks do not have");
+  image->lua.hooks = {"repair"};
+  image->lua.response_uses = {0};
+  CHECK(runtime::validate(*image).empty());
+  image->rules[0].action = ActionKind::kLua;
+  CHECK(runtime::validate(*image) == "rule 'default' calls a Lua action the policy's Lua hooks do not have");
 }

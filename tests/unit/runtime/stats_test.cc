@@ -36,6 +36,7 @@ std::shared_ptr<PolicyImage> image() {
   im->rules.push_back({"first", ActionKind::kDrop, 0, 0, 0, 0});
   im->rules.push_back({"default", ActionKind::kPool, 0, modifier_bits::kTag, 1, 0});
   im->tags = {"t"};
+  im->lua.hooks = {"pick"};
   return im;
 }
 
@@ -127,7 +128,7 @@ TEST_CASE("stats keeps its keys, nesting and integer values", "[runtime][metrics
   using Keys = std::set<std::string>;
   CHECK(keys(d) == Keys{"uptime_s", "workers", "queries", "answers", "acl", "malformed", "actions", "forwarded",
                         "no_server", "no_free_id", "protocol", "timeouts", "backend_answers", "send_errors", "log",
-                        "tcp", "response_actions", "delay", "batches", "random_refills", "rules", "tags", "servers",
+                        "tcp", "response_actions", "delay", "batches", "random_refills", "rules", "tags", "lua", "servers",
                         "last_reload"});
   CHECK(keys(d["acl"]) == Keys{"refused", "dropped"});
   CHECK(keys(d["malformed"]) == Keys{"too_short", "not_a_query", "question_count", "label_too_long", "name_too_long",
@@ -156,6 +157,9 @@ TEST_CASE("stats keeps its keys, nesting and integer values", "[runtime][metrics
   CHECK(keys(d["delay"]) == Keys{"held", "dropped_full"});
   CHECK(keys(d["rules"]) == Keys{"first", "default"});  // zeros too: every rule of the running policy
   CHECK(keys(d["tags"]) == Keys{"t"});
+  CHECK(keys(d["lua"]) == Keys{"hooks", "actions_without_verdict"});
+  CHECK(keys(d["lua"]["hooks"]["pick"]) == Keys{"calls", "errors", "stops", "seconds", "rebuilds"});
+  CHECK(keys(d["lua"]["hooks"]["pick"]["stops"]) == Keys{"instructions", "memory"});
   // Server keys hold dots; the path template splits before it fills them in.
   CHECK(keys(d["servers"]) == Keys{"main/192.0.2.1:53", "main/[2001:db8::1]:5353"});
   CHECK(keys(d["servers"]["main/192.0.2.1:53"]) == Keys{"queries", "answers", "timeouts", "outstanding", "send_errors",
@@ -172,6 +176,7 @@ TEST_CASE("stats keeps its keys, nesting and integer values", "[runtime][metrics
   counts.CopyFrom(d, counts.GetAllocator());
   counts.RemoveMember("uptime_s");
   counts.RemoveMember("last_reload");
+  counts["lua"]["hooks"]["pick"].RemoveMember("seconds");  // time, like uptime_s
   CHECK(all_integers(counts));
 }
 
@@ -293,6 +298,12 @@ TEST_CASE("every registry counter is in the metrics table", "[runtime][metrics]"
   WORKER(tag_hits);
   bumps.push_back({"tag", [](WorkerCounters& w) { w.tag_hits[0].add(); }});
   WORKER(servers);
+  WORKER(lua_no_verdict), counter("lua_no_verdict", &WorkerCounters::lua_no_verdict);
+  WORKER(lua_hooks);
+  for (auto field : {&HookStats::calls, &HookStats::errors, &HookStats::instruction_stops, &HookStats::memory_stops,
+                     &HookStats::nanoseconds, &HookStats::rebuilds}) {
+    bumps.push_back({"lua hook", [field](WorkerCounters& w) { HookStats::add(w.lua_hooks[0].*field, 1000); }});
+  }
 #undef WORKER
   check_covers<WorkerCounters>(worker_fields);
 

@@ -38,7 +38,7 @@ struct SandboxLimits {
   // (string.rep, table.concat) is one instruction however long it takes; the
   // memory cap bounds what those calls can build. The pattern functions
   // (string.find, match, gmatch, gsub) are the exception: they charge their
-  // work here, 16 matching steps an instruction.
+  // work here, 2 matching steps an instruction.
   std::uint64_t instructions = 10'000'000;
 };
 
