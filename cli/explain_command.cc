@@ -19,6 +19,7 @@
 #include "dnspc/pipeline/pipeline.h"
 #include "dnspc/wire.h"
 #include "exit_codes.h"
+#include "offline_lua.h"
 
 namespace dnspc::cli {
 
@@ -94,31 +95,60 @@ int explain_query(const pipeline::CompiledPolicy& pol, const std::string& query_
     return kExitBadInput;
   }
   const ir::Program& p = pol.reference;
-  ir::ProgramState state(p);
-  interp::Trace trace;
-  Verdict v = interp::interpret(p, view, state.for_query(0), &trace);
+  OfflineLua lua;
+  if (!load_lua(pol, "dnspc explain", lua, error)) {
+    fmt::print(stderr, "dnspc explain: {}\n", error);
+    return kExitBadInput;
+  }
   char text[256];
   size_t len = qname_text(view, text, sizeof text);
   fmt::print("query: {} type {} from {} {}{}{}\n", std::string(text, len), view.qtype, view.source.to_string(),
              view.transport == Transport::kTcp ? "tcp" : "udp", view.edns_present ? " edns" : "",
              view.edns_do ? " do" : "");
+  ir::ProgramState state(p);
+  DecisionState& st = state.for_query(0);
+  bind_predicates(lua, st);
+  // The rules' verdict; a Lua action decides in its rule's place, or gives
+  // no verdict and the following rules decide (as in `dnspc run`).
+  Verdict v;
   uint32_t current = UINT32_MAX;
-  for (const interp::TraceStep& step : trace.steps) {
-    if (step.rule != current) {
-      current = step.rule;
-      auto lc = sources.position(p.rules[current].range.file, p.rules[current].range.begin);
-      fmt::print("  rule {} ({}:{}:{}):\n", p.rules[current].name, sources.path(p.rules[current].range.file), lc.line,
-                 lc.column);
+  for (;;) {
+    interp::Trace trace;
+    v = interp::interpret(p, view, st, &trace);
+    for (const interp::TraceStep& step : trace.steps) {
+      if (step.rule != current) {
+        current = step.rule;
+        auto lc = sources.position(p.rules[current].range.file, p.rules[current].range.begin);
+        fmt::print("  rule {} ({}:{}:{}):\n", p.rules[current].name, sources.path(p.rules[current].range.file),
+                   lc.line, lc.column);
+      }
+      fmt::print("    {:<60} -> {}\n", ir::describe_test(p, step.test), step.value ? "true" : "false");
     }
-    fmt::print("    {:<60} -> {}\n", ir::describe_test(p, step.test), step.value ? "true" : "false");
+    if (v.action != ActionKind::kLua || !lua.hooks || v.rule >= p.rules.size()) break;
+    if (std::optional<Verdict> decided = run_lua_action(lua, p, v, view, st)) {
+      fmt::print("verdict: rule '{}' decides: {}\n", p.rules[v.rule].name,
+                 cases::verdict_action_text(p, *decided));
+      break;
+    }
+    fmt::print("    {:<60} -> no verdict: the rule counts as not matched\n", ir::describe_action(p, v.rule));
+    st.first_rule = v.rule + 1;
   }
-  if (v.rule < p.rules.size()) {
-    fmt::print("verdict: rule '{}' decides: {}\n", p.rules[v.rule].name, ir::describe_action(p, v.rule));
+  if (v.action != ActionKind::kLua || !lua.hooks) {
+    if (v.rule < p.rules.size()) {
+      fmt::print("verdict: rule '{}' decides: {}\n", p.rules[v.rule].name, ir::describe_action(p, v.rule));
+    } else {
+      fmt::print("verdict: no rule decides: {}\n", action_kind_name(v.action));
+    }
   }
+  // The other engines give the rules' first verdict, with the same hooks.
+  ir::ProgramState first_state(p);
+  bind_predicates(lua, first_state.for_query(0));
+  v = interp::interpret(p, view, first_state.for_query(0));
   ir::ProgramState opt_state(pol.optimized.program);
+  bind_predicates(lua, opt_state.for_query(0));
   Verdict o = opt::evaluate(pol.optimized, view, opt_state.for_query(0));
   fmt::print("optimised structure: {}\n", o == v ? "same verdict" : "DIFFERENT verdict (a bug; please report)");
-  // And the native code, when the policy compiles (no Lua tests).
+  // And the native code, when the policy compiles.
   bool native_same = true;
   error.clear();
   if (std::unique_ptr<jit::Engine> engine = jit::Engine::create(error)) {
@@ -127,6 +157,7 @@ int explain_query(const pipeline::CompiledPolicy& pol, const std::string& query_
     if (auto native = engine->compile(optimized, error)) {
       ir::ProgramState native_state(pol.optimized.program);
       native_state.reserve_scratch(native->scratch_words());
+      bind_predicates(lua, native_state.for_query(0));
       native_same = native->decide(view, native_state.for_query(0)) == v;
       fmt::print("native code: {}\n",
                  native_same ? "same verdict" : "DIFFERENT verdict (a bug; please report)");

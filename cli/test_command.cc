@@ -23,9 +23,9 @@
 #include "dnspc/lua/hook_runtime.h"
 #include "dnspc/opt/index.h"
 #include "dnspc/pipeline/pipeline.h"
-#include "dnspc/runtime/bridge.h"
 #include "dnspc/wire.h"
 #include "exit_codes.h"
+#include "offline_lua.h"
 
 namespace dnspc::cli {
 
@@ -45,54 +45,6 @@ const char* engine_name(Engine e) {
       return "optimised evaluator";
   }
   return "?";
-}
-
-// The policy's Lua hooks, run in one sandboxed hook runtime for the whole
-// run (cases run one after another), as a worker of `dnspc run` runs them.
-struct CaseLua {
-  runtime::LuaSpec spec;
-  std::unique_ptr<lua::HookRuntime> hooks;
-  lua::PredicateBinding binding;
-};
-
-// False and `error` when the files cannot be read or loaded; a policy
-// without hooks gives an empty CaseLua.
-bool load_lua(const pipeline::CompiledPolicy& policy, CaseLua& out, std::string& error) {
-  if (!runtime_bridge::lua_spec(policy, out.spec, error)) return false;
-  if (out.spec.empty()) return true;
-  lua::HookSetup setup;
-  setup.files = out.spec.files;
-  setup.functions = out.spec.hooks;
-  setup.pools = policy.reference.pools;
-  setup.tags = policy.reference.tags;
-  setup.limits.call_instructions = out.spec.call_instructions;
-  setup.limits.load.memory_bytes = out.spec.memory_bytes;
-  // A failing hook is reported by the verdict it leads to; its message helps.
-  setup.log = [](void*, std::string_view line) { fmt::print(stderr, "dnspc test: {}\n", line); };
-  out.hooks = lua::HookRuntime::load(std::move(setup), error);
-  return out.hooks != nullptr;
-}
-
-void bind_lua(CaseLua& lua, cases::Decider& decider) {
-  if (!lua.hooks) return;
-  decider.prepare = [&lua](DecisionState& st) {
-    lua.binding = {lua.hooks.get(), lua.spec.query_uses.data(), static_cast<uint32_t>(lua.spec.query_uses.size()),
-                   &st.tags};
-    st.lua_predicate = lua::PredicateBinding::call;
-    st.lua_context = &lua.binding;
-  };
-  decider.lua_action = [&lua, program = decider.program](const Verdict& v, const QueryView& view,
-                                                         DecisionState& st) -> std::optional<Verdict> {
-    if (v.argument >= lua.spec.query_uses.size()) return std::nullopt;
-    lua::HookQuery query;
-    query.view = &view;
-    query.rule = program->rules[v.rule].name;
-    query.tags = st.tags;
-    const lua::ActionVerdict decided = lua.hooks->action(lua.spec.query_uses[v.argument], query);
-    std::optional<Verdict> out = lua::decided_verdict(v, decided, view.transport, lua.spec.default_pool);
-    if (out) st.tags = query.tags;
-    return out;
-  };
 }
 
 }  // namespace
@@ -140,8 +92,8 @@ int run_test(std::span<char* const> args) {
   }
   const pipeline::CompiledPolicy& policy = *compiled.policy;
   std::string lua_error;
-  CaseLua lua;
-  if (!load_lua(policy, lua, lua_error)) {
+  OfflineLua lua;
+  if (!load_lua(policy, "dnspc test", lua, lua_error)) {
     fmt::print(stderr, "dnspc test: {}: {}\n", policy_path, lua_error);
     return kExitBadInput;
   }

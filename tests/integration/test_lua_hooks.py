@@ -77,6 +77,7 @@ rule act: qname suffix "act.{ZONE}" => lua decide;
 rule faults: qname suffix "fault.{ZONE}" => lua faulty;
 rule default: true => pool main;
 response rule resp: qname suffix "resp.{ZONE}" => lua on_answer;
+response rule picked: tagged "picked" => log;
 """
 
 CASES = f"""

@@ -181,6 +181,11 @@ std::vector<uint8_t> encode_query(const QuerySpec& q, uint16_t id, std::string& 
 
 std::string describe_verdict(const ir::Program& p, const Verdict& v) { return describe_verdict(p, {}, v); }
 
+std::string verdict_action_text(const ir::Program& p, const Verdict& v) {
+  if (is_lua_rule(p, v.rule) && v.action != ActionKind::kLua) return lua_outcome_text(p, v.rule, v.action, v.argument);
+  return action_text(p, v.action, v.argument);
+}
+
 std::string describe_verdict(const ir::Program& p, const std::vector<BlockSpec>& blocks, const Verdict& v) {
   if (v.rule >= p.rules.size()) {
     const size_t block = v.rule - p.rules.size();

@@ -33,9 +33,12 @@ void check_usage(const Model& m, diag::Diagnostics& diags) {
   for (const DynBlock& b : m.dynblocks) {
     if (b.pool >= 0) pool_used[b.pool] = true;
   }
+  bool lua_actions = false;
+  for (const Rule& r : m.rules) lua_actions = lua_actions || r.action.terminal == Terminal::kLua;
   for (size_t i = 0; i < m.pools.size(); ++i) {
     const Pool& p = m.pools[i];
-    if (!pool_used[i]) {
+    // A Lua action may name any pool ("pool", NAME): none is unused then.
+    if (!pool_used[i] && !lua_actions) {
       diags.warning("unused-pool", p.range,
                     fmt::format("pool '{}' is never used: no rule or dynamic block sends queries to it",
                                 p.name));

@@ -102,6 +102,9 @@ std::string describe_verdict(const ir::Program& program, const Verdict& verdict)
 std::string describe_verdict(const ir::Program& program, const std::vector<BlockSpec>& blocks,
                              const Verdict& verdict);
 
+// "pool main", "lua silence: rcode NXDOMAIN": what a rule's verdict does.
+std::string verdict_action_text(const ir::Program& program, const Verdict& verdict);
+
 // Block specs of this size for dnspc test: counters per block and second.
 constexpr uint32_t kCaseBlockCapacity = 4096;
 
