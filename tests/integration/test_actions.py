@@ -327,18 +327,6 @@ class Lifecycle(unittest.TestCase):
             self.assertIn(line, r.stderr)
         self.assertIn("the policy has errors; not started", r.stderr)
 
-    def test_refuses_lua_naming_the_rules(self):
-        (self.work.path / "hooks.lua").write_text(
-            "function deep(q) return true end\nfunction act(q) return 'refuse' end\n")
-        path = self.policy('listen 127.0.0.1:1;\nlua "hooks.lua";\npool p { server 127.0.0.1:2; }\n'
-                           "rule a: lua deep and udp => drop;\nrule b: qname suffix \"x.\" => lua act;\n"
-                           "rule c: true => pool p;\n")
-        self.assertEqual(run_dnspc("check", path).returncode, 0)
-        r = run_dnspc("run", path)
-        self.assertEqual(r.returncode, 1)
-        self.assertIn("rule 'a' (lua deep), rule 'b' (lua act) use Lua", r.stderr)
-        self.assertIn("cannot run yet", r.stderr)
-
     def test_json_logs(self):
         resp = Responder("r")
         self.addCleanup(resp.close)

@@ -12,8 +12,9 @@ import subprocess
 import threading
 import time
 import unittest
+from pathlib import Path
 
-from harness import DNSPC, ZONE, Dnspc, Nsd, Workdir, dns, query
+from harness import DNSPC, ZONE, Dnspc, Nsd, Workdir, dns, query, wait_until
 from test_reload import dnsperf
 
 HOOKS = r"""
@@ -240,6 +241,34 @@ class LuaHooks(unittest.TestCase):
             self.assertTrue(r.flags & dns.flags.TC, name)
         else:  # forwarded: NSD's authoritative answer
             self.assertTrue(r.flags & dns.flags.AA, name)
+
+    # ------------------------------------------------------------ the sample
+
+    def test_sample_runs(self):
+        root = Path(__file__).resolve().parents[2] / "samples"
+        (self.work.path / "sample_hooks.lua").write_text((root / "hooks.lua").read_text())
+        text = (root / "lua_hooks.dp").read_text()
+        text = text.replace("listen 127.0.0.1:5353;", 'listen 127.0.0.1:{port};\ncontrol "{control}";')
+        text = text.replace('lua "hooks.lua";', 'lua "sample_hooks.lua";')
+        text = text.replace("server 192.0.2.1", f"server {self.a.server()}")
+        text = text.replace("server 192.0.2.2", f"server {self.b.server()}")
+        d = Dnspc(self.work.path, text)
+        try:
+            ask = lambda name, rdtype="A": query("127.0.0.1", d.port, name, rdtype)  # noqa: E731
+            self.assertEqual(ask("www.lua.example.").rcode(), dns.rcode.REFUSED)
+            self.assertEqual(ask("ask.lua.example.", "TXT").rcode(), dns.rcode.NXDOMAIN)
+            self.assertTrue(ask("a.b.c.d.e.f.example.").flags & dns.flags.TC)
+            # first_up: the order-1 server (nsd-a), once health checks have it up.
+            def answered_by_a():
+                try:
+                    return first_txt(ask(f"x.who.{ZONE}", "TXT")) == "nsd-a"
+                except dns.exception.Timeout:
+                    return False
+            wait_until(answered_by_a, 5, 0.1, "nsd-a answering through first_up")
+            self.assertEqual({h["hook"] for h in d.ctl("hooks")["hooks"]},
+                             {"deep_name", "silence", "first_up", "calm_servfail"})
+        finally:
+            d.stop()
 
     # ------------------------------------------------------------ reload
 
