@@ -23,6 +23,14 @@
 namespace dnspc::lua {
 namespace {
 
+// A leading '^' anchors the match at the start; it is not part of the pattern.
+bool strip_anchor(const char*& p, size_t& lp) {
+  if (lp == 0 || *p != '^') return false;
+  ++p;
+  --lp;
+  return true;
+}
+
 using patterns::begin;
 using patterns::Capture;
 using patterns::capture;
@@ -89,11 +97,7 @@ int find_or_match(lua_State* L, bool find) {
   if (find && (lua_toboolean(L, 4) != 0 || !has_specials(p, lp))) {
     return find_plain(L, s, ls, init, p, lp);
   }
-  bool anchored = lp > 0 && *p == '^';
-  if (anchored) {
-    ++p;
-    --lp;
-  }
+  const bool anchored = strip_anchor(p, lp);
   Matcher m;
   begin(m, L, s, ls, p, lp);
   const char* start = s + init;
@@ -235,11 +239,7 @@ int string_gsub(lua_State* L) {
                    3, "string/function/table");
   luaL_Buffer b;
   luaL_buffinit(L, &b);
-  bool anchored = lp > 0 && *p == '^';
-  if (anchored) {
-    ++p;
-    --lp;
-  }
+  const bool anchored = strip_anchor(p, lp);
   Matcher m;
   begin(m, L, s, ls, p, lp);
   const char* rest = s;  // not copied or replaced yet

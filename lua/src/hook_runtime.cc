@@ -33,12 +33,16 @@ const char* fallback_text(CallKind kind) {
 struct CallFrame {
   int ref = LUA_NOREF;
   CallKind kind = CallKind::kPredicate;
+  // What the hook is given.
+  HookQuery* query = nullptr;
+  const ResponseFacts* answer = nullptr;
+  std::span<const HookServer> servers;
   uint32_t pool = 0;
   bool reading_results = false;  // an error now is about the results, not the hook
   // Results.
   bool predicate = false;
   ActionVerdict action;
-  AnswerVerdict answer;
+  AnswerVerdict answer_verdict;
   PickResult pick;
   // For the readers.
   const VerdictNames* names = nullptr;
@@ -82,7 +86,7 @@ int protected_call(lua_State* L) {
       f.action = read_action_verdict(L, first, *f.names, *f.context, *f.spoof);
       break;
     case CallKind::kResponse:
-      f.answer = read_answer_verdict(L, first);
+      f.answer_verdict = read_answer_verdict(L, first);
       break;
     case CallKind::kPick:
       f.pick = read_pick(L, first, f.context->servers.size());
@@ -212,6 +216,10 @@ bool HookRuntime::Impl::call(uint32_t index, CallFrame& frame) {
     return false;
   }
   frame.ref = h.ref;
+  const uint64_t tags_before = frame.query->tags;
+  context.query = frame.query;
+  context.answer = frame.answer;
+  context.servers = frame.servers;
   frame.names = &names;
   frame.context = &context;
   frame.spoof = &spoof;
@@ -220,8 +228,10 @@ bool HookRuntime::Impl::call(uint32_t index, CallFrame& frame) {
   lua_pushcfunction(L, protected_call);
   lua_pushlightuserdata(L, &frame);
   const int status = lua_pcall(L, 1, 0, 0);
+  context = CallContext{nullptr, nullptr, {}, context.tag_names};
   bool ok = status == LUA_OK;
   if (!ok) {
+    frame.query->tags = tags_before;  // a failed call tags nothing
     std::string message;
     if (sandbox->instructions_exhausted()) {
       HookStats::add(stats.instruction_stops);
@@ -285,49 +295,32 @@ void HookRuntime::bind_stats(const std::vector<HookStats*>& stats) {
 bool HookRuntime::predicate(uint32_t hook, HookQuery& query) {
   CallFrame frame;
   frame.kind = CallKind::kPredicate;
-  const uint64_t tags_before = query.tags;
-  impl_->context.query = &query;
-  const bool ok = impl_->call(hook, frame);
-  impl_->context.query = nullptr;
-  if (!ok) query.tags = tags_before;
-  return ok && frame.predicate;
+  frame.query = &query;
+  return impl_->call(hook, frame) && frame.predicate;
 }
 
 ActionVerdict HookRuntime::action(uint32_t hook, HookQuery& query) {
   CallFrame frame;
   frame.kind = CallKind::kAction;
-  const uint64_t tags_before = query.tags;
-  impl_->context.query = &query;
-  const bool ok = impl_->call(hook, frame);
-  impl_->context.query = nullptr;
-  if (!ok) {
-    query.tags = tags_before;  // a failed action tags nothing
-    return {};
-  }
-  return frame.action;
+  frame.query = &query;
+  return impl_->call(hook, frame) ? frame.action : ActionVerdict{};
 }
 
 AnswerVerdict HookRuntime::response(uint32_t hook, HookQuery& query, const ResponseFacts& answer) {
   CallFrame frame;
   frame.kind = CallKind::kResponse;
-  impl_->context.query = &query;
-  impl_->context.answer = &answer;
-  const bool ok = impl_->call(hook, frame);
-  impl_->context.query = nullptr;
-  impl_->context.answer = nullptr;
-  return ok ? frame.answer : AnswerVerdict{};
+  frame.query = &query;
+  frame.answer = &answer;
+  return impl_->call(hook, frame) ? frame.answer_verdict : AnswerVerdict{};
 }
 
 PickResult HookRuntime::pick(uint32_t hook, HookQuery& query, uint32_t pool, std::span<const HookServer> servers) {
   CallFrame frame;
   frame.kind = CallKind::kPick;
+  frame.query = &query;
+  frame.servers = servers;
   frame.pool = pool;
-  impl_->context.query = &query;
-  impl_->context.servers = servers;
-  const bool ok = impl_->call(hook, frame);
-  impl_->context.query = nullptr;
-  impl_->context.servers = {};
-  return ok ? frame.pick : PickResult{};
+  return impl_->call(hook, frame) ? frame.pick : PickResult{};
 }
 
 size_t HookRuntime::hook_count() const { return impl_->hooks.size(); }
