@@ -17,6 +17,8 @@ bool parse_control_args(std::span<char* const> args, std::string_view name, std:
       out.control = args[++i];
     } else if (a.starts_with("--control=")) {
       out.control = std::string(a.substr(10));
+    } else if (several && !out.positional.empty()) {
+      out.more.emplace_back(a);  // the command's own arguments, options included (`top ... --labels 2`)
     } else if (a.starts_with("-")) {
       fmt::print(stderr, "dnspc {}: unknown option '{}'\n{}", name, a, usage);
       return false;

@@ -40,7 +40,7 @@ int run_ctl(std::span<char* const> args) {
   if (answer->empty() || answer->back() != '\n') fmt::print("\n");
   // `metrics` answers Prometheus text; every other command an object, and a
   // refusal is one with "error".
-  if (command == "metrics" && !answer->starts_with("{")) return kExitOk;
+  if (parsed.positional == "metrics" && !answer->starts_with("{")) return kExitOk;
   rapidjson::Document d;
   d.Parse(answer->c_str());
   if (d.HasParseError() || !d.IsObject()) {

@@ -10,6 +10,7 @@
 #include "dnspc/jit/native.h"
 #include "dnspc/pipeline/pipeline.h"
 #include "dnspc/runtime/bridge.h"
+#include "dnspc/runtime/log.h"
 #include "exit_codes.h"
 
 namespace dnspc::cli {
@@ -101,6 +102,16 @@ LoadedPolicy load(const std::string& path, jit::Engine* engine, bool json, bool 
     auto it = fingerprints.find(r.name);
     if (it != fingerprints.end()) r.fingerprint = it->second;
   }
+  // FNV-1a over every source the compile read, in the order it read them.
+  uint64_t hash = 0xcbf29ce484222325ull;
+  for (uint32_t f = 0; f < sources.file_count(); ++f) {
+    for (unsigned char ch : sources.text(f)) hash = (hash ^ ch) * 0x100000001b3ull;
+    hash = (hash ^ 0xff) * 0x100000001b3ull;  // a file boundary
+  }
+  image->source_hash = fmt::format("fnv1a64:{:016x}", hash);
+  char ts[32];
+  runtime::format_timestamp(ts);
+  image->compiled_at = ts;
   out.result.image = std::move(image);
   return out;
 }

@@ -25,8 +25,8 @@ dynblock nuisance: queries > 100 per src over 2s => refuse for 60s;
 MARKER
 rule default: true => pool main;
 """
-COMMANDS = ("stats", "servers", "latency", "metrics", "series", "top", "grep", "blocks", "hooks", "reload", "server",
-            "overrides", "clear-blocks", "help")
+COMMANDS = ("stats", "servers", "latency", "metrics", "pools", "rules", "policy", "series", "top", "grep", "blocks",
+            "hooks", "reload", "server", "overrides", "clear-blocks", "help")
 
 
 class Overrides(unittest.TestCase):

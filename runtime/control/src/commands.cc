@@ -7,6 +7,7 @@
 
 #include "dnspc/runtime/active_policy.h"
 #include "block_evaluator.h"
+#include "policy_views.h"
 #include "dnspc/runtime/log.h"
 #include "dnspc/runtime/registry.h"
 #include "reloader.h"
@@ -88,11 +89,43 @@ void run_latency(CommandContext& c, const CommandArgs&, const CommandReply& repl
   reply(latency_json(*c.stats));
 }
 
+const ActivePolicy* current_policy(const CommandContext& c) {
+  return c.current ? c.current->load(std::memory_order_acquire) : nullptr;
+}
+
 // Prometheus text, not JSON: the one command whose answer is not a document.
-void run_metrics(CommandContext& c, const CommandArgs&, const CommandReply& reply) {
+// Per-rule hits only for rules with hits, unless --all-rules.
+void run_metrics(CommandContext& c, const CommandArgs& args, const CommandReply& reply) {
   if (!c.registry || !c.stats) return reply(error_json("no metrics here"));
+  if (!args.empty() && args[0] != "--all-rules") return reply(error_json("metrics takes only --all-rules"));
   refresh(c);
-  reply(prometheus_text(*c.stats));
+  reply(prometheus_text(*c.stats, !args.empty()));
+}
+
+void run_pools(CommandContext& c, const CommandArgs&, const CommandReply& reply) {
+  const ActivePolicy* p = current_policy(c);
+  if (!p) return reply(error_json("no policy here"));
+  reply(pools_json(*p));
+}
+
+// rules [OFFSET [LIMIT [FILTER]]]: one page of the rules, by default the first 100.
+void run_rules(CommandContext& c, const CommandArgs& args, const CommandReply& reply) {
+  const ActivePolicy* p = current_policy(c);
+  if (!c.registry || !p) return reply(error_json("no policy here"));
+  size_t numbers[2] = {0, 100};
+  for (size_t i = 0; i < 2 && i < args.size(); ++i) {
+    char* end = nullptr;
+    numbers[i] = std::strtoul(args[i].c_str(), &end, 10);
+    if (args[i].empty() || *end != '\0') return reply(error_json("rules takes OFFSET and LIMIT as numbers"));
+  }
+  if (numbers[1] == 0 || numbers[1] > 100'000) return reply(error_json("rules: LIMIT is 1 to 100000"));
+  reply(rules_json(*p, *c.registry, numbers[0], numbers[1], args.size() > 2 ? args[2] : std::string()));
+}
+
+void run_policy(CommandContext& c, const CommandArgs&, const CommandReply& reply) {
+  const ActivePolicy* p = current_policy(c);
+  if (!p || !c.stats) return reply(error_json("no policy here"));
+  reply(policy_json(*p, c.stats->last_reload));
 }
 
 void run_series(CommandContext& c, const CommandArgs& args, const CommandReply& reply) {
@@ -104,10 +137,6 @@ void run_series(CommandContext& c, const CommandArgs& args, const CommandReply& 
     if (!end || *end != '\0' || seconds == 0) return reply(error_json("series takes a number of seconds"));
   }
   reply(c.series->json(seconds));
-}
-
-const ActivePolicy* current_policy(const CommandContext& c) {
-  return c.current ? c.current->load(std::memory_order_acquire) : nullptr;
 }
 
 std::string joined(const CommandArgs& args) {
@@ -355,7 +384,15 @@ constexpr ControlCommand kCommands[] = {
      run_servers},
     {"latency", "", "backend answer latency distributions: overall, per transport, per server", 0, 0, false,
      run_latency},
-    {"metrics", "", "every metric in the Prometheus text format (not JSON)", 0, 0, false, run_metrics},
+    {"metrics", "[--all-rules]",
+     "every metric in the Prometheus text format (not JSON); per-rule hits for rules with hits, or all", 0, 1, false,
+     run_metrics},
+    {"pools", "", "each pool's load-balancing policy, on_no_server and servers", 0, 0, false, run_pools},
+    {"rules", "[OFFSET [LIMIT [FILTER]]]",
+     "one page of the rules with their actions and hits (default 0 100), names holding FILTER only", 0, 3, false,
+     run_rules},
+    {"policy", "", "the running policy: file, source hash, when compiled, sizes, the last reload", 0, 0, false,
+     run_policy},
     {"series", "[SECONDS]", "the per-second samples of the last SECONDS (at most 600)", 0, 1, false, run_series},
     {"top", "queries|clients|servfail-names|servfail-clients|nxdomain-names|rcodes|slow [N] [--labels K]",
      "the N most frequent names, clients, ... in recent traffic (the rings), or the N slowest answers", 1, 4, false,

@@ -93,13 +93,13 @@ std::string escape_label_value(std::string_view v) {
   return out;
 }
 
-std::string prometheus_text(const MetricsContext& c) {
+std::string prometheus_text(const MetricsContext& c, bool all) {
   std::string out;
   for (const MetricDef& m : metric_table()) {
     if (!m.prometheus) continue;
     std::string name = std::string("dnspc_") + m.name;
     out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, m.help, name, type_name(m.type));
-    PrometheusSink sink(out, name, m.sparse);
+    PrometheusSink sink(out, name, m.sparse && !all);
     m.read(c, sink);
   }
   return out;

@@ -31,6 +31,7 @@ class SourceManager {
   // Takes the file's text; `path` is how diagnostics name it.
   FileId add(std::string path, std::string text);
 
+  size_t file_count() const { return files_.size(); }
   const std::string& path(FileId id) const { return files_[id].path; }
   std::string_view text(FileId id) const { return files_[id].text; }
   LineColumn position(FileId id, uint32_t offset) const;

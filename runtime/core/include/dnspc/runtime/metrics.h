@@ -89,7 +89,8 @@ struct MetricDef {
 const std::vector<MetricDef>& metric_table();
 
 // The Prometheus text exposition format (version 0.0.4).
-std::string prometheus_text(const MetricsContext& c);
+// Sparse metrics (per-rule hits) show only non-zero samples unless `all`.
+std::string prometheus_text(const MetricsContext& c, bool all = false);
 
 // Every sample as an aligned table of name, labels and value (the console).
 std::string metrics_text_table(const MetricsContext& c);

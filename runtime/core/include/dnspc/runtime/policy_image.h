@@ -171,6 +171,11 @@ struct LuaSpec {
 
 struct PolicyImage {
   std::string path;  // where it came from, for logs
+  // What `policy` (and /api/v1/policy) reports: a hash of every source file
+  // the policy read (the policy, its set files, its Lua files), and when it
+  // was compiled (UTC).
+  std::string source_hash;
+  std::string compiled_at;
   std::vector<NetAddress> listeners;
   std::vector<Prefix> acl;
   std::string control_path;  // empty: none given
