@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "dnspc/runtime/web_auth.h"
+#include "text.h"
 
 namespace dnspc::runtime {
 
@@ -17,12 +18,6 @@ bool equal_ignoring_case(std::string_view a, std::string_view b) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 }  // namespace
@@ -49,19 +44,14 @@ std::optional<std::string> basic_password(std::string_view authorization) {
 }
 
 std::string_view cookie_value(std::string_view cookie_header, std::string_view name) {
-  size_t pos = 0;
-  while (pos < cookie_header.size()) {
-    size_t semi = cookie_header.find(';', pos);
-    if (semi == std::string_view::npos) semi = cookie_header.size();
-    const std::string_view pair = trim(cookie_header.substr(pos, semi - pos));
-    pos = semi + 1;
+  for (std::string_view pair : split(cookie_header, ';')) {
+    pair = trim(pair);
     const size_t eq = pair.find('=');
-    if (eq != std::string_view::npos && pair.substr(0, eq) == name) {
-      std::string_view value = pair.substr(eq + 1);
-      if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
-        value = value.substr(1, value.size() - 2);
-      return value;
-    }
+    if (eq == std::string_view::npos || pair.substr(0, eq) != name) continue;
+    std::string_view value = pair.substr(eq + 1);
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+      value = value.substr(1, value.size() - 2);
+    return value;
   }
   return {};
 }

@@ -7,6 +7,7 @@
 #include <charconv>
 
 #include "dnspc/runtime/web_routes.h"
+#include "text.h"
 
 namespace dnspc::runtime {
 
@@ -160,17 +161,9 @@ constexpr Route kRoutes[] = {
     {"POST", "/api/v1/reload", RouteKind::kJson, "", "reload"},
 };
 
+// "/a/b" -> {"a", "b"}; "/" -> {""}.
 std::vector<std::string_view> split_path(std::string_view path) {
-  std::vector<std::string_view> out;
-  size_t pos = 1;  // past the leading '/'
-  while (true) {
-    const size_t slash = path.find('/', pos);
-    out.push_back(
-        path.substr(pos, slash == std::string_view::npos ? std::string_view::npos : slash - pos));
-    if (slash == std::string_view::npos) break;
-    pos = slash + 1;
-  }
-  return out;
+  return split(path.substr(1), '/');
 }
 
 // Matches the raw segments against the pattern; the captures stay raw
@@ -208,14 +201,8 @@ bool match(std::string_view pattern, const std::vector<std::string_view>& segmen
 }
 
 bool takes(std::string_view list, std::string_view name) {
-  size_t pos = 0;
-  while (pos <= list.size()) {
-    size_t space = list.find(' ', pos);
-    if (space == std::string_view::npos) space = list.size();
-    if (list.substr(pos, space - pos) == name) return true;
-    pos = space + 1;
-  }
-  return false;
+  const std::vector<std::string_view> names = split(list, ' ');
+  return std::find(names.begin(), names.end(), name) != names.end();
 }
 
 RouteResult fail(RouteResult r, int status, std::string error) {

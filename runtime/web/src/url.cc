@@ -1,5 +1,6 @@
 // URL pieces: percent-decoding, query strings, the target's path and query.
 #include "dnspc/runtime/web_routes.h"
+#include "text.h"
 
 namespace dnspc::runtime {
 
@@ -36,13 +37,8 @@ std::optional<std::string> url_decode(std::string_view s, bool plus_is_space) {
 
 bool parse_query_string(std::string_view query, QueryParams& out, std::string& error) {
   out.clear();
-  size_t pos = 0;
-  while (pos < query.size()) {
-    size_t amp = query.find('&', pos);
-    if (amp == std::string_view::npos) amp = query.size();
-    std::string_view item = query.substr(pos, amp - pos);
-    pos = amp + 1;
-    if (item.empty()) continue;  // "a=1&&b=2"
+  for (std::string_view item : split(query, '&')) {
+    if (item.empty()) continue;  // "a=1&&b=2", or no query at all
     const size_t eq = item.find('=');
     auto name = url_decode(item.substr(0, eq), true);
     auto value =

@@ -3,6 +3,8 @@
 
 #include <cstdlib>
 
+#include "text.h"
+
 namespace dnspc::runtime {
 
 namespace {
@@ -150,16 +152,9 @@ void WebApp::serve(const RouteResult& route, Auth auth, bool gzip, const Respond
 }
 
 bool accepts_gzip(std::string_view accept_encoding) {
-  size_t pos = 0;
-  while (pos < accept_encoding.size()) {
-    size_t comma = accept_encoding.find(',', pos);
-    if (comma == std::string_view::npos) comma = accept_encoding.size();
-    std::string_view item = accept_encoding.substr(pos, comma - pos);
-    pos = comma + 1;
+  for (std::string_view item : split(accept_encoding, ',')) {
     const size_t semi = item.find(';');
-    std::string_view name = item.substr(0, semi);
-    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
-    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    const std::string_view name = trim(item.substr(0, semi));
     if (name != "gzip" && name != "x-gzip" && name != "*") continue;
     // "gzip;q=0" refuses it; any other weight takes it.
     const size_t q = semi == std::string_view::npos ? semi : item.find("q=", semi);
