@@ -35,10 +35,13 @@ test-asan: deps
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS) -L unit
 
-# A long fuzzing run (default one hour): `make fuzz FUZZ_SECONDS=600`.
+# A long fuzzing run (default one hour): `make fuzz FUZZ_SECONDS=600`;
+# FUZZ_TARGET=web_request fuzzes the web server's request path instead of
+# the query parser.
 FUZZ_SECONDS ?= 3600
+FUZZ_TARGET ?= query_parser
 fuzz: deps
-	tests/fuzz/run-fuzzer $(CURDIR) $(BUILD) $(FUZZ_SECONDS)
+	tests/fuzz/run-fuzzer $(CURDIR) $(BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGET)
 
 bench: build
 	python3 tests/bench/run.py

@@ -10,6 +10,7 @@ int run_explain(std::span<char* const> args);
 int run_run(std::span<char* const> args);
 int run_ctl(std::span<char* const> args);
 int run_reload(std::span<char* const> args);
+int run_hash_password(std::span<char* const> args);
 
 namespace {
 
@@ -76,6 +77,16 @@ constexpr Command kCommands[] = {
      "Exit 0 when the new policy runs, 1 when it was rejected, 3 when the instance\n"
      "cannot be reached.\n",
      run_reload, ""},
+    {"hash-password", "hash a password or API key for the web server",
+     "usage: dnspc hash-password\n"
+     "Reads a password (or an API key) and prints its hash (libsodium crypto_pwhash_str,\n"
+     "Argon2id), the form DNSPC_WEB_PASSWORD and DNSPC_WEB_API_KEY take: the web\n"
+     "server refuses a plain secret there. From a terminal it asks twice without\n"
+     "echo; otherwise it reads stdin (one trailing newline dropped):\n"
+     "  export DNSPC_WEB_PASSWORD=\"$(dnspc hash-password)\"\n"
+     "Exit 0 with the hash on stdout, 1 for an empty password or two that differ.\n"
+     "docs/web.md.\n",
+     run_hash_password, ""},
     {"console", "attach the Lua console to a running instance",
      "usage: dnspc console [ADDRESS]\n", nullptr, "the console issue"},
 };

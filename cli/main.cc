@@ -18,7 +18,7 @@ using dnspc::cli::Command;
 void print_help(std::FILE* to) {
   fmt::print(to, "usage: dnspc [--version] [--help] COMMAND [ARGS...]\n\ncommands:\n");
   for (const Command& c : dnspc::cli::commands()) {
-    fmt::print(to, "  {:<9} {}{}\n", c.name, c.summary, c.run ? "" : " (not built yet)");
+    fmt::print(to, "  {:<14} {}{}\n", c.name, c.summary, c.run ? "" : " (not built yet)");
   }
   fmt::print(to, "\n`dnspc COMMAND --help` describes one command.\n");
 }

@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include <functional>
+#include <optional>
 #include <set>
 
 #include "analyzer.h"
@@ -62,6 +63,68 @@ auto enum_option(E Options::*field, std::vector<std::pair<const char*, E>> choic
   };
 }
 
+// "127.0.0.0/8, ::1/128": netmasks in a string, since a policy value is one
+// token. Each entry is checked as a netmask written in the policy would be
+// (host bits warn); a bad one is reported at its place inside the string
+// when the string has no escapes (so offsets in the text are offsets in the
+// file), else at the whole string.
+std::optional<std::vector<Prefix>> netmask_list(Analyzer& a, const Value& v, diag::Diagnostics& d) {
+  const bool exact = v.range.end - v.range.begin == v.text.size() + 2;
+  auto range_of = [&](size_t begin, size_t end) {
+    if (!exact) return v.range;
+    diag::SourceRange r = v.range;
+    r.begin = v.range.begin + 1 + static_cast<uint32_t>(begin);
+    r.end = v.range.begin + 1 + static_cast<uint32_t>(end);
+    return r;
+  };
+  std::vector<Prefix> out;
+  bool ok = true;
+  size_t pos = 0;
+  while (pos <= v.text.size()) {
+    size_t comma = v.text.find(',', pos);
+    if (comma == std::string::npos) comma = v.text.size();
+    size_t begin = pos, end = comma;
+    while (begin < end && (v.text[begin] == ' ' || v.text[begin] == '\t')) ++begin;
+    while (end > begin && (v.text[end - 1] == ' ' || v.text[end - 1] == '\t')) --end;
+    pos = comma + 1;
+    const std::string entry = v.text.substr(begin, end - begin);
+    if (entry.empty()) {
+      if (comma == v.text.size() && !out.empty()) break;  // a trailing comma
+      d.error("bad-value", range_of(begin, end),
+              "an empty entry in web_acl; write netmasks separated by commas, like \"127.0.0.0/8, ::1/128\"");
+      ok = false;
+      continue;
+    }
+    const size_t slash = entry.find('/');
+    auto address = NetAddress::parse(entry.substr(0, slash));
+    if (!address || address->port != 0) {
+      d.error("bad-address", range_of(begin, end),
+              fmt::format("'{}' in web_acl is not an address or netmask; write them like 10.0.0.0/8 or ::1/128",
+                          entry));
+      ok = false;
+      continue;
+    }
+    ast::Netmask n;
+    n.address = *address;
+    n.range = range_of(begin, end);
+    if (slash != std::string::npos) {
+      const std::string length = entry.substr(slash + 1);
+      const unsigned max = address->is_v6() ? 128 : 32;
+      if (length.empty() || length.size() > 3 || length.find_first_not_of("0123456789") != std::string::npos ||
+          std::stoul(length) > max) {
+        d.error("bad-prefix", range_of(begin + slash + 1, end),
+                fmt::format("the prefix length of '{}' in web_acl must be 0 to {}", entry, max));
+        ok = false;
+        continue;
+      }
+      n.prefix = static_cast<int>(std::stoul(length));
+    }
+    if (auto p = a.prefix(n)) out.push_back(*p);
+  }
+  if (!ok) return std::nullopt;
+  return out;
+}
+
 std::vector<OptionSpec> option_specs(diag::Diagnostics& d) {
   return {
       {"workers", integer_option(&Options::workers, 1, 64)},
@@ -103,6 +166,20 @@ std::vector<OptionSpec> option_specs(diag::Diagnostics& d) {
       {"tcp_backend_timeout", duration_option(&Options::tcp_backend_timeout_ms, 10, 600'000, d)},
       {"tcp_backend_connections", integer_option(&Options::tcp_backend_connections, 1, 1'000)},
       {"tcp_backend_max_in_flight", integer_option(&Options::tcp_backend_max_in_flight, 1, 1'024)},
+      {"web_acl",
+       [&d](Analyzer& a, const Value& v, Options& o) {
+         if (v.invalid) return false;
+         if (v.kind != Value::Kind::kString) {
+           d.error("bad-value", v.range,
+                   "web_acl takes netmasks in a string, like \"127.0.0.0/8, ::1/128\"");
+           return false;
+         }
+         auto list = netmask_list(a, v, d);
+         if (!list) return false;
+         o.web_acl = std::move(*list);
+         return true;
+       }},
+      {"web_writes", enum_option<bool>(&Options::web_writes, {{"off", false}, {"on", true}}, d)},
   };
 }
 
@@ -128,6 +205,12 @@ void Analyzer::analyze_options() {
       continue;
     }
     spec->apply(*this, stmt.value, model_.options);
+  }
+  if (model_.options.web_acl.empty() && !seen.count("web_acl")) {
+    Value v;
+    v.kind = Value::Kind::kString;
+    v.text = kDefaultWebAcl;
+    model_.options.web_acl = *netmask_list(*this, v, diags_);
   }
 }
 

@@ -111,6 +111,13 @@ std::shared_ptr<runtime::PolicyImage> make_image(std::shared_ptr<const pipeline:
   for (const sema::Endpoint& e : m.listens) image->listeners.push_back(e.address);
   for (const sema::Prefix& p : m.acl) image->acl.push_back({p.address, p.length});
   image->control_path = m.control_path;
+  if (m.web) {
+    runtime::WebSpec web;
+    web.address = m.web->address;
+    for (const sema::Prefix& p : m.options.web_acl) web.acl.push_back({p.address, p.length});
+    web.writes = m.options.web_writes;
+    image->web = std::move(web);
+  }
 
   runtime::Options& o = image->options;
   o.workers = m.options.workers;
@@ -192,7 +199,6 @@ std::shared_ptr<runtime::PolicyImage> make_image(std::shared_ptr<const pipeline:
 
   image->dynblocks = cases::block_specs(m);
   if (m.console) image->not_applied.push_back("the console (" + m.console->address.to_string(true) + ")");
-  if (m.web) image->not_applied.push_back("the web server (" + m.web->address.to_string(true) + ")");
 
   for (const ir::Rule& r : policy->response_optimized.program.rules) {
     runtime::ResponseRuleSpec rule;

@@ -284,6 +284,9 @@ void Reloader::on_compiled() {
     not_reloadable_.push_back("option sockets_per_backend");
   }
   if (image->control_path != prev.control_path) not_reloadable_.push_back("control");
+  // The web server keeps its address; its ACL and writes follow the policy.
+  const std::optional<NetAddress> web = image->web ? std::optional(image->web->address) : std::nullopt;
+  if (web != parts_.web_address) not_reloadable_.push_back("web");
   if (image->options.ring_entries != prev.options.ring_entries) not_reloadable_.push_back("option ring_entries");
 
   // Listeners: only the added ones are opened (and must be free); the kept

@@ -26,6 +26,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,7 @@ class Reloader {
     HealthChecker* health = nullptr;
     unsigned sockets_per_backend = 4;  // what the workers were started with
     std::string control_path;          // what the control socket was started with
+    std::optional<NetAddress> web_address;  // what the web server listens on (none: not running)
     // When a policy is published: it, and the source ports of every worker's
     // backend sockets by registry id (for the control socket).
     std::function<void(const ActivePolicy*, std::vector<std::vector<uint16_t>>)> on_published;

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -27,6 +28,8 @@
 #include "dnspc/runtime/sockets.h"
 #include "dnspc/runtime/stats.h"
 #include "dnspc/runtime/tcp_admission.h"
+#include "dnspc/runtime/web.h"
+#include "dnspc/runtime/web_counters.h"
 #include "dnspc/runtime/worker_thread.h"
 
 namespace dnspc::runtime {
@@ -84,6 +87,11 @@ struct Main {
   std::unique_ptr<HealthChecker> health;
   std::unique_ptr<SeriesSampler> series;
   std::unique_ptr<ControlServer> control;
+  std::unique_ptr<WebServer> web;
+  // The web settings of the policy it started with: what the web server
+  // follows while a reloaded policy has no `web` (its address stays).
+  std::optional<WebSpec> web_start;
+  WebCounters web_counters;
   TcpAdmission tcp_admission;  // TCP connection limits shared by the workers
   MetricsContext stats;  // what the control documents and metrics read
   std::chrono::steady_clock::time_point started;
@@ -141,6 +149,7 @@ struct Main {
     if (health) health->stop();
     if (series) series->stop();
     if (control) control->stop();
+    if (web) web->stop();
     if (blocks) blocks->stop();
   }
 
@@ -156,6 +165,14 @@ struct Main {
     dispatch_command(c, line, reply);
   }
 
+  // The web server's ACL and writes: the running policy's, so a reload
+  // changes them; the first policy's while the running one has no `web`.
+  const WebSpec* web_settings() const {
+    const ActivePolicy* p = current.load(std::memory_order_acquire);
+    if (p && p->image->web) return &*p->image->web;
+    return web_start ? &*web_start : nullptr;
+  }
+
   // SIGHUP and --watch: reload the current policy file; the outcome is logged.
   void reload_current() {
     if (reloader) reloader->reload("", [](const ReloadOutcome&) {});
@@ -168,6 +185,7 @@ struct Main {
     if (health) health->stop();
     if (series) series->stop();
     if (control) control->stop();  // removes the socket file
+    if (web) web->stop();
     uv_walk(&loop, [](uv_handle_t* h, void*) { if (!uv_is_closing(h)) uv_close(h, nullptr); }, nullptr);
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
@@ -191,6 +209,14 @@ int run(std::shared_ptr<const PolicyImage> image, const RunOptions& options) {
     return 1;
   }
   ::signal(SIGPIPE, SIG_IGN);
+
+  // The web server's credentials before anything opens: without a password
+  // (as a hash) it does not start, and neither does dnspc.
+  WebCredentials web_credentials;
+  if (image->web && !web_credentials_from_env(web_credentials, problem)) {
+    log(LogLevel::kError, "the web server cannot start", {{"web", image->web->address.to_string(true)}, {"reason", problem}});
+    return 1;
+  }
 
   auto m = std::make_unique<Main>();
   m->started = std::chrono::steady_clock::now();
@@ -282,6 +308,27 @@ int run(std::shared_ptr<const PolicyImage> image, const RunOptions& options) {
     log(LogLevel::kWarning, "running without a control socket", {{"reason", error}});
   }
 
+  // The web server, when the policy has `web`: like a listener, an address
+  // it cannot take stops the start.
+  if (image->web) {
+    m->web_start = image->web;
+    WebServerConfig web;
+    web.address = image->web->address;
+    web.limits = web_limits_from_env();
+    web.app.credentials = std::move(web_credentials);
+    web.app.command = [mp = m.get()](std::string_view line, std::function<void(std::string)> reply) {
+      mp->command(line, std::move(reply));
+    };
+    web.app.settings = [mp = m.get()] { return mp->web_settings(); };
+    web.app.counters = &m->web_counters;
+    m->web = std::make_unique<WebServer>(&m->loop, std::move(web));
+    if (!m->web->start(error)) {
+      log(LogLevel::kError, "cannot start", {{"reason", error}});
+      return m->abandon_start();
+    }
+  }
+  m->stats.web = &m->web_counters;
+
   m->health = std::make_unique<HealthChecker>(&m->loop, *m->registry);
   if (!m->health->start(error)) {
     log(LogLevel::kError, "cannot start", {{"reason", error}});
@@ -309,6 +356,7 @@ int run(std::shared_ptr<const PolicyImage> image, const RunOptions& options) {
   parts.workers = &m->workers;
   parts.health = m->health.get();
   parts.sockets_per_backend = image->options.sockets_per_backend;
+  if (image->web) parts.web_address = image->web->address;
   parts.on_published = [mp = m.get()](const ActivePolicy* p, std::vector<std::vector<uint16_t>> ports) {
     mp->stats.policy = p;
     mp->stats.backend_ports = std::move(ports);
@@ -346,7 +394,8 @@ int run(std::shared_ptr<const PolicyImage> image, const RunOptions& options) {
        {"pools", static_cast<uint64_t>(image->pools.size())},
        {"servers", static_cast<uint64_t>(servers)},
        {"rules", static_cast<uint64_t>(image->rules.size())},
-       {"control", m->control && !m->control->path().empty() ? m->control->path() : std::string("none")}});
+       {"control", m->control && !m->control->path().empty() ? m->control->path() : std::string("none")},
+       {"web", image->web ? image->web->address.to_string(true) : std::string("none")}});
 
   // From here on the registry and the active policy hold what runs; a reload
   // frees this image with its policy.

@@ -57,7 +57,13 @@ struct Options {
   // Lua hooks (docs/lua.md).
   unsigned lua_instructions = 100'000;  // per call
   unsigned lua_memory_mb = 32;          // per Lua state (one per worker)
+  // The web server (docs/web.md): who may connect, and whether POSTs that
+  // change state are taken. Filled with kDefaultWebAcl when not set.
+  std::vector<Prefix> web_acl;
+  bool web_writes = false;
 };
+
+inline constexpr const char* kDefaultWebAcl = "127.0.0.0/8, ::1/128";
 
 // ---------------------------------------------------------------- pools
 

@@ -24,12 +24,14 @@
 namespace dnspc::runtime {
 
 struct ActivePolicy;
+struct WebCounters;
 
 enum class MetricType { kCounter, kGauge, kHistogram };
 
 // Label names a metric may carry. `version` is build_info's only.
 inline constexpr const char* kMetricLabels[] = {"pool",   "server", "rule",   "tag",    "rcode", "transport",
-                                                "action", "reason", "source", "result", "hook",   "budget", "version"};
+                                                "action", "reason", "source", "result", "hook",   "budget", "code",
+                                                "version"};
 
 using Labels = std::vector<std::pair<const char*, std::string>>;
 
@@ -62,6 +64,7 @@ struct MetricsContext {
   std::vector<std::vector<uint16_t>> backend_ports;
   ReloadSummary last_reload;
   const char* version = "";
+  const WebCounters* web = nullptr;  // null: no web server (its samples are 0)
 };
 
 using MetricReader = std::function<void(const MetricsContext&, MetricSink&)>;

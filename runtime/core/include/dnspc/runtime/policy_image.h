@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -169,6 +170,15 @@ struct LuaSpec {
   bool empty() const { return hooks.empty(); }
 };
 
+// The web server (docs/web.md). The address is read once at start (not
+// reloadable); the ACL and `writes` are read from the running policy on each
+// request, so a reload changes who may use it and whether it takes writes.
+struct WebSpec {
+  NetAddress address;
+  std::vector<Prefix> acl;  // option web_acl
+  bool writes = false;      // option web_writes
+};
+
 struct PolicyImage {
   std::string path;  // where it came from, for logs
   // What `policy` (and /api/v1/policy) reports: a hash of every source file
@@ -179,6 +189,7 @@ struct PolicyImage {
   std::vector<NetAddress> listeners;
   std::vector<Prefix> acl;
   std::string control_path;  // empty: none given
+  std::optional<WebSpec> web;  // none: no web server
   Options options;
   std::vector<PoolSpec> pools;
   std::vector<RuleSpec> rules;
