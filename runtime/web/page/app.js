@@ -389,12 +389,14 @@ const tasks = [
     }
     state.policyHash = doc.hash;
   } },
-  { name: "pools", period: 30, run: async () => {
+  { name: "pools", period: 60, run: async () => {
     state.pools = await get("pools");
     drawPools();
   } },
 ];
-for (const t of tasks) Object.assign(t, { last: -Infinity, busy: false, again: false, note: t.note || `${t.name}-note` });
+for (const t of tasks) {
+  Object.assign(t, { last: -Infinity, busy: false, again: false, status: "not run", note: t.note || `${t.name}-note` });
+}
 
 async function run(task) {
   if (task.busy) {
@@ -405,8 +407,10 @@ async function run(task) {
   task.last = performance.now();
   try {
     await task.run();
+    task.status = "ok";
     note(task.note, "");
   } catch (e) {
+    task.status = `error: ${e.message}`;
     note(task.note, e.message, task.name.replace("-", " "));
   } finally {
     task.busy = false;
@@ -502,7 +506,7 @@ let filterTimer = 0;
 $("rules-filter").addEventListener("input", (e) => {
   clearTimeout(filterTimer);
   filterTimer = setTimeout(() => {
-    const value = e.target.value.trim();
+    const value = e.target.value.replace(/\s+/g, "");  // rule names hold no spaces; the API refuses them
     if (value === state.rules.filter) return;
     state.rules.filter = value;
     state.rules.offset = 0;
@@ -549,8 +553,12 @@ Object.defineProperty(window, "dnspcPage", {
     get samples() {
       return state.samples.length;
     },
-    get loaded() {
-      return Object.freeze(Object.fromEntries(tasks.map((t) => [t.name, t.last > -Infinity && !t.busy])));
+    // Each slower document's last outcome: "ok", "error: ...", "not run" (overrides: only while a server is forced).
+    get tasks() {
+      return Object.freeze(Object.fromEntries(tasks.map((t) => [t.name, t.status])));
+    },
+    get series() {
+      return state.seriesOk ? "ok" : state.seriesError ? `error: ${state.seriesError}` : "not run";
     },
   }),
   writable: false,

@@ -137,6 +137,11 @@ export class HistogramChart extends Chart {
     return i < b.length ? `\u2264 ${us(b[i])}` : `> ${us(b[b.length - 1])}`;
   }
 
+  info() {
+    const total = this.plot ? (this.plot.data[1] || []).reduce((a, b) => a + (b || 0), 0) : 0;
+    return Object.freeze({ ...super.info(), total });
+  }
+
   update(bounds, counts) {
     this.bounds = bounds;
     const x = counts.map((_, i) => i);

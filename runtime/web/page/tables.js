@@ -31,7 +31,8 @@ export function servers(tbody, list, live, overrides) {
       const checked = o && o.checked ? `; checks say ${o.checked}` : "";
       override = badge(`forced ${s.forced}`, "forced", `forced by an operator${since}${checked}`);
     }
-    const checks = isNum(h.checks) ? `${int(h.checks - (h.failures || 0))}/${int(h.checks)} ok` : DASH;
+    let checks = isNum(h.checks) ? `${int(h.checks - (h.failures || 0))}/${int(h.checks)} ok` : DASH;
+    if (h.checks === 0 && s.mode && s.mode !== "auto") checks = "not probed";
     return el("tr", { dataset: { key } },
       cell(el("span", { className: "mono" }, str(s.address)), "name", key),
       cell(str(s.pool)),
@@ -61,13 +62,13 @@ export function pools(tbody, list, serverByKey) {
     const addresses = members.map((k) => {
       const s = serverByKey.get(k);
       return el("span", { className: `member ${s ? s.state : ""}`, title: k }, s ? str(s.address) : k.replace(/^[^/]*\//, ""));
-    });
+    }).flatMap((node) => [" ", node]);  // spaces between, for copying
     return el("tr", {},
       cell(str(p.name), "name"),
       cell(policy),
       cell(str(p.on_no_server)),
       cell([el("span", { className: up === members.length || !known ? "" : "warn" },
-                known ? `${up}/${members.length} up` : `${members.length}`), " ", ...addresses], "members"));
+                known ? `${up}/${members.length} up` : `${members.length}`), ...addresses], "members"));
   }));
 }
 
