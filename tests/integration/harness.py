@@ -8,7 +8,7 @@
   from another port, forged answers, silence, slowness); it records every
   query it sees.
 - Dnspc: `dnspc run` on a policy text, with its control socket, stderr
-  captured to a file.
+  captured to a file, and extra environment variables if given.
 
 Every process is started in its own session and killed as a group on the
 way out (unittest cleanups, plus atexit as a last resort). Every wait is
@@ -387,7 +387,7 @@ class Dnspc:
 
     count = 0
 
-    def __init__(self, workdir, policy, extra_args=(), port=None, wait=True, log_format=None):
+    def __init__(self, workdir, policy, extra_args=(), port=None, wait=True, log_format=None, env=None):
         self.workdir = Path(workdir)
         self.port = port or free_port()
         Dnspc.count += 1
@@ -399,7 +399,9 @@ class Dnspc:
         if log_format:
             argv += ["--log-format", log_format]
         argv += [*extra_args, str(self.policy_path)]
-        self.proc = Proc("dnspc", argv, self.workdir / f"dnspc-{tag}.log")
+        # env: variables added to this process's environment (the web server's secrets).
+        full_env = {**os.environ, **env} if env else None
+        self.proc = Proc("dnspc", argv, self.workdir / f"dnspc-{tag}.log", env=full_env)
         if wait:
             self.wait_ready()
 
