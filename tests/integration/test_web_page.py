@@ -20,6 +20,7 @@ $DNSPC_ARTIFACT_DIR/web_page.png (CTest: build/artifacts/)."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import unittest
@@ -187,6 +188,40 @@ class WebPage(unittest.TestCase):
         self.assertTrue(self.screenshot.is_file())
         self.assertGreater(self.screenshot.stat().st_size, 20_000)
         self.assertEqual(self.screenshot.read_bytes()[:8], b"\x89PNG\r\n\x1a\n")
+
+
+class PageSource(unittest.TestCase):
+    """What CSP default-src 'self' and text-only rendering need from the page's
+    files, read from the source (runs without a browser or a server)."""
+
+    PAGE = ROOT / "runtime" / "web" / "page"
+
+    def test_no_html_parsing_or_eval_in_the_scripts(self):
+        scripts = sorted(self.PAGE.glob("*.js"))
+        self.assertTrue(scripts)
+        for path in scripts:
+            code = path.read_text()
+            for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function",
+                         "setAttribute(\"style", "DOMParser", "createContextualFragment"):
+                self.assertNotIn(sink, code, f"{path.name} uses {sink}")
+
+    def test_no_inline_script_or_style_in_the_document(self):
+        html = (self.PAGE / "index.html").read_text()
+        self.assertNotRegex(html, r"<script(?![^>]*\bsrc=)[^>]*>", "a script without src")
+        self.assertNotRegex(html, r"<script[^>]*>[^<]+</script>", "a script with content")
+        self.assertNotIn("<style", html)
+        self.assertNotRegex(html, r"\sstyle=", "a style attribute")
+        self.assertNotRegex(html, r"\son[a-z]+=", "an event handler attribute")
+        self.assertNotRegex(html, r"(src|href)=\"(https?:)?//", "something fetched from elsewhere")
+
+    def test_every_file_the_page_asks_for_is_embedded(self):
+        cmake = (ROOT / "runtime" / "CMakeLists.txt").read_text()
+        embedded = set(re.findall(r"^\s*(/[^=\s]*)=", cmake, re.M))
+        asked = set(re.findall(r'(?:src|href)="(/[^"]*)"', (self.PAGE / "index.html").read_text()))
+        for path in self.PAGE.glob("*.js"):
+            asked |= {"/" + m for m in re.findall(r'from "\./([^"]+)"', path.read_text())}
+        self.assertTrue(asked)
+        self.assertEqual(asked - embedded, set())
 
 
 if __name__ == "__main__":

@@ -4,8 +4,9 @@
 // of the last second; after the first load it asks only for the seconds it
 // has not seen), plus at most one slower document a second, the most
 // overdue of the tasks below, each with its own period. So a tab makes
-// about two requests a second, none while it is hidden. Typing in the rules
-// search box, paging, or changing a selector asks at once.
+// about two requests a second, none while it is hidden; while dnspc does
+// not answer, only the series, every five seconds after three failures.
+// Typing in the rules search box, paging, or changing a selector asks at once.
 import { $, DASH, clock, int, isNum, percent, rate, short, str, text, us, usShort } from "./dom.js";
 import { HistogramChart, PALETTE, TimeChart } from "./charts.js";
 import * as tables from "./tables.js";
@@ -30,6 +31,8 @@ const state = {
   requests: { total: 0, failed: 0, byPath: {} },
   seriesOk: false,
   seriesError: "",
+  failures: 0,               // series requests failed in a row
+  ticks: 0,
 };
 
 // ---------------------------------------------------------------- fetching
@@ -320,9 +323,11 @@ async function loadSeries() {
     drawServers();  // its per-second columns
     state.seriesOk = true;
     state.seriesError = "";
+    state.failures = 0;
   } catch (e) {
     state.seriesOk = false;
     state.seriesError = e.message;
+    state.failures += 1;
   }
   drawStatus();
 }
@@ -337,7 +342,9 @@ function topTask([kind, names]) {
       if (names && state.labels > 0) params.labels = state.labels;
       const doc = await get(`top/${kind}`, params);
       tables.top($(`top-${kind}-body`), doc, !names);
-      if (kind === "queries" && isNum(doc.records)) text("top-note", `from the last ${int(doc.records)} queries`);
+      if (kind === "queries" && isNum(doc.records)) {
+        text("top-note", doc.records ? `from the last ${int(doc.records)} queries` : "no queries yet");
+      }
     },
   };
 }
@@ -451,7 +458,11 @@ async function loadRules() {
 let fastBusy = false;
 
 function tick() {
-  if (!document.hidden) {
+  state.ticks += 1;
+  // While dnspc does not answer: only the series, every fifth second after three failures.
+  const down = state.failures > 0;
+  const skip = state.failures >= 3 && state.ticks % 5 !== 0;
+  if (!document.hidden && !skip) {
     if (!fastBusy) {
       fastBusy = true;
       loadSeries().finally(() => {
@@ -470,7 +481,7 @@ function tick() {
         bestLate = late;
       }
     }
-    if (best) run(best);
+    if (best && !down) run(best);
   }
   drawStatus();
   setTimeout(tick, 1000);

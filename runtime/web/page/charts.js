@@ -63,6 +63,10 @@ class Chart {
 
 // Lines over time. lines: [{label, color, dash?, width?}]; columns: one array
 // per line, aligned with x (Unix seconds); null leaves a gap.
+// Whole steps for counts: 1, 2, 5, 10, 20, 50, ... (never 0.3 queries).
+const COUNT_STEPS = [];
+for (let e = 0; e < 12; e++) for (const m of [1, 2, 5]) COUNT_STEPS.push(m * 10 ** e);
+
 const two = (n) => String(n).padStart(2, "0");
 // Seconds between time ticks (uPlot's own list jumps from 1 to 5 minutes).
 const TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400];
@@ -107,9 +111,10 @@ export class TimeChart extends Chart {
     const yScale = this.log
       ? { distr: 3, log: 10,
           range: (u, min, max) => (min > 0 && max > 0 ? uPlot.rangeLog(min, max, 10, true) : [10, 10000]) }
-      : { range: (u, min, max) => [0, max > 0 ? max * 1.08 : 1] };
+      : { range: (u, min, max) => [0, max > 0 ? Math.max(max * 1.08, 4) : 4] };
     const yAxis = { size: 58, values: (u, vals) => vals.map((v) => axisFormat(v)) };
     if (this.log) yAxis.splits = decades;
+    else yAxis.incrs = COUNT_STEPS;
     this.show(signature, (t) => ({
       cursor: { sync: { key: this.group }, points: { size: 6 } },
       legend: { live: true },
@@ -151,9 +156,9 @@ export class HistogramChart extends Chart {
     this.show(`histogram|${n}`, (t) => ({
       cursor: { points: { show: false }, drag: { x: false, y: false } },
       legend: { live: true },
-      scales: { x: { time: false, range: [-0.6, n - 0.4] }, y: { range: (u, min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+      scales: { x: { time: false, range: [-0.6, n - 0.4] }, y: { range: (u, min, max) => [0, Math.max(max * 1.1, 4)] } },
       axes: [axis(t, { splits: () => ticks, values: (u, vals) => vals.map((i) => usShort(bounds[i])), grid: { show: false } }),
-             axis(t, { size: 56, values: (u, vals) => vals.map((v) => short(v)) })],
+             axis(t, { size: 56, incrs: COUNT_STEPS, values: (u, vals) => vals.map((v) => short(v)) })],
       series: [{ label: "bucket", value: (u, i) => (i == null ? "" : this.label(i)) },
                { label: "answers", fill: t.accent, stroke: t.accent, width: 0, points: { show: false },
                  paths: uPlot.paths.bars({ size: [0.82, 40], gap: 1 }), value: (u, v) => (v == null ? "" : short(v)) }],
