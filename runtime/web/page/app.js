@@ -508,7 +508,7 @@ function drawStatus() {
   const seconds = (performance.now() - started) / 1000;
   text("foot-requests", `${int(state.requests.total)} requests in ${Math.round(seconds)} s` +
        (state.requests.failed ? `, ${int(state.requests.failed)} failed` : "") +
-       " \u00b7 graphs every second, tables every 4\u201330 s \u00b7 paused while this tab is hidden");
+       " \u00b7 graphs every second, tables every 4\u201360 s \u00b7 paused while this tab is hidden");
 }
 
 // ---------------------------------------------------------------- controls
