@@ -73,6 +73,7 @@ class WebPage(unittest.TestCase):
             raise AssertionError(f"no Chromium at {CHROMIUM} (scripts/setup-deps installs Debian's)")
         if not (ROOT / "runtime" / "web" / "npm" / "node_modules" / "playwright-core").is_dir():
             raise AssertionError("playwright-core is missing: run scripts/setup-deps (npm ci in runtime/web/npm)")
+        password_hash = hash_password(PASSWORD)  # first: without the web server's branch this is what fails
         cls.work = Workdir()
         cls.addClassCleanup(cls.work.cleanup)
         cls.nsd = Nsd(cls.work.path, "nsd").start()
@@ -83,7 +84,7 @@ class WebPage(unittest.TestCase):
         cls.web_port = free_port()
         policy = (POLICY.replace("WEBPORT", str(cls.web_port)).replace("NSD", cls.nsd.server())
                   .replace("BROKEN", cls.broken.server()))
-        cls.d = Dnspc(cls.work.path, policy, env={"DNSPC_WEB_PASSWORD": hash_password(PASSWORD)})
+        cls.d = Dnspc(cls.work.path, policy, env={"DNSPC_WEB_PASSWORD": password_hash})
         cls.addClassCleanup(cls.d.stop)
 
         # Background load: dnsperf at about 1000 queries a second from 127.0.0.1 for the whole test.
