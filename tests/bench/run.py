@@ -196,13 +196,15 @@ def write_zone(zonedir):
     (zonedir / "bench.test.zone").write_text("\n".join(lines) + "\n")
 
 
-def nsd_config(workdir, port):
+def nsd_config(workdir, port, extra_ports=()):
+    """NSD listening on 127.0.0.1@port, and on each of extra_ports too (one
+    server process serves them all: several backends, one NSD)."""
     # Every path is our own so NSD needs neither root nor /var/lib/nsd.
     # RRL is on by default and would drop most of a benchmark: turn it off.
+    addresses = "".join(f"  ip-address: 127.0.0.1@{p}\n" for p in (port, *extra_ports))
     return f"""server:
   server-count: 1
-  ip-address: 127.0.0.1@{port}
-  username: ""
+{addresses}  username: ""
   chroot: ""
   database: ""
   zonesdir: "{workdir}"
@@ -224,9 +226,10 @@ zone:
 def start_nsd(ctx):
     write_zone(ctx.workdir)
     conf = ctx.workdir / "nsd.conf"
-    conf.write_text(nsd_config(ctx.workdir, ctx.nsd_port))
+    conf.write_text(nsd_config(ctx.workdir, ctx.nsd_port, ctx.nsd_extra_ports))
     proc = start_process(ctx, "nsd", ["nsd", "-d", "-c", str(conf)])
-    wait_answering(proc, ctx.nsd_port, dict(ZONE_HOSTS)["www"])
+    for port in (ctx.nsd_port, *ctx.nsd_extra_ports):
+        wait_answering(proc, port, dict(ZONE_HOSTS)["www"])
     return proc
 
 
@@ -421,6 +424,25 @@ class Context:
     query_file: Optional[Path] = None
     floor_binary: Optional[Path] = None
     ports: set = field(default_factory=set)
+    nsd_extra_ports: list = field(default_factory=list)  # NSD's other ports, if any
+
+
+def prepare(args, cleanup, nsd_extra_ports=0):
+    """The temp dir (removed by `cleanup` unless --keep), the Context, the
+    query file, and NSD started on ctx.nsd_port (plus nsd_extra_ports more
+    ports, in ctx.nsd_extra_ports). Needs args.keep and args.build_dir."""
+    tmp = Path(tempfile.mkdtemp(prefix="dnspc-bench-"))
+    if args.keep:
+        log(f"keeping {tmp}")
+    else:
+        cleanup.callback(shutil.rmtree, tmp, ignore_errors=True)
+    ctx = Context(args, tmp, args.build_dir or tmp / "build", cleanup)
+    ctx.nsd_port = free_port(ctx.ports)
+    ctx.nsd_extra_ports = [free_port(ctx.ports) for _ in range(nsd_extra_ports)]
+    ctx.query_file = tmp / "queries.txt"
+    write_query_file(ctx.query_file)
+    start_nsd(ctx)
+    return ctx
 
 
 def run_scenario(ctx, load, scenario):
@@ -599,16 +621,7 @@ def main(argv=None):
     facts = machine_facts()
     records = []
     with contextlib.ExitStack() as cleanup:
-        tmp = Path(tempfile.mkdtemp(prefix="dnspc-bench-"))
-        if args.keep:
-            log(f"keeping {tmp}")
-        else:
-            cleanup.callback(shutil.rmtree, tmp, ignore_errors=True)
-        ctx = Context(args, tmp, args.build_dir or tmp / "build", cleanup)
-        ctx.nsd_port = free_port(ctx.ports)
-        ctx.query_file = tmp / "queries.txt"
-        write_query_file(ctx.query_file)
-        start_nsd(ctx)
+        ctx = prepare(args, cleanup)
         log(f"NSD on 127.0.0.1:{ctx.nsd_port}; {facts['cpus']} CPUs, load average {facts['loadavg_at_start']}")
         for load in args.qps:
             for scenario in args.scenarios:
