@@ -132,6 +132,17 @@ rule default: true => pool main;
             del api["api_version"]
             self.assertEqual(api, self.d.ctl(command), endpoint)
 
+    def test_dashboard_holds_each_route_document(self):
+        doc = self.get("/api/v1/dashboard?include=series,pools,policy,top/queries,rules,series&seconds=4&n=3"
+                       "&offset=1&limit=2&filter=filler_2")
+        self.assertEqual(list(doc), ["api_version", "series", "pools", "policy", "top/queries", "rules"])
+        self.assertLessEqual(len(doc["series"]["samples"]), 4)
+        for part, command in (("pools", "pools"), ("policy", "policy"), ("rules", "rules 1 2 filler_2")):
+            self.assertEqual(doc[part], self.d.ctl(command), part)
+        self.assertEqual([r["name"] for r in doc["rules"]["rules"]], ["filler_20", "filler_21"])
+        self.assertLessEqual(len(doc["top/queries"]["top"]), 3)
+        self.assertIn("records", doc["top/queries"])
+
     def test_metrics_pass_promtool(self):
         text = self.get("/metrics", raw=True)
         self.assertIn("dnspc_build_info{", text)

@@ -113,6 +113,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send(200, TYPES.get(file.suffix, "application/octet-stream"), file.read_bytes())
 
     def api(self, path, params):
+        if path == "dashboard":
+            return self.dashboard(params)
         try:
             command = command_for(path, params)
         except ValueError as e:
@@ -124,6 +126,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except OSError as e:
             return self.send_json(503, {"error": f"control socket: {e}"})
         self.send_json(400 if "error" in doc else 200, doc)
+
+    def dashboard(self, params):
+        """As dnspc's route: each part of `include` under its key, a part's error in its place."""
+        doc = {}
+        for key in dict.fromkeys(params.get("include", ["series"])[-1].split(",")):
+            if not key:
+                continue
+            part = {k: v for k, v in params.items() if k != "labels" or not key.endswith("clients")}
+            try:
+                doc[key] = ask(self.control, command_for(key, part))
+            except (ValueError, KeyError) as e:
+                return self.send_json(400, {"error": f"dashboard part {key}: {e}"})
+            except OSError as e:
+                return self.send_json(503, {"error": f"control socket: {e}"})
+        self.send_json(200, doc)
 
     def log_message(self, fmt, *args):
         if not self.path.startswith("/api/"):

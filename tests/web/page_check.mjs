@@ -71,7 +71,8 @@ try {
 
   const snapshot = () => page.evaluate(() => {
     const p = window.dnspcPage;
-    return p ? { charts: p.charts, requests: p.requests, samples: p.samples, tasks: p.tasks, series: p.series } : null;
+    return p ? { charts: p.charts, requests: p.requests, samples: p.samples, tasks: p.tasks, series: p.series,
+                 at: performance.now() } : null;
   });
   try {
     await page.waitForFunction(() => {

@@ -1,12 +1,12 @@
 // The dnspc page: polls the JSON API (docs/api.md) and draws it.
 //
-// Requests: GET /api/v1/series once a second (the graphs and the figures
-// of the last second; after the first load it asks only for the seconds it
-// has not seen), plus at most one slower document a second, the most
-// overdue of the tasks below, each with its own period. So a tab makes
-// about two requests a second, none while it is hidden; while dnspc does
-// not answer, only the series, every five seconds after three failures.
-// Typing in the rules search box, paging, or changing a selector asks at once.
+// Requests: one a second, GET /api/v1/dashboard, holding the series (the
+// graphs and the figures of the last second; after the first load only the
+// seconds it has not seen) and every slower document that is due, each of
+// the tasks below with its own period. None while the tab is hidden; while
+// dnspc does not answer, only the series, every five seconds after three
+// failures. Typing in the rules search box, paging, or changing a selector
+// asks at once.
 import { $, DASH, clock, int, isNum, percent, rate, short, str, text, us, usShort } from "./dom.js";
 import { HistogramChart, PALETTE, TimeChart } from "./charts.js";
 import * as tables from "./tables.js";
@@ -311,36 +311,33 @@ function drawPools() {
   if (doc) tables.pools($("pools-body"), doc.pools, serverMap());
 }
 
-async function loadSeries() {
-  // The first time the whole window, then what is new (with a margin).
-  const seconds = state.samples.length
+// The seconds of samples to ask for: the whole window the first time, then
+// what is new (with a margin).
+function seriesSeconds() {
+  return state.samples.length
     ? Math.min(WINDOW, Math.max(3, Math.ceil((performance.now() - state.lastSampleAt) / 1000) + 2))
     : WINDOW;
-  try {
-    const doc = await get("series", { seconds });
-    mergeSamples(doc.samples);
-    drawSeries();
-    drawServers();  // its per-second columns
-    state.seriesOk = true;
-    state.seriesError = "";
-    state.failures = 0;
-  } catch (e) {
-    state.seriesOk = false;
-    state.seriesError = e.message;
-    state.failures += 1;
-  }
-  drawStatus();
+}
+
+function applySeries(doc) {
+  if (!doc || typeof doc !== "object") throw new HttpError("no series in the answer");
+  if (doc.error) throw new HttpError(doc.error);
+  mergeSamples(doc.samples);
+  drawSeries();
+  drawServers();  // its per-second columns
+  state.seriesOk = true;
+  state.seriesError = "";
+  state.failures = 0;
 }
 
 const topKinds = [["queries", true], ["clients", false], ["servfail-names", true], ["servfail-clients", false]];
 
 function topTask([kind, names]) {
   return {
-    name: `top-${kind}`, period: 16,
-    run: async () => {
-      const params = { n: TOP_N };
-      if (names && state.labels > 0) params.labels = state.labels;
-      const doc = await get(`top/${kind}`, params);
+    name: `top-${kind}`, part: `top/${kind}`, period: 16,
+    // n and labels are shared by the lists of one request; labels apply to the name lists only.
+    params: () => (state.labels > 0 ? { n: TOP_N, labels: state.labels } : { n: TOP_N }),
+    apply: (doc) => {
       tables.top($(`top-${kind}-body`), doc, !names);
       if (kind === "queries" && isNum(doc.records)) {
         text("top-note", doc.records ? `from the last ${int(doc.records)} queries` : "no queries yet");
@@ -349,38 +346,36 @@ function topTask([kind, names]) {
   };
 }
 
+// The slower documents, each with its period in seconds; `part` is its key in
+// the dashboard answer (the path under /api/v1/ that gives it alone).
 const tasks = [
-  { name: "servers", period: 4, run: async () => {
-    state.servers = await get("servers");
+  { name: "servers", part: "servers", period: 4, apply: (doc) => {
+    state.servers = doc;
     drawServers();
-    const forced = (state.servers.servers || []).some((s) => s.forced);
+    const forced = (doc.servers || []).some((s) => s.forced);
     if (!forced) state.overrides = new Map();
   } },
-  { name: "overrides", period: 10, note: "servers-note",
+  { name: "overrides", part: "overrides", period: 10, note: "servers-note",
     when: () => state.servers && (state.servers.servers || []).some((s) => s.forced),
-    run: async () => {
-      const doc = await get("overrides");
+    apply: (doc) => {
       state.overrides = new Map((doc.servers || []).map((o) => [o.server, o]));
       drawServers();
     } },
-  { name: "latency", period: 4, run: async () => {
-    const doc = await get("latency");
+  { name: "latency", part: "latency", period: 4, apply: (doc) => {
     const t = performance.now() / 1000;
     state.latency.push({ t, doc });
     while (state.latency.length > 2 && state.latency[1].t <= t - 2 * HISTOGRAM_WINDOW_S) state.latency.shift();
     drawHistogram();
   } },
-  { name: "dynblocks", period: 6, run: async () => {
-    const doc = await get("dynblocks");
+  { name: "dynblocks", part: "dynblocks", period: 6, apply: (doc) => {
     tables.blocks($("dynblocks-body"), doc);
     text("kpi-blocks", Array.isArray(doc.blocks) ? int(doc.blocks.length) : DASH);
     const hits = Array.isArray(doc.totals) ? doc.totals.reduce((a, b) => a + (isNum(b.hits) ? b.hits : 0), 0) : undefined;
     text("kpi-blocks-sub", isNum(hits) ? `${short(hits)} blocked` : "");
   } },
   ...topKinds.map(topTask),
-  { name: "rules", period: 16, run: loadRules },
-  { name: "policy", period: 30, run: async () => {
-    const doc = await get("policy");
+  { name: "rules", part: "rules", period: 16, params: rulesParams, apply: drawRules },
+  { name: "policy", part: "policy", period: 30, apply: (doc) => {
     text("policy-file", doc.file);
     $("policy-file").title = str(doc.file);
     text("policy-hash", typeof doc.hash === "string" ? doc.hash.replace(/^[a-z0-9]+:/, "") : undefined);
@@ -396,48 +391,37 @@ const tasks = [
     }
     state.policyHash = doc.hash;
   } },
-  { name: "pools", period: 60, run: async () => {
-    state.pools = await get("pools");
+  { name: "pools", part: "pools", period: 60, apply: (doc) => {
+    state.pools = doc;
     drawPools();
   } },
 ];
 for (const t of tasks) {
-  Object.assign(t, { last: -Infinity, busy: false, again: false, status: "not run", note: t.note || `${t.name}-note` });
+  Object.assign(t, { last: -Infinity, status: "not run", note: t.note || `${t.name}-note` });
 }
 
-async function run(task) {
-  if (task.busy) {
-    task.again = true;  // asked for while a request is out: once more after it
-    return;
-  }
-  task.busy = true;
-  task.last = performance.now();
+function applyPart(task, doc) {
   try {
-    await task.run();
+    if (!doc || typeof doc !== "object") throw new HttpError("missing from the answer");
+    if (doc.error) throw new HttpError(doc.error);
+    task.apply(doc);
     task.status = "ok";
     note(task.note, "");
   } catch (e) {
     task.status = `error: ${e.message}`;
     note(task.note, e.message, task.name.replace("-", " "));
-  } finally {
-    task.busy = false;
-    if (task.again) {
-      task.again = false;
-      run(task);
-    }
   }
 }
 
-function runNow(name) {
-  const task = tasks.find((t) => t.name === name);
-  if (task) run(task);
-}
-
-async function loadRules() {
+function rulesParams() {
   const r = state.rules;
   const params = { offset: r.offset, limit: RULES_PAGE };
   if (r.filter) params.filter = r.filter;
-  const doc = await get("rules", params);
+  return params;
+}
+
+function drawRules(doc) {
+  const r = state.rules;
   const now = performance.now() / 1000;
   tables.rules($("rules-body"), doc, r.previous, now);
   r.previous = new Map((doc.rules || []).map((x) => [`${x.kind}/${x.name}`, { hits: x.hits, t: now }]));
@@ -455,36 +439,64 @@ async function loadRules() {
 
 // ---------------------------------------------------------------- the loop
 
-let fastBusy = false;
+// One request a second: GET /api/v1/dashboard with the series and every
+// slower document that is due. While dnspc does not answer, only the series,
+// every fifth second after three failures.
+let tickTimer = 0;
+let inFlight = false;
+let askAgain = false;
 
 function tick() {
+  clearTimeout(tickTimer);
   state.ticks += 1;
-  // While dnspc does not answer: only the series, every fifth second after three failures.
-  const down = state.failures > 0;
   const skip = state.failures >= 3 && state.ticks % 5 !== 0;
-  if (!document.hidden && !skip) {
-    if (!fastBusy) {
-      fastBusy = true;
-      loadSeries().finally(() => {
-        fastBusy = false;
-      });
-    }
-    // The most overdue slow task, if one is due: at most one a second.
-    const now = performance.now();
-    let best = null;
-    let bestLate = 1;
-    for (const t of tasks) {
-      if (t.busy || (t.when && !t.when())) continue;
-      const late = (now - t.last) / (t.period * 1000);
-      if (late >= bestLate) {
-        best = t;
-        bestLate = late;
-      }
-    }
-    if (best && !down) run(best);
-  }
+  if (!document.hidden && !skip) request();
   drawStatus();
-  setTimeout(tick, 1000);
+  tickTimer = setTimeout(tick, 1000);
+}
+
+async function request() {
+  if (inFlight) {
+    askAgain = true;  // asked for while a request is out: once more after it
+    return;
+  }
+  inFlight = true;
+  const now = performance.now();
+  const slow = state.failures > 0 ? [] : tasks.filter((t) =>
+    (!t.when || t.when()) && now - t.last >= t.period * 1000);
+  const params = { include: ["series", ...slow.map((t) => t.part)].join(","), seconds: seriesSeconds() };
+  for (const t of slow) {
+    Object.assign(params, t.params ? t.params() : {});
+    t.last = now;
+  }
+  try {
+    const doc = await get("dashboard", params);
+    applySeries(doc.series);
+    for (const t of slow) applyPart(t, doc[t.part]);
+  } catch (e) {
+    state.seriesOk = false;
+    state.seriesError = e.message;
+    state.failures += 1;
+    for (const t of slow) {
+      t.status = `error: ${e.message}`;
+      t.last = -Infinity;  // again with the next request that gets through
+    }
+  } finally {
+    inFlight = false;
+    drawStatus();
+    if (askAgain) {
+      askAgain = false;
+      request();
+    }
+  }
+}
+
+// A control changed what a task shows: it goes out now, not at its period.
+function runNow(name) {
+  const task = tasks.find((t) => t.name === name);
+  if (!task) return;
+  task.last = -Infinity;
+  tick();
 }
 
 function drawStatus() {
@@ -508,7 +520,7 @@ function drawStatus() {
   const seconds = (performance.now() - started) / 1000;
   text("foot-requests", `${int(state.requests.total)} requests in ${Math.round(seconds)} s` +
        (state.requests.failed ? `, ${int(state.requests.failed)} failed` : "") +
-       " \u00b7 graphs every second, tables every 4\u201360 s \u00b7 paused while this tab is hidden");
+       " \u00b7 one request a second: graphs every second, tables every 4\u201360 s \u00b7 paused while this tab is hidden");
 }
 
 // ---------------------------------------------------------------- controls
@@ -545,7 +557,7 @@ matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
   drawHistogram();
 });
 document.addEventListener("visibilitychange", () => {
-  if (!document.hidden) loadSeries();
+  if (!document.hidden) tick();
 });
 
 // ---------------------------------------------------------------- for tests (read-only)
@@ -578,5 +590,4 @@ Object.defineProperty(window, "dnspcPage", {
 
 // ---------------------------------------------------------------- start
 
-for (const t of tasks) if (!t.when) run(t);  // the first load asks for everything at once
-tick();
+tick();  // the first request asks for everything

@@ -122,6 +122,60 @@ int build_metrics(const RouteInput& in, std::string& command, std::string& error
   return 200;
 }
 
+// The documents a dashboard may hold: the read-only routes, by the path
+// under /api/v1/ that gives each alone. Parameters are shared: `seconds` for
+// the series, `n` and `labels` for the top lists (labels for the name lists
+// only), `offset`, `limit` and `filter` for the rules.
+int build_dashboard_part(const RouteInput& in, std::string_view key, std::string& command, std::string& error) {
+  static constexpr std::pair<std::string_view, std::string_view> plain[] = {
+      {"stats", "stats"},      {"servers", "servers"},   {"pools", "pools"},     {"dynblocks", "blocks"},
+      {"latency", "latency"},  {"policy", "policy"},     {"overrides", "overrides"}, {"hooks", "hooks"}};
+  for (const auto& [k, c] : plain) {
+    if (k == key) {
+      command = c;
+      return 200;
+    }
+  }
+  if (key == "series") return build_series(in, command, error);
+  if (key == "rules") return build_rules(in, command, error);
+  if (key.starts_with("top/")) {
+    RouteInput top;
+    top.captures.emplace_back(key.substr(4));
+    const bool names = key != "top/clients" && key != "top/servfail-clients" && key != "top/rcodes";
+    for (const auto& p : in.params) {
+      if (p.first == "n" || (p.first == "labels" && names)) top.params.push_back(p);
+    }
+    const int status = build_top(top, command, error);
+    if (status == 404) error = "no dashboard part '" + std::string(key).substr(0, 64) + "': " + error;
+    return status == 404 ? 400 : status;
+  }
+  error = "no dashboard part '" + std::string(key).substr(0, 64) +
+          "'; the parts are series, stats, servers, pools, rules, dynblocks, latency, policy, overrides, hooks "
+          "and top/LIST";
+  return 400;
+}
+
+int build_dashboard(const RouteInput& in, std::vector<DashboardPart>& parts, std::string& error) {
+  const std::string* include = in.param("include");
+  const std::string list = include ? *include : std::string("series");
+  for (std::string_view key : split(list, ',')) {
+    if (key.empty()) continue;
+    if (std::any_of(parts.begin(), parts.end(), [&](const DashboardPart& p) { return p.key == key; })) continue;
+    if (parts.size() == kMaxDashboardParts) {
+      error = "parameter 'include' names more than " + std::to_string(kMaxDashboardParts) + " parts";
+      return 400;
+    }
+    DashboardPart part{std::string(key), {}};
+    if (const int status = build_dashboard_part(in, key, part.command, error); status != 200) return status;
+    parts.push_back(std::move(part));
+  }
+  if (parts.empty()) {
+    error = "parameter 'include' names no part";
+    return 400;
+  }
+  return 200;
+}
+
 int build_server_state(const RouteInput& in, std::string& command, std::string& error) {
   const std::string& name = in.captures[0];
   if (!word(name, kMaxServerNameLength)) {
@@ -155,6 +209,7 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/v1/policy", RouteKind::kJson, "", "policy"},
     {"GET", "/api/v1/overrides", RouteKind::kJson, "", "overrides"},
     {"GET", "/api/v1/hooks", RouteKind::kJson, "", "hooks"},
+    {"GET", "/api/v1/dashboard", RouteKind::kDashboard, "include seconds n labels offset limit filter", ""},
     // Writes: web_writes on and the API key (web_app.cc).
     {"POST", "/api/v1/servers/{name+}/state", RouteKind::kJson, "", "", build_server_state},
     {"POST", "/api/v1/dynblocks/clear", RouteKind::kJson, "", "clear-blocks"},
@@ -278,7 +333,10 @@ RouteResult route_request(std::string_view method, std::string_view target, std:
   in.body = body;
   r.kind = found->kind;
   r.write = found->method == "POST";
-  if (found->build) {
+  if (found->kind == RouteKind::kDashboard) {
+    const int status = build_dashboard(in, r.parts, error);
+    if (status != 200) return fail(r, status, error);
+  } else if (found->build) {
     const int status = found->build(in, r.command, error);
     if (status != 200) return fail(r, status, error);
   } else {

@@ -2,6 +2,7 @@
 #include "dnspc/runtime/web_app.h"
 
 #include <cstdlib>
+#include <memory>
 
 #include "text.h"
 
@@ -145,10 +146,47 @@ void WebApp::serve(const RouteResult& route, Auth auth, bool gzip, const Respond
     }
     return send(reply, std::move(r));
   }
+  if (route.kind == RouteKind::kDashboard) return serve_dashboard(route.parts, reply);
   const bool metrics = route.kind == RouteKind::kMetrics;
   config_.command(route.command, [this, metrics, reply](std::string answer) {
     send(reply, metrics ? metrics_answer(std::move(answer)) : api_answer(answer));
   });
+}
+
+// The commands run one after another on the control loop (each answers at
+// once; none of them is a reload), and the answer is their documents under
+// their keys. A part that failed holds its error document; the request as a
+// whole succeeded.
+void WebApp::serve_dashboard(const std::vector<DashboardPart>& parts, const Respond& respond) {
+  struct Pending {
+    std::vector<DashboardPart> parts;
+    std::string body = "{\"api_version\":1";
+    size_t next = 0;
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->parts = parts;
+  auto step = std::make_shared<std::function<void()>>();
+  *step = [this, pending, step, respond]() {
+    if (pending->next == pending->parts.size()) {
+      pending->body += '}';
+      HttpResponse r;
+      r.content_type = "application/json";
+      r.body = std::move(pending->body);
+      send(respond, std::move(r));
+      *step = nullptr;  // breaks the cycle step -> closure -> step
+      return;
+    }
+    const DashboardPart& part = pending->parts[pending->next++];
+    config_.command(part.command, [pending, step, key = part.key](std::string answer) {
+      pending->body += ",\"";
+      pending->body += key;  // checked by the route: printable, no quotes
+      pending->body += "\":";
+      const bool object = !answer.empty() && answer.front() == '{' && answer.back() == '}';
+      pending->body += object ? answer : std::string("{\"error\":\"the command's answer is not a JSON object\"}");
+      if (*step) (*step)();
+    });
+  };
+  (*step)();
 }
 
 bool accepts_gzip(std::string_view accept_encoding) {

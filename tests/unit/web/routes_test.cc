@@ -166,3 +166,35 @@ TEST_CASE("routes: url_decode, parse_query_string and split_target", "[web]") {
   CHECK_FALSE(split_target("example.com:443", path, query));
   CHECK_FALSE(split_target("", path, query));
 }
+
+TEST_CASE("routes: dashboard gathers read routes, each with its command", "[web]") {
+  auto parts = [](std::string_view target) {
+    RouteResult r = route_request("GET", target, "");
+    INFO(target << ": " << r.error);
+    REQUIRE(r.status == 200);
+    REQUIRE(r.kind == RouteKind::kDashboard);
+    std::vector<std::string> out;
+    for (const DashboardPart& p : r.parts) out.push_back(p.key + " = " + p.command);
+    return out;
+  };
+  using V = std::vector<std::string>;
+  CHECK(parts("/api/v1/dashboard") == V{"series = series 600"});
+  CHECK(parts("/api/v1/dashboard?include=series,servers,dynblocks&seconds=3") ==
+        V{"series = series 3", "servers = servers", "dynblocks = blocks"});
+  // Labels apply to the name lists only; n to every list.
+  CHECK(parts("/api/v1/dashboard?include=top/queries,top/clients&n=5&labels=2") ==
+        V{"top/queries = top queries 5 --labels 2", "top/clients = top clients 5"});
+  CHECK(parts("/api/v1/dashboard?include=rules,rules,,policy&offset=25&limit=25&filter=ab") ==
+        V{"rules = rules 25 25 ab", "policy = policy"});
+  CHECK(refused("GET", "/api/v1/dashboard?include=reload", 400).error.find("no dashboard part 'reload'") == 0);
+  CHECK(refused("GET", "/api/v1/dashboard?include=metrics", 400).error.find("no dashboard part") == 0);
+  CHECK(refused("GET", "/api/v1/dashboard?include=top/everything", 400).error.find("no dashboard part") == 0);
+  refused("GET", "/api/v1/dashboard?include=", 400);
+  refused("GET", "/api/v1/dashboard?include=rules&filter=a%20b", 400);
+  refused("GET", "/api/v1/dashboard?include=series&seconds=601", 400);
+  refused("GET", "/api/v1/dashboard?include=top/queries&labels=200", 400);
+  refused("POST", "/api/v1/dashboard", 405);
+  std::string many = "/api/v1/dashboard?include=series";
+  for (int i = 0; i < 30; ++i) many += ",top/x" + std::to_string(i);
+  refused("GET", many, 400);
+}

@@ -319,3 +319,20 @@ TEST_CASE("app: acl_allows matches prefixes of either family", "[web]") {
   CHECK_FALSE(acl_allows({}, *NetAddress::parse("127.0.0.1")));
   CHECK(acl_allows({{*NetAddress::parse("0.0.0.0"), 0}}, *NetAddress::parse("192.0.2.1")));
 }
+
+TEST_CASE("app: a dashboard answers each part's document under its key", "[web]") {
+  Fixture f;
+  f.replies["servers"] = "{\"servers\":[],\"pools\":[]}";
+  f.replies["blocks"] = "{\"error\":\"no policy here\"}";
+  HttpResponse r = f.ask("GET", "/api/v1/dashboard?include=series,servers,dynblocks,top/queries&seconds=2&n=3",
+                         {{"authorization", basic("u:pw")}});
+  CHECK(r.status == 200);
+  CHECK(r.content_type == "application/json");
+  CHECK(r.body ==
+        "{\"api_version\":1,\"series\":{\"line\":\"series 2\"},\"servers\":{\"servers\":[],\"pools\":[]},"
+        "\"dynblocks\":{\"error\":\"no policy here\"},\"top/queries\":{\"line\":\"top queries 3\"}}");
+  CHECK(f.commands == std::vector<std::string>{"series 2", "servers", "blocks", "top queries 3"});
+  // Not a write, and no part may be one.
+  CHECK(f.ask("GET", "/api/v1/dashboard?include=reload", {{"authorization", basic("u:pw")}}).status == 400);
+  CHECK(f.commands.size() == 4);
+}

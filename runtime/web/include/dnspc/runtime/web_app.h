@@ -60,6 +60,7 @@ class WebApp {
                     const Respond& respond, std::function<void()> on_ok,
                     std::function<void()> on_bad);
   void serve(const RouteResult& route, Auth auth, bool gzip, const Respond& respond);
+  void serve_dashboard(const std::vector<DashboardPart>& parts, const Respond& respond);
   void unauthorized(const Respond& respond, Counter WebCounters::*reason);
   void send(const Respond& respond, HttpResponse r);
 

@@ -31,7 +31,16 @@ bool parse_query_string(std::string_view query, QueryParams& out, std::string& e
 // host dropped. False when it is neither ("*", "example.com:80").
 bool split_target(std::string_view target, std::string_view& path, std::string_view& query);
 
-enum class RouteKind : uint8_t { kAsset, kMetrics, kJson };
+// kDashboard: several read-only documents in one answer, one command each
+// (`parts`), so the page makes one request a second.
+enum class RouteKind : uint8_t { kAsset, kMetrics, kJson, kDashboard };
+
+// One document of a dashboard answer: its key there (the API path it stands
+// for under /api/v1/: "servers", "top/queries") and its command line.
+struct DashboardPart {
+  std::string key;
+  std::string command;
+};
 
 struct RouteResult {
   int status = 200;   // 200: a route matched; else 400, 404 or 405
@@ -42,6 +51,7 @@ struct RouteResult {
   bool write = false;               // changes state: needs web_writes and the API key
   std::string command;              // the control command line (kMetrics, kJson)
   const WebAsset* asset = nullptr;  // kAsset
+  std::vector<DashboardPart> parts;  // kDashboard, in the order asked
 };
 
 RouteResult route_request(std::string_view method, std::string_view target, std::string_view body);
@@ -50,5 +60,6 @@ RouteResult route_request(std::string_view method, std::string_view target, std:
 inline constexpr size_t kMaxFilterLength = 200;
 inline constexpr size_t kMaxServerNameLength = 200;
 inline constexpr uint64_t kMaxRulesLimit = 1000;
+inline constexpr size_t kMaxDashboardParts = 24;
 
 }  // namespace dnspc::runtime
