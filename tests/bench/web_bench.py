@@ -257,7 +257,12 @@ def thread_cpu(pid):
     for task in Path(f"/proc/{pid}/task").iterdir():
         with contextlib.suppress(FileNotFoundError, ProcessLookupError):
             ns = int((task / "schedstat").read_text().split()[0])
-            out["main" if int(task.name) == pid else "others"] += ns / 1e9
+            if int(task.name) == pid:
+                out["main"] += ns / 1e9
+            else:
+                out["others"] += ns / 1e9
+                name = (task / "comm").read_text().strip()
+                out[f"others:{name}"] = out.get(f"others:{name}", 0.0) + ns / 1e9
     return out
 
 
@@ -335,6 +340,15 @@ def report(records, renders, qps):
         out.append(f"\nWatchers elsewhere (the same requests to a stand-in server; dnspc serves nothing): "
                    f"{e_us - a_us:+.3f} µs/query against alone: what the noise and the watchers' own work "
                    f"move the figure by.")
+        paired = []
+        for r in sorted({x["round"] for x in records}):
+            w = next(x for x in watched if x["round"] == r)
+            e = next(x for x in elsewhere if x["round"] == r)
+            a = next(x for x in alone if x["round"] == r)
+            paired.append(100.0 * (w["cpu_us_per_q"] - e["cpu_us_per_q"]) / a["cpu_us_per_q"])
+        out.append(f"\nWatched against watchers elsewhere, the same round (dnspc's serving, the machine's load "
+                   f"alike): median {median(paired):+.2f} % of the unwatched CPU; rounds: "
+                   + ", ".join(f"{p:+.2f}" for p in paired) + " %")
         out.append(f"\nWhole process, added CPU: {w_us - a_us:+.3f} µs/query, {100 * (w_us - a_us) / a_us:+.2f} % "
                    f"(median of the rounds: {median(per_round):+.2f} %; rounds: "
                    + ", ".join(f"{p:+.2f}" for p in per_round) + " %)\n")

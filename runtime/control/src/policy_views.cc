@@ -10,6 +10,7 @@
 #include "dnspc/runtime/active_policy.h"
 #include "dnspc/runtime/metrics.h"
 #include "dnspc/runtime/registry.h"
+#include "reload_json.h"
 
 namespace dnspc::runtime {
 namespace {
@@ -149,20 +150,7 @@ std::string policy_json(const ActivePolicy& p, const ReloadSummary& last) {
   w.StartArray();
   for (const auto& file : image.lua.files) w.String(file.first.data(), static_cast<rapidjson::SizeType>(file.first.size()));
   w.EndArray();
-  w.Key("last_reload");
-  if (!last.any) {
-    w.Null();
-  } else {
-    w.StartObject();
-    string_field(w, "time", last.time);
-    w.Key("ok");
-    w.Bool(last.ok);
-    string_field(w, "message", last.message);
-    string_field(w, "diagnostics", last.diagnostics);
-    w.Key("compile_ms");
-    w.Double(last.compile_ms);
-    w.EndObject();
-  }
+  write_last_reload(w, last);
   w.EndObject();
   return done(buf);
 }

@@ -5,6 +5,7 @@
 
 #include "dnspc/runtime/active_policy.h"
 #include "dnspc/runtime/metrics_json.h"
+#include "reload_json.h"
 
 namespace dnspc::runtime {
 
@@ -31,10 +32,12 @@ const char* mode_name(ServerMode m) {
   return "auto";
 }
 
+}  // namespace
+
 // Not in the metrics table: an object of strings, a bool and times in
 // milliseconds, or null before the first reload, where the table holds
 // numbers under fixed keys. Its counts are the table's reloads_total.
-void last_reload(Writer& w, const ReloadSummary& l) {
+void write_last_reload(Writer& w, const ReloadSummary& l) {
   w.Key("last_reload");
   if (!l.any) {
     w.Null();
@@ -55,7 +58,6 @@ void last_reload(Writer& w, const ReloadSummary& l) {
   w.EndObject();
 }
 
-}  // namespace
 
 std::string stats_json(const MetricsContext& c) {
   rapidjson::StringBuffer buf;
@@ -63,7 +65,7 @@ std::string stats_json(const MetricsContext& c) {
   w.StartObject();
   const MetricsDocument numbers(c);
   numbers.write_members(w);
-  last_reload(w, c.last_reload);
+  write_last_reload(w, c.last_reload);
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
 }

@@ -218,7 +218,8 @@ void add_traffic_metrics(std::vector<MetricDef>& t) {
   t.push_back({.name = "receive_batches_total",
                .type = MetricType::kCounter,
                .unit = "",
-               .help = "recvmmsg batches read from the UDP listeners.",
+               .help = "Batches the workers ran: each recvmmsg that returned datagrams (from a listener or a backend "
+                       "socket) and each timer tick.",
                .json = "batches",
                .read = sum_of(&WorkerCounters::batches)});
   t.push_back({.name = "random_refills_total",

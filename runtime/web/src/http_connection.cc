@@ -137,7 +137,24 @@ struct HttpConnection::Parser {
     }
     c.keep_alive_ = http_should_keep_alive(p) != 0 && p->http_minor >= 1;
     c.head_ = p->method == HTTP_HEAD;
+    // A client that waits for leave to send its body gets it now (RFC 9110
+    // 10.1.1), so it need not wait out its own timer (curl: 1 s).
+    if (body && p->http_minor >= 1 && expects_continue(c.request_)) {
+      c.output_ += "HTTP/1.1 100 Continue\r\n\r\n";
+      c.interim_ = true;
+    }
     return 0;
+  }
+
+  static bool expects_continue(const HttpRequest& r) {
+    for (const auto& [name, value] : r.headers) {
+      if (name != "expect" || value.size() != 12) continue;
+      bool same = true;
+      for (size_t i = 0; i < 12; ++i)
+        same = same && std::tolower(static_cast<unsigned char>(value[i])) == "100-continue"[i];
+      if (same) return true;
+    }
+    return false;
   }
 
   static int on_body(http_parser* p, const char* at, size_t n) {
@@ -220,6 +237,7 @@ void HttpConnection::fail(int status, std::string_view detail) {
 void HttpConnection::respond(HttpResponse response) {
   if (!handling_ || closed_) return;
   handling_ = false;
+  interim_ = false;  // the final answer follows the 100 in the same output
   if (response.drop) {
     closing_ = true;
     pending_.clear();
@@ -246,6 +264,12 @@ void HttpConnection::written(uint64_t now_ms) {
   now_ms_ = now_ms;
   writing_ = false;
   output_.clear();
+  if (interim_) {
+    // Only the 100 went out: the request goes on (its body may be waiting).
+    interim_ = false;
+    resume();
+    return;
+  }
   if (closing_) {
     closed_ = true;
     return;

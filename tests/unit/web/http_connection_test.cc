@@ -184,6 +184,44 @@ TEST_CASE("http: a body past 64 KiB is 413, announced or chunked", "[web]") {
   CHECK(fits.requests[0].body.size() == 65536);
 }
 
+TEST_CASE("http: Expect 100-continue gets 100 before the body, and the final answer after it", "[web]") {
+  Driver d;
+  d.send("POST /api/v1/reload HTTP/1.1\r\nExpect: 100-Continue\r\nContent-Length: 4\r\n\r\n");
+  REQUIRE(d.answers().size() == 1);
+  CHECK(d.answers()[0].status == 100);
+  CHECK(d.requests.empty());
+  CHECK(d.conn.wants_input());
+  d.send("down");
+  REQUIRE(d.answers().size() == 2);
+  CHECK(d.answers()[1].status == 200);
+  REQUIRE(d.requests.size() == 1);
+  CHECK(d.requests[0].body == "down");
+  CHECK_FALSE(d.conn.finished());  // kept alive
+
+  // The body in the same read: the 100 and the answer go out together.
+  Driver together;
+  together.send("POST /x HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nup");
+  REQUIRE(together.answers().size() == 2);
+  CHECK(together.answers()[0].status == 100);
+  CHECK(together.answers()[1].status == 200);
+
+  // Too large: the final 413 instead of the 100; without a body, no 100.
+  Driver big;
+  big.send("POST /x HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 65537\r\n\r\n");
+  REQUIRE(big.answers().size() == 1);
+  CHECK(big.answers()[0].status == 413);
+  Driver none;
+  none.send("POST /x HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n");
+  REQUIRE(none.answers().size() == 1);
+  CHECK(none.answers()[0].status == 200);
+  // Connection: close still closes after the final answer.
+  Driver closing;
+  closing.send("POST /x HTTP/1.1\r\nConnection: close\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n");
+  closing.send("z");
+  REQUIRE(closing.answers().size() == 2);
+  CHECK(closing.conn.finished());
+}
+
 TEST_CASE("http: only POST has a body", "[web]") {
   Driver d;
   d.send("GET / HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc");

@@ -122,6 +122,7 @@ class HttpConnection {
   bool head_ = false;        // the request being handled is a HEAD
   bool closing_ = false;     // no more requests: close once the output is written
   bool closed_ = false;      // nothing more to write either
+  bool interim_ = false;     // the output is a 100 Continue: the request goes on after it
   int error_status_ = 0;     // set by a parser callback that stopped the parser
   std::string error_detail_;
 };
