@@ -395,15 +395,10 @@ def parse_args(argv=None):
     ap.add_argument("--variants", default="",
                     help="comma list: only these variants (default: every variant of each group)")
     ap.add_argument("--no-dnsdist", dest="dnsdist", action="store_false", help="leave dnsdist's variants out")
-    ap.add_argument("--clients", type=int, default=4, help="dnsperf -c (source ports), as run.py")
     ap.add_argument("--workers-clients", type=int, default=16,
                     help="dnsperf -c in the workers group: enough source ports for SO_REUSEPORT to "
                          "spread the traffic over two workers")
-    ap.add_argument("--outstanding", type=int, default=100, help="dnsperf -q, as run.py")
-    ap.add_argument("--timeout", type=int, default=2, help="dnsperf -t, as run.py")
-    ap.add_argument("--dnspc", type=Path, default=run.DEFAULT_DNSPC, help="the dnspc binary")
-    ap.add_argument("--json", type=Path, help="write every run, the medians and the comparisons here")
-    ap.add_argument("--keep", action="store_true", help="keep the temp dir (policies, logs)")
+    run.add_common_args(ap)
     args = ap.parse_args(argv)
     args.qps = [q.strip() for q in args.qps.split(",") if q.strip()]
     args.groups = [g.strip() for g in args.groups.split(",") if g.strip()]
@@ -420,11 +415,7 @@ def parse_args(argv=None):
             ap.error(f"--groups: unknown {g!r}")
     if args.runs < 1 or args.duration < 1:
         ap.error("--runs and --duration must be at least 1")
-    if not args.dnspc.exists():
-        ap.error(f"--dnspc: {args.dnspc} does not exist")
-    # what run.py's functions read from args
-    args.transport, args.build_dir = "udp", None
-    return args
+    return run.finish_common_args(ap, args)
 
 
 def main(argv=None):

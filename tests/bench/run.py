@@ -613,6 +613,27 @@ def parse_args(argv=None):
     return args
 
 
+def add_common_args(ap, timeout=2):
+    """The options every benchmark built on this file takes: dnsperf's
+    clients, outstanding queries and timeout (as here), the binary, the JSON
+    report and keeping the temp dir. Also sets what this file's functions
+    read from args (UDP; no floor build dir) once parsed: call
+    finish_common_args(args)."""
+    ap.add_argument("--clients", type=int, default=4, help="dnsperf -c (source ports), as run.py")
+    ap.add_argument("--outstanding", type=int, default=100, help="dnsperf -q, as run.py")
+    ap.add_argument("--timeout", type=int, default=timeout, help="dnsperf -t")
+    ap.add_argument("--dnspc", type=Path, default=DEFAULT_DNSPC, help="the dnspc binary")
+    ap.add_argument("--json", type=Path, help="write every run and the report here")
+    ap.add_argument("--keep", action="store_true", help="keep the temp dir (policies, logs)")
+
+
+def finish_common_args(ap, args):
+    if not args.dnspc.exists():
+        ap.error(f"--dnspc: {args.dnspc} does not exist")
+    args.transport, args.build_dir = "udp", None
+    return args
+
+
 def main(argv=None):
     args = parse_args(argv)
     # SIGTERM (e.g. from a CI timeout) must unwind through the cleanups too.

@@ -380,21 +380,13 @@ def parse_args(argv=None):
     ap.add_argument("--rules", default="1000,100000", help="comma list of rule counts for the render times")
     ap.add_argument("--render-runs", type=int, default=5, help="timings per request")
     ap.add_argument("--parts", default="watched,render", help="comma list out of watched,render")
-    ap.add_argument("--clients", type=int, default=4, help="dnsperf -c, as run.py")
-    ap.add_argument("--outstanding", type=int, default=100, help="dnsperf -q, as run.py")
-    ap.add_argument("--timeout", type=int, default=2, help="dnsperf -t, as run.py")
-    ap.add_argument("--dnspc", type=Path, default=run.DEFAULT_DNSPC, help="the dnspc binary")
-    ap.add_argument("--json", type=Path, help="write every run and the report here")
-    ap.add_argument("--keep", action="store_true", help="keep the temp dir (policies, logs)")
+    run.add_common_args(ap)
     args = ap.parse_args(argv)
     args.rules = [int(x) for x in args.rules.split(",") if x.strip()]
     args.parts = [p.strip() for p in args.parts.split(",") if p.strip()]
     if not args.qps.isdigit():
         ap.error("--qps: a number")
-    if not args.dnspc.exists():
-        ap.error(f"--dnspc: {args.dnspc} does not exist")
-    args.transport, args.build_dir = "udp", None  # what run.py's functions read from args
-    return args
+    return run.finish_common_args(ap, args)
 
 
 def main(argv=None):
