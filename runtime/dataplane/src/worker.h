@@ -329,6 +329,7 @@ class Worker {
   uint16_t forward_cache_pool_ = 0;
   uint8_t forward_cache_flags_ = 0;
   CacheKey cache_key_;
+  std::unique_ptr<uint8_t[]> cache_scratch_{new uint8_t[kLocalAnswerSize]};  // a hit's answer as the answer stage remade it
   lua::HookRuntime* lua_ = nullptr;
   lua::PredicateBinding lua_binding_;
   std::vector<lua::HookServer> lua_servers_;  // a Lua pick's view of the pool; grows once per size

@@ -2,6 +2,8 @@
 // verdict names a pool with a cache, and a hit sent through the answer
 // stage as a backend answer would be (response rules, size limit, rings).
 // The store of backend answers is a tap of the answer stage.
+#include <cstring>
+
 #include "dnspc/cache_wire.h"
 #include "dnspc/wire.h"
 #include "worker.h"
@@ -23,8 +25,6 @@ bool Worker::answer_from_cache(const Client& c, const Verdict& v, uint32_t pool_
   probe.pool = static_cast<uint16_t>(pool_index + 1);
   probe.flags = static_cast<uint8_t>((rd ? 1 : 0) | (cd ? 2 : 0));
   cache.store.hash_key(cache_key_);
-  // Room for the answer and for what the answer stage may make of it.
-  if (local_used_ + 2 > kBatch) flush();
   probe.buffer = next_local_buffer();
   probe.found = cache.store.lookup(cache_key_, now_ns_, cache.stale_ns != 0, probe.buffer);
   CacheCounters& counters = cache.counters[config_.index % cache.workers];
@@ -48,10 +48,15 @@ void Worker::serve_cached(const Client& c, CacheProbe& probe, bool stale, const 
   (stale ? counters.stale_served : counters.hits).add();
   ++local_used_;  // the answer stays in its buffer until the batch is flushed
   answer_stage_.bind(policy_, recorder_, &state_, &taps_, lua_);
-  uint8_t* buffer = next_local_buffer();
-  const AnswerResult r = answer_stage_.deliver_cached(view_, deciding_tags_, *c.address, answer, probe.found.size,
-                                                      now_ns_, buffer, kLocalAnswerSize);
-  if (r.used_buffer) ++local_used_;
+  // What a response rule or the size limit makes goes to scratch memory and
+  // then over the hit in its own buffer: one local buffer per hit, as for
+  // any answer made here (taking a second would split the batch's sendmmsg).
+  AnswerResult r = answer_stage_.deliver_cached(view_, deciding_tags_, *c.address, answer, probe.found.size, now_ns_,
+                                                cache_scratch_.get(), kLocalAnswerSize);
+  if (r.used_buffer && r.data) {
+    std::memcpy(answer, r.data, r.size);
+    r.data = answer;
+  }
   if (!r.data) {
     outcome = "response dropped";
     return;  // over TCP the connection then ends (tcp_answer_owed_ stays false)
