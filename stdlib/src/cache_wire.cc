@@ -11,10 +11,12 @@ namespace {
 
 constexpr uint16_t kTsig = 250, kSig = 24;
 
-uint16_t rd16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+uint16_t rd16(const uint8_t* p) {
+  return static_cast<uint16_t>(p[0] << 8 | p[1]);
+}
 uint32_t rd32(const uint8_t* p) {
-  return static_cast<uint32_t>(p[0]) << 24 | static_cast<uint32_t>(p[1]) << 16 | static_cast<uint32_t>(p[2]) << 8 |
-         p[3];
+  return static_cast<uint32_t>(p[0]) << 24 | static_cast<uint32_t>(p[1]) << 16 |
+         static_cast<uint32_t>(p[2]) << 8 | p[3];
 }
 void wr32(uint8_t* p, uint32_t v) {
   p[0] = static_cast<uint8_t>(v >> 24), p[1] = static_cast<uint8_t>(v >> 16);
@@ -76,12 +78,14 @@ uint8_t payload_class(const QueryView& q) {
 }  // namespace
 
 bool make_cache_key(const QueryView& q, bool rd, bool cd, CacheKey& key) {
-  if (q.opcode != opcode::kQuery || q.qtype == qtype::kAXFR || q.qtype == qtype::kIXFR) return false;
-  if (q.ecs_present || (q.edns_option_bits & (1ull << kEdnsOptionEcs)) || q.edns_version != 0) return false;
+  if (q.opcode != opcode::kQuery || q.qtype == qtype::kAXFR || q.qtype == qtype::kIXFR)
+    return false;
+  if (q.ecs_present || (q.edns_option_bits & (1ull << kEdnsOptionEcs)) || q.edns_version != 0)
+    return false;
   if (q.qname_length == 0 || q.qname_length > kMaxNameLength) return false;
   uint8_t* k = key.bytes;
-  k[0] = static_cast<uint8_t>((rd ? 1 : 0) | (cd ? 2 : 0) |
-                              (q.edns_do ? 4 : 0) | (q.edns_present ? 8 : 0) | payload_class(q) << 4);
+  k[0] = static_cast<uint8_t>((rd ? 1 : 0) | (cd ? 2 : 0) | (q.edns_do ? 4 : 0) |
+                              (q.edns_present ? 8 : 0) | payload_class(q) << 4);
   k[1] = static_cast<uint8_t>(q.qtype >> 8), k[2] = static_cast<uint8_t>(q.qtype);
   k[3] = static_cast<uint8_t>(q.qclass >> 8), k[4] = static_cast<uint8_t>(q.qclass);
   k[5] = q.qname_length;
@@ -100,8 +104,8 @@ bool read_cache_key(const uint8_t* key, size_t size, CacheKeyView& out) {
   return true;
 }
 
-PreparedAnswer prepare_cache_answer(const uint8_t* answer, size_t size, const CacheTtls& t, uint8_t* out,
-                                    size_t capacity) {
+PreparedAnswer prepare_cache_answer(const uint8_t* answer, size_t size, const CacheTtls& t,
+                                    uint8_t* out, size_t capacity) {
   PreparedAnswer r;
   if (size < kHeaderSize) {
     r.refusal = CacheRefusal::kMalformed;
@@ -193,7 +197,8 @@ PreparedAnswer prepare_cache_answer(const uint8_t* answer, size_t size, const Ca
   return r;
 }
 
-bool serve_cache_answer(uint8_t* answer, size_t size, const QueryView& q, uint32_t age_s, bool stale) {
+bool serve_cache_answer(uint8_t* answer, size_t size, const QueryView& q, uint32_t age_s,
+                        bool stale) {
   if (size < kHeaderSize + q.qname_length || q.packet == nullptr) return false;
   set_id(answer, q.id);
   set_flag(answer, header_bits::kRD, q.has_flag(header_bits::kRD));
@@ -212,13 +217,20 @@ bool serve_cache_answer(uint8_t* answer, size_t size, const QueryView& q, uint32
 
 const char* cache_refusal_name(CacheRefusal r) {
   switch (r) {
-    case CacheRefusal::kNone: return "stored";
-    case CacheRefusal::kMalformed: return "malformed";
-    case CacheRefusal::kTruncated: return "truncated";
-    case CacheRefusal::kRcode: return "rcode";
-    case CacheRefusal::kNoTtl: return "no_ttl";
-    case CacheRefusal::kTooLarge: return "too_large";
-    case CacheRefusal::kSigned: return "signed";
+    case CacheRefusal::kNone:
+      return "stored";
+    case CacheRefusal::kMalformed:
+      return "malformed";
+    case CacheRefusal::kTruncated:
+      return "truncated";
+    case CacheRefusal::kRcode:
+      return "rcode";
+    case CacheRefusal::kNoTtl:
+      return "no_ttl";
+    case CacheRefusal::kTooLarge:
+      return "too_large";
+    case CacheRefusal::kSigned:
+      return "signed";
   }
   return "?";
 }

@@ -28,14 +28,18 @@ inline void store(uint64_t& w, uint64_t v, std::memory_order o = std::memory_ord
 inline uint8_t load8(const uint8_t& b) {
   return std::atomic_ref<uint8_t>(const_cast<uint8_t&>(b)).load(std::memory_order_relaxed);
 }
-inline void store8(uint8_t& b, uint8_t v) { std::atomic_ref<uint8_t>(b).store(v, std::memory_order_relaxed); }
+inline void store8(uint8_t& b, uint8_t v) {
+  std::atomic_ref<uint8_t>(b).store(v, std::memory_order_relaxed);
+}
 
 inline uint64_t mix(uint64_t a, uint64_t b) {
   const __uint128_t r = static_cast<__uint128_t>(a) * b;
   return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
 }
 
-size_t round_up(size_t n, size_t to) { return (n + to - 1) / to * to; }
+size_t round_up(size_t n, size_t to) {
+  return (n + to - 1) / to * to;
+}
 
 }  // namespace
 
@@ -87,9 +91,11 @@ bool PacketCache::key_equal(const uint64_t* s, const CacheKey& key) const {
   return true;
 }
 
-CacheLookup PacketCache::lookup(const CacheKey& key, uint64_t now_ns, bool stale_wanted, uint8_t* out) const {
+CacheLookup PacketCache::lookup(const CacheKey& key, uint64_t now_ns, bool stale_wanted,
+                                uint8_t* out) const {
   CacheLookup r;
-  const uint32_t bucket = static_cast<uint32_t>((static_cast<__uint128_t>(key.hash) * buckets_) >> 64);
+  const uint32_t bucket =
+      static_cast<uint32_t>((static_cast<__uint128_t>(key.hash) * buckets_) >> 64);
   const uint64_t* tags = tags_ + size_t{bucket} * kWays;
   for (unsigned w = 0; w < kWays; ++w) {
     if (load(tags[w]) != key.hash) continue;
@@ -101,7 +107,8 @@ CacheLookup PacketCache::lookup(const CacheKey& key, uint64_t now_ns, bool stale
       r.collision = true;
       continue;
     }
-    const uint64_t stored = load(s[kStored]), fresh_until = load(s[kFreshUntil]), dead_at = load(s[kDeadAt]);
+    const uint64_t stored = load(s[kStored]), fresh_until = load(s[kFreshUntil]),
+                   dead_at = load(s[kDeadAt]);
     const uint32_t size = static_cast<uint32_t>(load(s[kSizes]) >> 16);
     if (size > entry_size_) continue;  // torn: the sequence check below would fail anyway
     const size_t words = (size + 7) / 8;
@@ -123,16 +130,18 @@ CacheLookup PacketCache::lookup(const CacheKey& key, uint64_t now_ns, bool stale
   return r;
 }
 
-CacheStore PacketCache::insert(const CacheKey& key, const uint8_t* answer, size_t size, uint64_t now_ns,
-                               uint64_t lifetime_ns, uint64_t stale_ns) {
+CacheStore PacketCache::insert(const CacheKey& key, const uint8_t* answer, size_t size,
+                               uint64_t now_ns, uint64_t lifetime_ns, uint64_t stale_ns) {
   if (size > entry_size_) return CacheStore::kTooLarge;
-  const uint32_t bucket = static_cast<uint32_t>((static_cast<__uint128_t>(key.hash) * buckets_) >> 64);
+  const uint32_t bucket =
+      static_cast<uint32_t>((static_cast<__uint128_t>(key.hash) * buckets_) >> 64);
   uint64_t* tags = tags_ + size_t{bucket} * kWays;
   // The same key first (a refresh), then an empty slot, then a dead one.
   int victim = -1;
   bool live = false;
   for (unsigned w = 0; w < kWays && victim < 0; ++w) {
-    if (load(tags[w]) == key.hash && key_equal(slot(bucket * kWays + w), key)) victim = static_cast<int>(w);
+    if (load(tags[w]) == key.hash && key_equal(slot(bucket * kWays + w), key))
+      victim = static_cast<int>(w);
   }
   for (unsigned w = 0; w < kWays && victim < 0; ++w) {
     if (load(tags[w]) == 0) victim = static_cast<int>(w);
@@ -156,8 +165,8 @@ CacheStore PacketCache::insert(const CacheKey& key, const uint8_t* answer, size_
   const uint32_t index = bucket * kWays + static_cast<uint32_t>(victim);
   uint64_t* s = slot(index);
   uint64_t seq = load(s[kSeq]);
-  if ((seq & 1) ||
-      !std::atomic_ref<uint64_t>(s[kSeq]).compare_exchange_strong(seq, seq + 1, std::memory_order_acquire)) {
+  if ((seq & 1) || !std::atomic_ref<uint64_t>(s[kSeq]).compare_exchange_strong(
+                       seq, seq + 1, std::memory_order_acquire)) {
     return CacheStore::kBusy;
   }
   // Readers that saw the old sequence must not keep what follows.
@@ -207,7 +216,9 @@ uint64_t PacketCache::purge(const std::function<bool(const uint8_t* key, size_t 
     std::atomic_thread_fence(std::memory_order_acquire);
     if (load(s[kSeq]) != seq || !match(key, size)) continue;
     // Taken only if nobody rewrote it since it was read.
-    if (!std::atomic_ref<uint64_t>(s[kSeq]).compare_exchange_strong(seq, seq + 1, std::memory_order_acquire)) continue;
+    if (!std::atomic_ref<uint64_t>(s[kSeq]).compare_exchange_strong(seq, seq + 1,
+                                                                    std::memory_order_acquire))
+      continue;
     store(tag, 0);
     store(s[kDeadAt], 0);
     store(s[kSeq], seq + 2, std::memory_order_release);

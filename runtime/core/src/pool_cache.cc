@@ -3,7 +3,9 @@
 namespace dnspc::runtime {
 
 PoolCache::PoolCache(const CacheSpec& s, unsigned worker_count, uint64_t seed)
-    : spec(s), store(s.entries, s.entry_size, seed), workers(worker_count ? worker_count : 1),
+    : spec(s),
+      store(s.entries, s.entry_size, seed),
+      workers(worker_count ? worker_count : 1),
       counters(std::make_unique<CacheCounters[]>(workers)) {
   ttls.min_ttl = s.min_ttl_s;
   ttls.max_ttl = s.max_ttl_s;

@@ -10,10 +10,11 @@
 
 namespace dnspc::runtime {
 
-bool Worker::answer_from_cache(const Client& c, const Verdict& v, uint32_t pool_index, CacheProbe& probe,
-                               const char*& outcome) {
+bool Worker::answer_from_cache(const Client& c, const Verdict& v, uint32_t pool_index,
+                               CacheProbe& probe, const char*& outcome) {
   const ActivePolicy& p = *policy_;
-  if (pool_index >= p.pools.size() || !p.pools[pool_index].cache || (v.modifiers & modifier_bits::kNoCache)) {
+  if (pool_index >= p.pools.size() || !p.pools[pool_index].cache ||
+      (v.modifiers & modifier_bits::kNoCache)) {
     return false;
   }
   PoolCache& cache = *p.pools[pool_index].cache;
@@ -40,8 +41,8 @@ bool Worker::answer_from_cache(const Client& c, const Verdict& v, uint32_t pool_
 void Worker::serve_cached(const Client& c, CacheProbe& probe, bool stale, const char*& outcome) {
   CacheCounters& counters = probe.cache->counters[config_.index % probe.cache->workers];
   uint8_t* answer = probe.buffer;
-  if (!serve_cache_answer(answer, probe.found.size, view_, static_cast<uint32_t>(probe.found.age_ns / 1'000'000'000),
-                          stale)) {
+  if (!serve_cache_answer(answer, probe.found.size, view_,
+                          static_cast<uint32_t>(probe.found.age_ns / 1'000'000'000), stale)) {
     outcome = "dropped (unreadable cache entry)";
     return;
   }
@@ -51,8 +52,9 @@ void Worker::serve_cached(const Client& c, CacheProbe& probe, bool stale, const 
   // What a response rule or the size limit makes goes to scratch memory and
   // then over the hit in its own buffer: one local buffer per hit, as for
   // any answer made here (taking a second would split the batch's sendmmsg).
-  AnswerResult r = answer_stage_.deliver_cached(view_, deciding_tags_, *c.address, answer, probe.found.size, now_ns_,
-                                                cache_scratch_.get(), kLocalAnswerSize);
+  AnswerResult r =
+      answer_stage_.deliver_cached(view_, deciding_tags_, *c.address, answer, probe.found.size,
+                                   now_ns_, cache_scratch_.get(), kLocalAnswerSize);
   if (r.used_buffer && r.data) {
     std::memcpy(answer, r.data, r.size);
     r.data = answer;

@@ -12,10 +12,10 @@
 namespace dnspc {
 
 struct CacheTtls {
-  uint32_t min_ttl = 0;                // record TTLs raised to this
-  uint32_t max_ttl = 86400;            // and lowered to this
-  uint32_t max_negative_ttl = 3600;    // NXDOMAIN / NODATA: min(SOA TTL, SOA MINIMUM), capped here
-  uint32_t servfail_ttl = 0;           // 0: SERVFAIL is not kept
+  uint32_t min_ttl = 0;              // record TTLs raised to this
+  uint32_t max_ttl = 86400;          // and lowered to this
+  uint32_t max_negative_ttl = 3600;  // NXDOMAIN / NODATA: min(SOA TTL, SOA MINIMUM), capped here
+  uint32_t servfail_ttl = 0;         // 0: SERVFAIL is not kept
 };
 
 // The TTL a stale answer is served with (RFC 8767 recommends 30 s).
@@ -31,13 +31,13 @@ inline bool make_cache_key(const QueryView& q, CacheKey& key) {
 }
 
 enum class CacheRefusal : uint8_t {
-  kNone,        // kept
-  kMalformed,   // not a one-question answer the walker could read
-  kTruncated,   // TC=1
-  kRcode,       // not NOERROR / NXDOMAIN (or SERVFAIL with servfail_ttl)
-  kNoTtl,       // a negative answer without SOA, or a TTL of 0
-  kTooLarge,    // over the entry size
-  kSigned,      // TSIG / SIG(0): bound to one exchange
+  kNone,       // kept
+  kMalformed,  // not a one-question answer the walker could read
+  kTruncated,  // TC=1
+  kRcode,      // not NOERROR / NXDOMAIN (or SERVFAIL with servfail_ttl)
+  kNoTtl,      // a negative answer without SOA, or a TTL of 0
+  kTooLarge,   // over the entry size
+  kSigned,     // TSIG / SIG(0): bound to one exchange
 };
 
 struct PreparedAnswer {
@@ -50,13 +50,14 @@ struct PreparedAnswer {
 // TTLs within the bounds (a negative answer's capped at its lifetime), the
 // OPT record's options dropped (a cookie is one client's), and the lifetime
 // the entry gets.
-PreparedAnswer prepare_cache_answer(const uint8_t* answer, size_t size, const CacheTtls& ttls, uint8_t* out,
-                                    size_t capacity);
+PreparedAnswer prepare_cache_answer(const uint8_t* answer, size_t size, const CacheTtls& ttls,
+                                    uint8_t* out, size_t capacity);
 
 // Turns a kept answer (in place) into the answer to `q`: its ID, its name
 // as the client spelt it, its RD and CD, TTLs lowered by `age_s` (never below 0); a stale
 // one gets kStaleAnswerTtl at most. False when it cannot be read (a miss).
-bool serve_cache_answer(uint8_t* answer, size_t size, const QueryView& q, uint32_t age_s, bool stale);
+bool serve_cache_answer(uint8_t* answer, size_t size, const QueryView& q, uint32_t age_s,
+                        bool stale);
 
 // Key bytes as make_cache_key lays them out, for purges: the name (wire,
 // lower case) and the type.

@@ -73,8 +73,8 @@ class PacketCache {
 
   // Stores `answer` under `key`, fresh for `lifetime_ns`, then stale for
   // `stale_ns` more.
-  CacheStore insert(const CacheKey& key, const uint8_t* answer, size_t size, uint64_t now_ns, uint64_t lifetime_ns,
-                    uint64_t stale_ns);
+  CacheStore insert(const CacheKey& key, const uint8_t* answer, size_t size, uint64_t now_ns,
+                    uint64_t lifetime_ns, uint64_t stale_ns);
 
   // Removes every entry whose key bytes `match` says; returns how many. Off
   // the packet path (the control thread): it reads every slot.

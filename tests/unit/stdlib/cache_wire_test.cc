@@ -15,14 +15,20 @@ namespace {
 
 using Bytes = std::vector<uint8_t>;
 
-void put16(Bytes& b, uint16_t v) { b.push_back(static_cast<uint8_t>(v >> 8)), b.push_back(static_cast<uint8_t>(v)); }
-void put32(Bytes& b, uint32_t v) { put16(b, static_cast<uint16_t>(v >> 16)), put16(b, static_cast<uint16_t>(v)); }
+void put16(Bytes& b, uint16_t v) {
+  b.push_back(static_cast<uint8_t>(v >> 8)), b.push_back(static_cast<uint8_t>(v));
+}
+void put32(Bytes& b, uint32_t v) {
+  put16(b, static_cast<uint16_t>(v >> 16)), put16(b, static_cast<uint16_t>(v));
+}
 void put_name(Bytes& b, const std::string& name) {
   uint8_t wire[256];
   const size_t n = encode_name(name, wire, sizeof wire);
   b.insert(b.end(), wire, wire + n);
 }
-uint32_t get32(const uint8_t* p) { return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3]; }
+uint32_t get32(const uint8_t* p) {
+  return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3];
+}
 
 struct QueryOpts {
   bool rd = true, cd = false, edns = false, do_bit = false;
@@ -106,7 +112,8 @@ std::vector<uint32_t> ttls(const uint8_t* p, size_t size) {
 
 }  // namespace
 
-TEST_CASE("cache keys: the name's case does not matter; RD, CD, DO, EDNS and its payload class do") {
+TEST_CASE(
+    "cache keys: the name's case does not matter; RD, CD, DO, EDNS and its payload class do") {
   auto key = [](const Bytes& q) {
     CacheKey k;
     REQUIRE(make_cache_key(view_of(q), k));
@@ -184,7 +191,8 @@ TEST_CASE("a negative answer lives for min(SOA TTL, MINIMUM), capped; none witho
   bare[9] = 0;
   bare[11] = 0;
   bare.resize(kHeaderSize + 16 + 4);
-  REQUIRE(prepare_cache_answer(bare.data(), bare.size(), t, out, sizeof out).refusal == CacheRefusal::kNoTtl);
+  REQUIRE(prepare_cache_answer(bare.data(), bare.size(), t, out, sizeof out).refusal ==
+          CacheRefusal::kNoTtl);
 }
 
 TEST_CASE("not kept: TC=1, REFUSED, SERVFAIL unless asked, answers over the entry size") {
@@ -192,12 +200,15 @@ TEST_CASE("not kept: TC=1, REFUSED, SERVFAIL unless asked, answers over the entr
   CacheTtls t;
   Bytes a = answer("www.example.com", 0);
   a[2] |= 0x02;
-  REQUIRE(prepare_cache_answer(a.data(), a.size(), t, out, sizeof out).refusal == CacheRefusal::kTruncated);
+  REQUIRE(prepare_cache_answer(a.data(), a.size(), t, out, sizeof out).refusal ==
+          CacheRefusal::kTruncated);
   a = answer("www.example.com", 0);
   a[3] = static_cast<uint8_t>((a[3] & 0xf0) | rcode::kRefused);
-  REQUIRE(prepare_cache_answer(a.data(), a.size(), t, out, sizeof out).refusal == CacheRefusal::kRcode);
+  REQUIRE(prepare_cache_answer(a.data(), a.size(), t, out, sizeof out).refusal ==
+          CacheRefusal::kRcode);
   a[3] = static_cast<uint8_t>((a[3] & 0xf0) | rcode::kServFail);
-  REQUIRE(prepare_cache_answer(a.data(), a.size(), t, out, sizeof out).refusal == CacheRefusal::kRcode);
+  REQUIRE(prepare_cache_answer(a.data(), a.size(), t, out, sizeof out).refusal ==
+          CacheRefusal::kRcode);
   t.servfail_ttl = 7;
   const PreparedAnswer p = prepare_cache_answer(a.data(), a.size(), t, out, sizeof out);
   REQUIRE(p.refusal == CacheRefusal::kNone);
@@ -206,10 +217,12 @@ TEST_CASE("not kept: TC=1, REFUSED, SERVFAIL unless asked, answers over the entr
   REQUIRE(prepare_cache_answer(a.data(), a.size(), t, out, 40).refusal == CacheRefusal::kTooLarge);
 }
 
-TEST_CASE("a hit gets the client's ID and name case, TTLs lowered by its age; stale ones get 30 s") {
+TEST_CASE(
+    "a hit gets the client's ID and name case, TTLs lowered by its age; stale ones get 30 s") {
   uint8_t stored[1232];
   const Bytes a = answer("www.example.com", 0);
-  const PreparedAnswer p = prepare_cache_answer(a.data(), a.size(), CacheTtls{}, stored, sizeof stored);
+  const PreparedAnswer p =
+      prepare_cache_answer(a.data(), a.size(), CacheTtls{}, stored, sizeof stored);
   QueryOpts o;
   o.id = 0x4242;
   const Bytes q = query("WWW.exAMPLE.com", o);

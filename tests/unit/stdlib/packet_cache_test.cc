@@ -29,7 +29,8 @@ CacheKey key_of(const PacketCache& c, const std::string& text) {
 // An answer whose every byte says which key and version it belongs to.
 std::vector<uint8_t> answer_for(uint32_t key, uint32_t version, size_t size) {
   std::vector<uint8_t> a(size);
-  for (size_t i = 0; i < size; ++i) a[i] = static_cast<uint8_t>((key * 31 + version * 7 + i) & 0xff);
+  for (size_t i = 0; i < size; ++i)
+    a[i] = static_cast<uint8_t>((key * 31 + version * 7 + i) & 0xff);
   return a;
 }
 
@@ -39,7 +40,8 @@ TEST_CASE("a stored answer is fresh for its lifetime, then stale for its window,
   PacketCache c(64, 512, 42);
   const CacheKey k = key_of(c, "www.example.A");
   const auto a = answer_for(1, 0, 100);
-  REQUIRE(c.insert(k, a.data(), a.size(), 10 * kSecond, 5 * kSecond, 3 * kSecond) == CacheStore::kStored);
+  REQUIRE(c.insert(k, a.data(), a.size(), 10 * kSecond, 5 * kSecond, 3 * kSecond) ==
+          CacheStore::kStored);
   uint8_t out[520];
   CacheLookup r = c.lookup(k, 12 * kSecond, false, out);
   REQUIRE(r.result == CacheFind::kFresh);
@@ -50,7 +52,8 @@ TEST_CASE("a stored answer is fresh for its lifetime, then stale for its window,
   REQUIRE(c.lookup(k, 16 * kSecond, false, out).result == CacheFind::kMiss);
   REQUIRE(c.lookup(k, 16 * kSecond, true, out).result == CacheFind::kStale);
   REQUIRE(c.lookup(k, 18 * kSecond, true, out).result == CacheFind::kMiss);
-  REQUIRE(c.lookup(key_of(c, "www.example.AAAA"), 12 * kSecond, true, out).result == CacheFind::kMiss);
+  REQUIRE(c.lookup(key_of(c, "www.example.AAAA"), 12 * kSecond, true, out).result ==
+          CacheFind::kMiss);
 }
 
 TEST_CASE("a hash collision is a miss, counted, never the other key's answer") {
@@ -96,7 +99,8 @@ TEST_CASE("a full cache evicts by CLOCK: names hit since the hand passed stay") 
   for (int i = 0; i < 200; ++i) {
     for (const CacheKey& k : hot) REQUIRE(c.lookup(k, 1, false, out).result == CacheFind::kFresh);
     const auto a = answer_for(100 + i, 0, 30);
-    const CacheStore s = c.insert(key_of(c, "flood" + std::to_string(i)), a.data(), a.size(), 1, 1000 * kSecond, 0);
+    const CacheStore s =
+        c.insert(key_of(c, "flood" + std::to_string(i)), a.data(), a.size(), 1, 1000 * kSecond, 0);
     evicted += s == CacheStore::kEvicted;
   }
   REQUIRE(evicted > 150);
@@ -121,10 +125,12 @@ TEST_CASE("purge removes the keys it is asked to and nothing else") {
   PacketCache c(256, 128, 9);
   for (int i = 0; i < 100; ++i) {
     const auto a = answer_for(i, 0, 20);
-    c.insert(key_of(c, (i % 2 ? "odd" : "even") + std::to_string(i)), a.data(), a.size(), 0, kSecond, 0);
+    c.insert(key_of(c, (i % 2 ? "odd" : "even") + std::to_string(i)), a.data(), a.size(), 0,
+             kSecond, 0);
   }
   REQUIRE(c.used() == 100);
-  const uint64_t removed = c.purge([](const uint8_t* k, size_t n) { return n >= 3 && std::memcmp(k, "odd", 3) == 0; });
+  const uint64_t removed =
+      c.purge([](const uint8_t* k, size_t n) { return n >= 3 && std::memcmp(k, "odd", 3) == 0; });
   REQUIRE(removed == 50);
   REQUIRE(c.used() == 50);
   uint8_t out[136];
@@ -137,7 +143,8 @@ TEST_CASE("two writers and two readers: every hit is whole and belongs to its ke
   PacketCache c(64, 256, 11);
   constexpr uint32_t kKeys = 400;
   std::vector<CacheKey> keys;
-  for (uint32_t i = 0; i < kKeys; ++i) keys.push_back(key_of(c, "k" + std::to_string(i) + ".example.com"));
+  for (uint32_t i = 0; i < kKeys; ++i)
+    keys.push_back(key_of(c, "k" + std::to_string(i) + ".example.com"));
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> hits{0}, bad{0}, stores{0}, busy{0};
 
