@@ -49,6 +49,7 @@ LOG: 'log';
 DELAY: 'delay';
 NO_RECURSE: 'no_recurse';
 SET_CD: 'set_cd';
+NO_CACHE: 'no_cache';
 TTL: 'ttl';
 
 // Dynamic blocks.

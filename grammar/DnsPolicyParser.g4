@@ -33,7 +33,7 @@ poolItem
     : POLICY name=IDENT SEMI                      # poolPolicy
     | POLICY LUA name=IDENT SEMI                  # poolLuaPolicy
     | SERVER endpoint serverAttr* SEMI            # poolServer
-    | name=IDENT value? SEMI                      # poolSetting
+    | name=IDENT value? serverAttr* SEMI          # poolSetting  // cache 10000 max_ttl 1h;
     ;
 serverAttr: name=attrName value (COMMA value)*;
 attrName: IDENT | QPS;
@@ -93,6 +93,7 @@ action
     | DELAY DURATION                                # delayModifier
     | NO_RECURSE                                    # noRecurseModifier
     | SET_CD                                        # setCdModifier
+    | NO_CACHE                                      # noCacheModifier
     | IDENT                                         # unknownAction
     ;
 spoofRecord: type=IDENT value;

@@ -80,7 +80,7 @@ class Metrics(unittest.TestCase):
                 self.assertEqual(counts, sorted(counts), key)
                 self.assertEqual(counts[-1], h["count"], key)
         by_transport = {dict(k)["transport"]: h["count"] for k, h in series.items()}
-        self.assertEqual(by_transport, {"udp": 50, "tcp": 5})
+        self.assertEqual(by_transport, {"udp": 50, "tcp": 5, "cache": 0})  # no pool with a cache here
         # No query names or client addresses as labels.
         self.assertNotIn("quickstart", text)
         self.assertNotIn("refuse.test", text)

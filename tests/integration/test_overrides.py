@@ -26,7 +26,7 @@ MARKER
 rule default: true => pool main;
 """
 COMMANDS = ("stats", "servers", "latency", "metrics", "pools", "rules", "policy", "series", "top", "grep", "blocks",
-            "hooks", "reload", "server", "overrides", "clear-blocks", "help")
+            "hooks", "reload", "server", "overrides", "clear-blocks", "cache", "cache-purge", "help")
 
 
 class Overrides(unittest.TestCase):

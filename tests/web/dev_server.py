@@ -30,7 +30,7 @@ TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=u
          ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml", ".png": "image/png"}
 TOP_KINDS = {"queries", "clients", "servfail-names", "servfail-clients", "nxdomain-names", "rcodes", "slow"}
 PLAIN = {"stats": "stats", "servers": "servers", "pools": "pools", "dynblocks": "blocks", "latency": "latency",
-         "policy": "policy", "overrides": "overrides", "hooks": "hooks"}
+         "policy": "policy", "overrides": "overrides", "hooks": "hooks", "cache": "cache"}
 
 
 def web_assets():

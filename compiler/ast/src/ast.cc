@@ -69,6 +69,7 @@ const char* action_keyword(Action::Kind k) {
     case Action::Kind::kDelay: return "delay";
     case Action::Kind::kNoRecurse: return "no_recurse";
     case Action::Kind::kSetCd: return "set_cd";
+    case Action::Kind::kNoCache: return "no_cache";
     case Action::Kind::kUnknown: return "?";
   }
   return "?";

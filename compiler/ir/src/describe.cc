@@ -126,6 +126,7 @@ std::string describe_action(const Program& p, uint32_t rule) {
   if (a.modifiers & modifier_bits::kDelay) out += fmt::format("delay {}ms ", a.delay_ms);
   if (a.modifiers & modifier_bits::kNoRecurse) out += "no_recurse ";
   if (a.modifiers & modifier_bits::kSetCd) out += "set_cd ";
+  if (a.modifiers & modifier_bits::kNoCache) out += "no_cache ";
   if (p.responses && a.terminal == ActionKind::kAllow) {
     return out + "(no terminal action: the next response rule runs)";
   }

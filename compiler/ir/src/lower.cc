@@ -355,6 +355,7 @@ class Lowering {
     }
     if (mod.no_recurse) out.modifiers |= modifier_bits::kNoRecurse;
     if (mod.set_cd) out.modifiers |= modifier_bits::kSetCd;
+    if (mod.no_cache) out.modifiers |= modifier_bits::kNoCache;
     switch (a.terminal) {
       case sema::Terminal::kPool:
         out.terminal = ActionKind::kPool;

@@ -182,6 +182,8 @@ ast::Action Transformer::transform_action(P::ActionContext* ctx) {
     out.kind = K::kNoRecurse;
   } else if (as<P::SetCdModifierContext>(ctx)) {
     out.kind = K::kSetCd;
+  } else if (as<P::NoCacheModifierContext>(ctx)) {
+    out.kind = K::kNoCache;
   } else if (auto* u = as<P::UnknownActionContext>(ctx)) {
     out.kind = K::kUnknown;
     out.argument = name(u->IDENT());

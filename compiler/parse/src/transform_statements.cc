@@ -92,8 +92,15 @@ ast::PoolDecl Transformer::transform_pool(P::PoolDeclContext* ctx) {
     } else if (auto* s = as<P::PoolServerContext>(item)) {
       out.servers.push_back(transform_server(s));
     } else if (auto* set = as<P::PoolSettingContext>(item)) {
-      ast::PoolSetting setting{name(set->name), std::nullopt, range(set)};
+      ast::PoolSetting setting{name(set->name), std::nullopt, range(set), {}};
       if (set->value()) setting.value = transform_value(set->value());
+      for (auto* a : set->serverAttr()) {
+        ast::ServerAttr attr;
+        attr.name = {text(a->attrName()), range(a->attrName())};
+        attr.range = range(a);
+        for (auto* v : a->value()) attr.values.push_back(transform_value(v));
+        setting.attrs.push_back(std::move(attr));
+      }
       out.settings.push_back(std::move(setting));
     }
   }

@@ -58,6 +58,21 @@ void Analyzer::analyze_pools() {
         d.notes.push_back({*no_server_seen, "first set here"});
         continue;
       }
+      if (s.name.text == "cache") {
+        if (pool.cache) {
+          auto& d = diags_.error("duplicate-pool-setting", s.range,
+                                 fmt::format("pool '{}' sets cache twice", pool.name));
+          d.notes.push_back({pool.cache->range, "first set here"});
+        } else {
+          pool.cache = analyze_cache(s);
+        }
+        continue;
+      }
+      if (!s.attrs.empty()) {
+        diags_.error("bad-value", s.attrs.front().range,
+                     fmt::format("'{}' takes one value", s.name.text));
+        continue;
+      }
       if (s.name.text == "on_no_server") {
         no_server_seen = s.range;
         if (s.value && s.value->kind == ast::Value::Kind::kIdent &&
@@ -68,7 +83,7 @@ void Analyzer::analyze_pools() {
                        "on_no_server takes drop or servfail");
         }
       } else {
-        unknown("unknown-pool-setting", "pool setting", s.name, {"on_no_server", "policy", "server"});
+        unknown("unknown-pool-setting", "pool setting", s.name, {"cache", "on_no_server", "policy", "server"});
       }
     }
     std::map<std::string, diag::SourceRange> seen;
@@ -85,6 +100,70 @@ void Analyzer::analyze_pools() {
     }
     model_.pools.push_back(std::move(pool));
   }
+}
+
+// `cache ENTRIES [NAME VALUE]...`: each value checked where it is written.
+PoolCache Analyzer::analyze_cache(const ast::PoolSetting& s) {
+  PoolCache c;
+  c.range = s.range;
+  if (!s.value) {
+    diags_.error("bad-value", s.range, "'cache' takes the number of entries, like cache 100000;");
+  } else if (in_range(*s.value, 1, 64'000'000, "cache entries")) {
+    c.entries = static_cast<uint32_t>(s.value->integer);
+  }
+  const std::vector<std::string> names = {"entry_size", "min_ttl", "max_ttl", "max_negative_ttl", "servfail_ttl",
+                                          "stale"};
+  std::map<std::string, diag::SourceRange> seen;
+  for (const ast::ServerAttr& attr : s.attrs) {
+    const std::string& n = attr.name.text;
+    if (std::find(names.begin(), names.end(), n) == names.end()) {
+      unknown("unknown-cache-setting", "cache setting", attr.name, names);
+      continue;
+    }
+    if (auto [it, fresh] = seen.emplace(n, attr.name.range); !fresh) {
+      auto& d = diags_.error("duplicate-attribute", attr.name.range,
+                             fmt::format("'{}' is given twice for this cache", n));
+      d.notes.push_back({it->second, "first given here"});
+      continue;
+    }
+    if (attr.values.size() > 1) {
+      diags_.error("bad-value", attr.values[1].range, fmt::format("'{}' takes one value", n));
+      continue;
+    }
+    const ast::Value& v = attr.values.front();
+    if (n == "entry_size") {
+      if (in_range(v, 512, 4088, "entry_size")) c.entry_size = static_cast<uint32_t>(v.integer);
+      continue;
+    }
+    // TTL bounds: whole seconds, as TTLs are.
+    const uint64_t lo = n == "min_ttl" || n == "max_negative_ttl" ? 0 : 1;
+    const uint64_t hi = n == "servfail_ttl" ? 3600 : 7 * 86400;
+    if (v.invalid) continue;
+    if (v.kind != ast::Value::Kind::kDuration) {
+      diags_.error("bad-value", v.range, fmt::format("'{}' takes a duration in seconds, like 30s or 1h", n));
+      continue;
+    }
+    if (v.duration_ms % 1000) {
+      diags_.error("bad-value", v.range, fmt::format("'{}' is a TTL: whole seconds, like 1s", n));
+      continue;
+    }
+    const uint64_t sec = v.duration_ms / 1000;
+    if (sec < lo || sec > hi) {
+      diags_.error("out-of-range", v.range, fmt::format("'{}' is out of range; use {}s to {}s", n, lo, hi));
+      continue;
+    }
+    const auto value = static_cast<uint32_t>(sec);
+    if (n == "min_ttl") c.min_ttl_s = value;
+    if (n == "max_ttl") c.max_ttl_s = value;
+    if (n == "max_negative_ttl") c.max_negative_ttl_s = value;
+    if (n == "servfail_ttl") c.servfail_ttl_s = value;
+    if (n == "stale") c.stale_s = value;
+  }
+  if (c.min_ttl_s > c.max_ttl_s) {
+    diags_.error("out-of-range", s.range,
+                 fmt::format("cache min_ttl ({}s) is above its max_ttl ({}s)", c.min_ttl_s, c.max_ttl_s));
+  }
+  return c;
 }
 
 Server Analyzer::analyze_server(const ast::ServerDecl& decl) {

@@ -14,7 +14,7 @@ using AK = ast::Action::Kind;
 
 const std::vector<std::string> kActionWords = {"pool", "drop",  "refuse", "rcode", "truncate",
                                                "spoof", "allow", "lua",    "tag",   "log",
-                                               "delay", "no_recurse", "set_cd"};
+                                               "delay", "no_recurse", "set_cd", "no_cache"};
 
 Terminal to_terminal(AK k) {
   switch (k) {
@@ -85,6 +85,7 @@ Action Analyzer::analyze_actions(const ast::RuleDecl& rule) {
       case AK::kLog: out.modifiers.log = true; break;
       case AK::kNoRecurse: out.modifiers.no_recurse = true; break;
       case AK::kSetCd: out.modifiers.set_cd = true; break;
+      case AK::kNoCache: out.modifiers.no_cache = true; break;
       case AK::kDelay:
         if (a.delay_ms < 1 || a.delay_ms > 10'000) {
           diags_.error("out-of-range", a.range, "delay must be 1ms to 10s");

@@ -57,6 +57,7 @@ class Analyzer {
   int pool_ref(const ast::Name& name);
   int tag_index(const std::string& tag);
   bool in_range(const ast::Value& v, int64_t lo, int64_t hi, const char* what);
+  PoolCache analyze_cache(const ast::PoolSetting& s);
   void unknown(const char* code, const char* what, const ast::Name& name,
                const std::vector<std::string>& candidates);
   std::string resolve_path(const std::string& path) const;

@@ -150,6 +150,10 @@ std::shared_ptr<runtime::PolicyImage> make_image(std::shared_ptr<const pipeline:
           std::find(image->lua.hooks.begin(), image->lua.hooks.end(), p.lua_policy) - image->lua.hooks.begin());
     }
     pool.servfail_on_no_server = p.no_server == sema::FailureAnswer::kServfail;
+    if (p.cache) {
+      const sema::PoolCache& c = *p.cache;
+      pool.cache = {c.entries, c.entry_size, c.min_ttl_s, c.max_ttl_s, c.max_negative_ttl_s, c.servfail_ttl_s, c.stale_s};
+    }
     for (const sema::Server& s : p.servers) {
       runtime::ServerSpec server;
       server.address = s.address;

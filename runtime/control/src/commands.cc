@@ -4,6 +4,11 @@
 #include <rapidjson/writer.h>
 
 #include <cstdlib>
+#include <cstring>
+
+#include "dnspc/cache_wire.h"
+#include "dnspc/dns_names.h"
+#include "dnspc/wire.h"
 
 #include "dnspc/runtime/active_policy.h"
 #include "block_evaluator.h"
@@ -291,6 +296,117 @@ void run_overrides(CommandContext& c, const CommandArgs&, const CommandReply& re
   reply(done(buf));
 }
 
+// {"pools": [{"pool", "capacity", "entry_size", "memory_bytes", "entries", "hits", "misses", "collisions",
+// "evictions", "stale_served", "insert_failures", "stored", "not_cacheable", "settings": {...}}]}: each
+// cache of the running policy, its counters summed over the workers.
+void run_cache(CommandContext& c, const CommandArgs&, const CommandReply& reply) {
+  const ActivePolicy* p = current_policy(c);
+  if (!p) return reply(error_json("no policy here"));
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  w.Key("pools");
+  w.StartArray();
+  for (const BoundPool& pool : p->pools) {
+    if (!pool.cache) continue;
+    const PoolCache& pc = *pool.cache;
+    w.StartObject();
+    string_field(w, "pool", pool.name);
+    const std::pair<const char*, uint64_t> numbers[] = {
+        {"capacity", pc.store.capacity()},
+        {"entry_size", pc.store.entry_size()},
+        {"memory_bytes", pc.store.memory_bytes()},
+        {"entries", pc.store.used()},
+        {"hits", pc.sum(&CacheCounters::hits)},
+        {"misses", pc.sum(&CacheCounters::misses)},
+        {"collisions", pc.sum(&CacheCounters::collisions)},
+        {"evictions", pc.sum(&CacheCounters::evictions)},
+        {"stale_served", pc.sum(&CacheCounters::stale_served)},
+        {"insert_failures", pc.sum(&CacheCounters::insert_failures)},
+        {"stored", pc.sum(&CacheCounters::stored)},
+        {"not_cacheable", pc.sum(&CacheCounters::not_cacheable)},
+    };
+    for (const auto& [key, value] : numbers) {
+      w.Key(key);
+      w.Uint64(value);
+    }
+    w.Key("settings");
+    w.StartObject();
+    const std::pair<const char*, uint32_t> settings[] = {
+        {"min_ttl_s", pc.spec.min_ttl_s},       {"max_ttl_s", pc.spec.max_ttl_s},
+        {"max_negative_ttl_s", pc.spec.max_negative_ttl_s}, {"servfail_ttl_s", pc.spec.servfail_ttl_s},
+        {"stale_s", pc.spec.stale_s}};
+    for (const auto& [key, value] : settings) {
+      w.Key(key);
+      w.Uint(value);
+    }
+    w.EndObject();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  reply(done(buf));
+}
+
+// cache-purge all | name NAME [TYPE] | suffix NAME: from every pool's cache.
+// Walks each cache once on the main loop (every tag; the key of each used slot).
+void run_cache_purge(CommandContext& c, const CommandArgs& args, const CommandReply& reply) {
+  const ActivePolicy* p = current_policy(c);
+  if (!p) return reply(error_json("no policy here"));
+  const std::string& how = args[0];
+  const char* usage = "cache-purge takes all, name NAME [TYPE] or suffix NAME";
+  if (how == "all" ? args.size() != 1 : how == "name" ? args.size() < 2 : how == "suffix" ? args.size() != 2 : true) {
+    return reply(error_json(usage));
+  }
+  uint8_t wire[kMaxNameLength + 1];
+  size_t wire_length = 0;
+  std::optional<uint16_t> type;
+  if (how != "all") {
+    wire_length = encode_name(args[1], wire, sizeof wire);
+    if (wire_length == 0) return reply(error_json("'" + args[1] + "' is not a DNS name"));
+    for (size_t i = 0; i < wire_length; ++i) {
+      if (wire[i] >= 'A' && wire[i] <= 'Z') wire[i] = static_cast<uint8_t>(wire[i] + 32);
+    }
+    if (args.size() == 3) {
+      type = qtype_from_name(args[2]);
+      if (!type) return reply(error_json("'" + args[2] + "' is not a query type, like A or AAAA"));
+    }
+  }
+  const bool suffix = how == "suffix";
+  auto match = [&](const uint8_t* key, size_t size) {
+    if (how == "all") return true;
+    CacheKeyView k;
+    if (!read_cache_key(key, size, k)) return false;
+    if (type && k.qtype != *type) return false;
+    if (!suffix) return k.name_length == wire_length && std::memcmp(k.name, wire, wire_length) == 0;
+    // At a label boundary of the name: walk its labels.
+    for (size_t off = 0; off < k.name_length; off += 1u + k.name[off]) {
+      if (k.name_length - off == wire_length && std::memcmp(k.name + off, wire, wire_length) == 0) return true;
+      if (k.name[off] == 0) break;
+    }
+    return false;
+  };
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  w.Key("ok");
+  w.Bool(true);
+  w.Key("purged");
+  w.StartObject();
+  uint64_t total = 0;
+  for (const BoundPool& pool : p->pools) {
+    if (!pool.cache) continue;
+    const uint64_t n = pool.cache->store.purge(match);
+    total += n;
+    w.Key(pool.name.c_str());
+    w.Uint64(n);
+  }
+  w.EndObject();
+  w.EndObject();
+  log(LogLevel::kInfo, "cache purged", {{"what", how + (args.size() > 1 ? " " + args[1] : std::string())}, {"purged", total}});
+  reply(done(buf));
+}
+
 void run_clear_blocks(CommandContext& c, const CommandArgs& args, const CommandReply& reply) {
   const ActivePolicy* p = c.current ? c.current->load(std::memory_order_acquire) : nullptr;
   const std::string name = args.empty() ? std::string() : args[0];
@@ -415,6 +531,11 @@ constexpr ControlCommand kCommands[] = {
     {"clear-blocks", "[NAME]",
      "release every dynamic block in force, or only those of the dynblock NAME, and forget what they counted", 0, 1,
      false, run_clear_blocks},
+    {"cache", "", "each pool's packet cache: entries, hits, misses, collisions, evictions, stale answers, insert failures",
+     0, 0, false, run_cache},
+    {"cache-purge", "all|name NAME [TYPE]|suffix NAME",
+     "remove answers from every pool's cache: all, those of NAME (of TYPE only), or of NAME and every name under it", 1,
+     3, false, run_cache_purge},
     {"help", "", "this table", 0, 0, false, run_help},
 };
 

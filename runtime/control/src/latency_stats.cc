@@ -36,10 +36,11 @@ void distribution(Writer& w, const LatencySnapshot& s) {
 
 std::string latency_json(const MetricsContext& c) {
   const Registry& r = *c.registry;
-  LatencySnapshot udp, tcp, all;
+  LatencySnapshot udp, tcp, cache, all;
   for (unsigned i = 0; i < r.worker_count(); ++i) {
     udp.add(r.worker(i).latency_udp);
     tcp.add(r.worker(i).latency_tcp);
+    cache.add(r.worker(i).latency_cache);
   }
   for (unsigned b = 0; b < LatencyBuckets::kCount; ++b) all.counts[b] = udp.counts[b] + tcp.counts[b];
   all.count = udp.count + tcp.count;
@@ -60,6 +61,8 @@ std::string latency_json(const MetricsContext& c) {
   distribution(w, udp);
   w.Key("tcp");
   distribution(w, tcp);
+  w.Key("cache");  // hits: not in `overall`, which is of backend answers
+  distribution(w, cache);
   w.EndObject();
   w.Key("servers");
   w.StartObject();

@@ -50,6 +50,7 @@ const char* source_name(uint8_t s) {
     case AnswerSource::kBackend: return "backend";
     case AnswerSource::kLocal: return "local";
     case AnswerSource::kTimeout: return "timeout";
+    case AnswerSource::kCache: return "cache";
   }
   return "?";
 }

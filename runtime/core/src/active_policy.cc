@@ -1,5 +1,8 @@
 #include "dnspc/runtime/active_policy.h"
 
+#include <sys/random.h>
+
+#include <atomic>
 #include <string_view>
 #include <unordered_map>
 
@@ -16,9 +19,25 @@ std::unordered_map<std::string_view, size_t> limiter_index(const ActivePolicy& p
 
 }  // namespace
 
+// The pool's cache: the running policy's when its settings are unchanged
+// (a reload keeps what it holds), else a new one.
+static std::shared_ptr<PoolCache> bind_cache(const PoolSpec& pool, unsigned workers, const ActivePolicy* previous) {
+  if (pool.cache.entries == 0) return nullptr;
+  if (previous) {
+    for (const BoundPool& old : previous->pools) {
+      if (old.name == pool.name && old.cache && old.cache->spec == pool.cache) return old.cache;
+    }
+  }
+  uint64_t seed = 0;
+  if (getrandom(&seed, sizeof seed, 0) != sizeof seed) seed = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(&seed));
+  return std::make_shared<PoolCache>(pool.cache, workers, seed);
+}
+
 std::unique_ptr<ActivePolicy> bind_policy(std::shared_ptr<const PolicyImage> image, Registry& registry,
                                           const ActivePolicy* previous, const RegistryPlan* plan) {
+  static std::atomic<uint64_t> generations{0};
   auto p = std::make_unique<ActivePolicy>();
+  p->generation = generations.fetch_add(1) + 1;
   const PolicyImage& im = *image;
   p->decide = im.decide;
   for (const PoolSpec& pool : im.pools) {
@@ -30,7 +49,8 @@ std::unique_ptr<ActivePolicy> bind_policy(std::shared_ptr<const PolicyImage> ima
       servers.push_back({static_cast<uint32_t>(id), s.weight ? s.weight : 1, s.order, s.qps});
       keys.push_back(s.address.to_string(true));
     }
-    p->pools.push_back({pool.name, make_lb_pool(pool.policy, std::move(servers), keys), pool.servfail_on_no_server});
+    p->pools.push_back({pool.name, make_lb_pool(pool.policy, std::move(servers), keys), pool.servfail_on_no_server,
+                        bind_cache(pool, registry.worker_count(), previous)});
   }
   if (!im.dynblocks.empty()) {
     p->blocks = std::make_unique<BlockEngine>(im.dynblocks, BlockEngineOptions{registry.worker_count(), kBlockCapacity});

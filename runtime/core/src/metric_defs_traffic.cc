@@ -94,7 +94,8 @@ void add_traffic_metrics(std::vector<MetricDef>& t) {
                .labels = {"source"},
                .read = [](const MetricsContext& c, MetricSink& out) {
                  const std::pair<const char*, AnswerSource> sources[] = {
-                     {"backend", AnswerSource::kBackend}, {"local", AnswerSource::kLocal}, {"timeout", AnswerSource::kTimeout}};
+                     {"backend", AnswerSource::kBackend}, {"local", AnswerSource::kLocal}, {"timeout", AnswerSource::kTimeout},
+                     {"cache", AnswerSource::kCache}};
                  for (const auto& [name, source] : sources) {
                    const unsigned s = static_cast<unsigned>(source);
                    out.integer({{"source", name}},
@@ -117,17 +118,19 @@ void add_traffic_metrics(std::vector<MetricDef>& t) {
   t.push_back({.name = "answer_latency_seconds",
                .type = MetricType::kHistogram,
                .unit = "seconds",
-               .help = "Latency of accepted backend answers, by the client's transport.",
+               .help = "Latency of accepted backend answers, by the client's transport; and of cache hits.",
                .labels = {"transport"},
                .read = [](const MetricsContext& c, MetricSink& out) {
                  const Registry& r = *c.registry;
-                 LatencySnapshot udp, tcp;
+                 LatencySnapshot udp, tcp, cache;
                  for (unsigned w = 0; w < r.worker_count(); ++w) {
                    udp.add(r.worker(w).latency_udp);
                    tcp.add(r.worker(w).latency_tcp);
+                   cache.add(r.worker(w).latency_cache);
                  }
                  out.histogram({{"transport", "udp"}}, udp);
                  out.histogram({{"transport", "tcp"}}, tcp);
+                 out.histogram({{"transport", "cache"}}, cache);
                }});
   t.push_back({.name = "forwarded_total",
                .type = MetricType::kCounter,

@@ -17,6 +17,7 @@ std::vector<MetricDef> make_table() {
   add_policy_metrics(t);
   add_lua_metrics(t);
   add_server_metrics(t);
+  add_cache_metrics(t);
   add_web_metrics(t);
   return t;
 }

@@ -2,6 +2,7 @@
 
 #include "dnspc/lua/hook_runtime.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "dnspc/dynblock_recorder.h"
@@ -53,8 +54,12 @@ AnswerResult AnswerStage::deliver(const InFlightQuery& q, uint8_t* packet, size_
         // Response rules see the client's query as the query rules did: its
         // ID and its own RD and CD (no_recurse and set_cd changed what we sent).
         if (rebuild_query_view(q, destination, view_)) {
-          out = apply_response_rules(q, view_, r.latency_us, out, size, buffer, capacity, r.used_buffer);
+          out = apply_response_rules(q.tags, q.client, q.server, view_, r.latency_us, out, size, buffer, capacity,
+                                     r.used_buffer);
         }
+        break;
+      case Tap::kCacheStore:
+        if (q.cache_pool) store_in_cache(q, destination, packet, size);
         break;
       default:
         break;
@@ -75,6 +80,64 @@ AnswerResult AnswerStage::deliver(const InFlightQuery& q, uint8_t* packet, size_
   r.data = out;
   r.size = out ? size : 0;
   return r;
+}
+
+AnswerResult AnswerStage::deliver_cached(QueryView& q, uint64_t tags, const SockAddr& client, const uint8_t* answer,
+                                         size_t size, uint64_t now_ns, uint8_t* buffer, size_t capacity) {
+  now_ns_ = now_ns;
+  AnswerResult r;
+  counters_.latency_cache.record(0);  // served within the batch: under the histogram's first bound
+  const uint8_t* out = answer;
+  for (Tap t : (*taps_)[TapPoint::kBackendAnswer]) {
+    switch (t) {
+      case Tap::kBlockMeasure:
+        if (recorder_) recorder_->record_response(q.source, answer[3] & 0x0f, static_cast<uint32_t>(size));
+        break;
+      case Tap::kResponseRules:
+        out = apply_response_rules(tags, client, UINT32_MAX /* no server */, q, 0, out, size, buffer, capacity, r.used_buffer);
+        break;
+      default:
+        break;
+    }
+    if (!out) return r;
+  }
+  if (q.transport == Transport::kUdp && size > client_answer_limit(q)) {
+    counters_.truncated_for_client.add();
+    size = build_truncated_answer(q, buffer, capacity);
+    out = size ? buffer : nullptr;
+    r.used_buffer = out != nullptr;
+  }
+  r.data = out;
+  r.size = out ? size : 0;
+  return r;
+}
+
+void AnswerStage::store_in_cache(const InFlightQuery& q, const NetAddress& destination, const uint8_t* answer,
+                                 size_t size) {
+  const ActivePolicy& p = *policy_;
+  // A query forwarded under another policy: its pool index may name another pool.
+  if (q.cache_generation != static_cast<uint32_t>(p.generation) || q.cache_pool > p.pools.size()) return;
+  PoolCache* cache = p.pools[q.cache_pool - 1u].cache.get();
+  if (!cache) return;
+  CacheCounters& c = cache->counters[worker_ % cache->workers];
+  if (!rebuild_query_view(q, destination, cache_view_) ||
+      !make_cache_key(cache_view_, q.cache_flags & 1, q.cache_flags & 2, cache_key_)) {
+    return;
+  }
+  const PreparedAnswer prepared = prepare_cache_answer(answer, size, cache->ttls, cache_answer_,
+                                                       std::min<size_t>(sizeof cache_answer_, cache->spec.entry_size));
+  if (prepared.refusal != CacheRefusal::kNone) {
+    c.not_cacheable.add();
+    return;
+  }
+  cache->store.hash_key(cache_key_);
+  switch (cache->store.insert(cache_key_, cache_answer_, prepared.size, now_ns_,
+                              uint64_t{prepared.lifetime_s} * 1'000'000'000, cache->stale_ns)) {
+    case CacheStore::kStored: c.stored.add(); break;
+    case CacheStore::kEvicted: c.stored.add(), c.evictions.add(); break;
+    case CacheStore::kBusy: c.insert_failures.add(); break;
+    case CacheStore::kTooLarge: c.not_cacheable.add(); break;
+  }
 }
 
 size_t AnswerStage::servfail(const InFlightQuery& q, const NetAddress& destination, uint8_t* buffer,
@@ -152,14 +215,14 @@ const uint8_t* AnswerStage::apply_lua_response(const Verdict& v, const ResponseR
 // Every matching rule up to the first with a terminal action tags and logs;
 // that rule drops the answer, truncates it or replaces it with an empty one
 // of its rcode (the protocol is in policy_image.h, at response_decide).
-const uint8_t* AnswerStage::apply_response_rules(const InFlightQuery& f, QueryView& q, uint64_t latency_us,
-                                                 const uint8_t* answer, size_t& size, uint8_t* buffer,
-                                                 size_t capacity, bool& used_buffer) {
+const uint8_t* AnswerStage::apply_response_rules(uint64_t tags, const SockAddr& client, uint32_t server, QueryView& q,
+                                                 uint64_t latency_us, const uint8_t* answer, size_t& size,
+                                                 uint8_t* buffer, size_t capacity, bool& used_buffer) {
   const ActivePolicy& p = *policy_;
   const PolicyImage& image = *p.image;
   DecisionState& st = *state_;
   st.now_ns = now_ns_;
-  st.tags = f.tags;  // saved when forwarded: rule indices change with a reload
+  st.tags = tags;  // saved when forwarded: rule indices change with a reload
   st.response.latency_us = latency_us;
   st.response.size = static_cast<uint32_t>(size);
   st.response.rcode = answer_rcode(answer, size);
@@ -205,7 +268,7 @@ const uint8_t* AnswerStage::apply_response_rules(const InFlightQuery& f, QueryVi
           break;
       }
     }
-    if ((v.modifiers & modifier_bits::kLog) && log_) log_(log_context_, q, f.client, v, outcome, f.server, r);
+    if ((v.modifiers & modifier_bits::kLog) && log_) log_(log_context_, q, client, v, outcome, server, r);
     if (v.action != ActionKind::kAllow) return out;
     st.first_rule = v.rule + 1;
   }

@@ -19,6 +19,9 @@ Taps bind_taps(const TapNeeds& needs) {
     add(t, TapPoint::kQueryReceived, Tap::kBlockMeasure);
     add(t, TapPoint::kBackendAnswer, Tap::kBlockMeasure);
   }
+  // The cache keeps the backend's answer, not what a response rule makes of
+  // it: a hit runs the response rules again.
+  if (needs.cache) add(t, TapPoint::kBackendAnswer, Tap::kCacheStore);
   if (needs.response_rules) add(t, TapPoint::kBackendAnswer, Tap::kResponseRules);
   if (needs.rings) {
     add(t, TapPoint::kDecided, Tap::kRings);
@@ -43,6 +46,7 @@ const char* tap_name(Tap t) {
     case Tap::kBlockMeasure: return "block measure";
     case Tap::kResponseRules: return "response rules";
     case Tap::kRings: return "rings";
+    case Tap::kCacheStore: return "cache store";
   }
   return "?";
 }

@@ -197,6 +197,7 @@ bool Worker::open(std::string& error) {
   bind_taps_for(*policy_);
   bind_lua_for(*policy_);
   answer_stage_.set_log(&Worker::log_response, this);
+  answer_stage_.set_worker(config_.index);
   if (uint32_t words = scratch_words_needed(*policy_)) {
     // Native code's working memory, one buffer per worker (query and response rules take turns).
     scratch_.reset(new uint32_t[words]());
@@ -489,12 +490,12 @@ void Worker::handle_query(Listener& l, RxBatch& rx, unsigned i) {
   process_query(c, rx.buffer(i), m.msg_len, Transport::kUdp);
 }
 
-void Worker::reply(const Client& c, const uint8_t* data, size_t len) {
+void Worker::reply(const Client& c, const uint8_t* data, size_t len, AnswerSource source) {
   // Every answer made while processing a query (view_) passes here.
   const QueryView& q = view_;
   record_answer({q.packet ? q.packet + kHeaderSize : nullptr, q.packet ? q.qname_length : uint8_t{0}, q.qtype,
                  q.source, q.transport, data, len, 0, TrafficRecord::kNone, deciding_rule_, deciding_action_,
-                 AnswerSource::kLocal});
+                 source});
   if (c.tcp) {
     tcp_answer_owed_ = true;
     tcp_send(*c.tcp, data, len);
@@ -559,9 +560,13 @@ void Worker::process_query(const Client& c, uint8_t* packet, size_t size, Transp
       ++local_used_;  // the answer stays in the buffer until the batch is flushed
       reply(c, out, o.answer_size);
       break;
-    case QueryFate::kForward:
-      forward(c, packet, view_, o.verdict, o.pool, outcome, server);
+    case QueryFate::kForward: {
+      CacheProbe probe;
+      if (!answer_from_cache(c, o.verdict, o.pool, probe, outcome)) {
+        forward(c, packet, view_, o.verdict, o.pool, outcome, server, &probe);
+      }
       break;
+    }
     case QueryFate::kDropped:
       break;
   }
@@ -619,7 +624,7 @@ uint64_t Worker::verdict_tags(const Verdict& v) const {
 }
 
 void Worker::forward(const Client& c, uint8_t* packet, const QueryView& q, const Verdict& v, uint32_t pool_index,
-                     const char*& outcome, uint32_t& server_out) {
+                     const char*& outcome, uint32_t& server_out, const CacheProbe* probe) {
   const ActivePolicy& p = *policy_;
   if (pool_index >= p.pools.size()) {
     outcome = "dropped (no such pool)";
@@ -631,6 +636,11 @@ void Worker::forward(const Client& c, uint8_t* packet, const QueryView& q, const
                                                       : select_server(pool.lb, q, lb);
   if (pick == kLuaPickFailed) pick = least_outstanding(pool.lb, lb);
   if (pick < 0) {
+    if (probe && probe->found.result == CacheFind::kStale) {
+      // Every server is down: the expired answer rather than nothing.
+      serve_cached(c, *const_cast<CacheProbe*>(probe), true, outcome);
+      return;
+    }
     if (pool.servfail_on_no_server) {
       counters_.no_server_servfail.add();
       uint8_t* out = local_buffer();
@@ -646,6 +656,8 @@ void Worker::forward(const Client& c, uint8_t* packet, const QueryView& q, const
   const uint32_t id = pool.lb.servers[static_cast<uint32_t>(pick)].id;
   Backend& b = backends_[id];
   server_out = id;
+  forward_cache_pool_ = probe ? probe->pool : 0;
+  forward_cache_flags_ = probe ? probe->flags : 0;
   if (c.tcp) {
     // Queries that came over TCP go to the backend over TCP.
     if (v.modifiers & (modifier_bits::kNoRecurse | modifier_bits::kSetCd)) {
@@ -678,6 +690,9 @@ void Worker::forward(const Client& c, uint8_t* packet, const QueryView& q, const
   s.delay_ms = static_cast<uint16_t>(reply_delay_ms_);
   s.tags = deciding_tags_;
   s.rule = deciding_rule_;
+  s.cache_pool = forward_cache_pool_;
+  s.cache_generation = static_cast<uint32_t>(p.generation);
+  s.cache_flags = forward_cache_flags_;
   s.tcp = nullptr;
   s.client_len = c.address_len;
   std::memcpy(&s.client, c.address, std::min<size_t>(c.address_len, sizeof s.client));

@@ -114,6 +114,15 @@ struct Client {
   TcpClientConn* tcp = nullptr;
 };
 
+// What a cache lookup leaves for forwarding (worker_cache.cc).
+struct CacheProbe {
+  PoolCache* cache = nullptr;  // null: not cached (no cache, no_cache, an uncacheable query)
+  CacheLookup found;
+  uint8_t* buffer = nullptr;   // the answer found (a local buffer not taken yet)
+  uint16_t pool = 0;           // pool index + 1, for the answer's store
+  uint8_t flags = 0;           // RD (1) and CD (2) as sent
+};
+
 // The scratch words a worker needs for a policy's query and response rules.
 uint32_t scratch_words_needed(const ActivePolicy& p);
 
@@ -175,10 +184,17 @@ class Worker {
   void flush();
   void handle_query(Listener& l, RxBatch& rx, unsigned i);
   void process_query(const Client& c, uint8_t* packet, size_t size, Transport transport);
+  // `stale`: an expired cache entry (worker_cache.cc) served when the pool has no usable server.
   void forward(const Client& c, uint8_t* packet, const QueryView& q, const Verdict& v, uint32_t pool,
-               const char*& outcome, uint32_t& server_out);
+               const char*& outcome, uint32_t& server_out, const struct CacheProbe* stale = nullptr);
+  // The pool's packet cache (worker_cache.cc): true when the query was
+  // answered from it; otherwise `probe` says what forwarding must know (a
+  // stale answer to fall back on, what the answer's store needs).
+  bool answer_from_cache(const Client& c, const Verdict& v, uint32_t pool, CacheProbe& probe, const char*& outcome);
+  // Sends a cache answer in `probe` (fresh or stale) through the answer stage.
+  void serve_cached(const Client& c, CacheProbe& probe, bool stale, const char*& outcome);
   void answer_local(Listener& l, const SockAddr& to, socklen_t to_len, const uint8_t* data, size_t len);
-  void reply(const Client& c, const uint8_t* data, size_t len);
+  void reply(const Client& c, const uint8_t* data, size_t len, AnswerSource source = AnswerSource::kLocal);
   uint64_t verdict_tags(const Verdict& v) const;
   // A pool's Lua hook's pick: a server index, -1 for none, or kLuaPickFailed
   // (the caller falls back to least_outstanding).
@@ -309,6 +325,11 @@ class Worker {
   // rings' records of answers made while processing it.
   uint32_t deciding_rule_ = TrafficRecord::kNone;
   uint64_t deciding_tags_ = 0;  // the deciding rule's tags and its Lua action's
+  // The query being forwarded: what its answer's cache store needs (CacheProbe's).
+  uint16_t forward_cache_pool_ = 0;
+  uint8_t forward_cache_flags_ = 0;
+  CacheKey cache_key_;
+  std::unique_ptr<uint8_t[]> cache_scratch_{new uint8_t[kLocalAnswerSize]};  // a hit's answer as the answer stage remade it
   lua::HookRuntime* lua_ = nullptr;
   lua::PredicateBinding lua_binding_;
   std::vector<lua::HookServer> lua_servers_;  // a Lua pick's view of the pool; grows once per size

@@ -22,7 +22,9 @@ void copy_lower(uint8_t* out, const uint8_t* wire, uint8_t length) {
 }  // namespace
 
 void Worker::bind_taps_for(const ActivePolicy& p) {
-  taps_ = bind_taps({p.blocks != nullptr, p.image->response_decide.fn != nullptr, rings_.queries.capacity() > 0});
+  bool cache = false;
+  for (const BoundPool& pool : p.pools) cache = cache || pool.cache != nullptr;
+  taps_ = bind_taps({p.blocks != nullptr, p.image->response_decide.fn != nullptr, rings_.queries.capacity() > 0, cache});
 }
 
 void Worker::tap_decided(const QueryView& q, const Verdict& v, bool blocked, uint32_t server) {

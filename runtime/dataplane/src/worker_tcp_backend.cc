@@ -50,6 +50,9 @@ void Worker::forward_tcp(TcpClientConn& client, const uint8_t* packet, const Que
   q.server = server;
   q.tags = tags;
   q.rule = deciding_rule_;
+  q.cache_pool = forward_cache_pool_;
+  q.cache_generation = static_cast<uint32_t>(policy_->generation);
+  q.cache_flags = forward_cache_flags_;
   q.attempts = 0;
   q.read_ns = now_ns_;
   q.sent_ns = now_ns_;

@@ -129,7 +129,8 @@ int build_metrics(const RouteInput& in, std::string& command, std::string& error
 int build_dashboard_part(const RouteInput& in, std::string_view key, std::string& command, std::string& error) {
   static constexpr std::pair<std::string_view, std::string_view> plain[] = {
       {"stats", "stats"},      {"servers", "servers"},   {"pools", "pools"},     {"dynblocks", "blocks"},
-      {"latency", "latency"},  {"policy", "policy"},     {"overrides", "overrides"}, {"hooks", "hooks"}};
+      {"latency", "latency"},  {"policy", "policy"},     {"overrides", "overrides"}, {"hooks", "hooks"},
+      {"cache", "cache"}};
   for (const auto& [k, c] : plain) {
     if (k == key) {
       command = c;
@@ -150,8 +151,8 @@ int build_dashboard_part(const RouteInput& in, std::string_view key, std::string
     return status == 404 ? 400 : status;
   }
   error = "no dashboard part '" + std::string(key).substr(0, 64) +
-          "'; the parts are series, stats, servers, pools, rules, dynblocks, latency, policy, overrides, hooks "
-          "and top/LIST";
+          "'; the parts are series, stats, servers, pools, rules, dynblocks, latency, policy, overrides, hooks, "
+          "cache and top/LIST";
   return 400;
 }
 
@@ -196,6 +197,21 @@ int build_server_state(const RouteInput& in, std::string& command, std::string& 
   return 200;
 }
 
+// The body: all | name NAME [TYPE] | suffix NAME (the command checks the rest).
+int build_cache_purge(const RouteInput& in, std::string& command, std::string& error) {
+  std::string body(in.body);
+  while (!body.empty() && std::isspace(static_cast<unsigned char>(body.back()))) body.pop_back();
+  const bool ok = !body.empty() && body.size() <= 300 && std::all_of(body.begin(), body.end(), [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '-' || ch == '_' || ch == ' ';
+  });
+  if (!ok) {
+    error = "the body must be all, name NAME [TYPE] or suffix NAME";
+    return 400;
+  }
+  command = "cache-purge " + body;
+  return 200;
+}
+
 constexpr Route kRoutes[] = {
     {"GET", "/metrics", RouteKind::kMetrics, "all_rules", "", build_metrics},
     {"GET", "/api/v1/stats", RouteKind::kJson, "", "stats"},
@@ -209,11 +225,13 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/v1/policy", RouteKind::kJson, "", "policy"},
     {"GET", "/api/v1/overrides", RouteKind::kJson, "", "overrides"},
     {"GET", "/api/v1/hooks", RouteKind::kJson, "", "hooks"},
+    {"GET", "/api/v1/cache", RouteKind::kJson, "", "cache"},
     {"GET", "/api/v1/dashboard", RouteKind::kDashboard, "include seconds n labels offset limit filter", ""},
     // Writes: web_writes on and the API key (web_app.cc).
     {"POST", "/api/v1/servers/{name+}/state", RouteKind::kJson, "", "", build_server_state},
     {"POST", "/api/v1/dynblocks/clear", RouteKind::kJson, "", "clear-blocks"},
     {"POST", "/api/v1/reload", RouteKind::kJson, "", "reload"},
+    {"POST", "/api/v1/cache/purge", RouteKind::kJson, "", "", build_cache_purge},
 };
 
 // "/a/b" -> {"a", "b"}; "/" -> {""}.

@@ -29,6 +29,7 @@ constexpr uint8_t kLog = 0x02;
 constexpr uint8_t kDelay = 0x04;
 constexpr uint8_t kNoRecurse = 0x08;
 constexpr uint8_t kSetCd = 0x10;
+constexpr uint8_t kNoCache = 0x20;  // not looked up in or stored into the pool's cache
 }  // namespace modifier_bits
 
 // The argument of a kSpoof verdict a Lua action decided: its records are the

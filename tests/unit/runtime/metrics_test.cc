@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "dnspc/runtime/active_policy.h"
 #include "dnspc/runtime/metrics.h"
 
 using namespace dnspc;
@@ -23,6 +24,7 @@ PolicyImage image() {
   ServerSpec a;
   a.address = *NetAddress::parse("192.0.2.1:53");
   p.servers = {a};
+  p.cache.entries = 64;  // so the cache's metrics have a sample
   im.pools.push_back(p);
   im.rules.push_back({"quiet", ActionKind::kDrop, 0, 0, 0, 0});
   im.rules.push_back({"odd\"rule\\", ActionKind::kPool, 0, modifier_bits::kTag, 1, 0});
@@ -103,9 +105,10 @@ TEST_CASE("path templates take label values into keys, dots and all", "[runtime]
 }
 
 TEST_CASE("every sample declares its labels and has a key of its own in the document", "[runtime][metrics]") {
-  const PolicyImage im = image();
-  Registry reg(im, 2);
-  const MetricsContext c{&reg, nullptr, 1, {}, {}};
+  auto im = std::make_shared<const PolicyImage>(image());
+  Registry reg(*im, 2);
+  auto active = bind_policy(im, reg);
+  const MetricsContext c{&reg, active.get(), 1, {}, {}};
   std::set<std::vector<std::string>> leaves;
   for (const auto& m : metric_table()) {
     INFO(m.name);

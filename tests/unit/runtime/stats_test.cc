@@ -129,7 +129,7 @@ TEST_CASE("stats keeps its keys, nesting and integer values", "[runtime][metrics
   CHECK(keys(d) == Keys{"uptime_s", "workers", "queries", "answers", "acl", "malformed", "actions", "forwarded",
                         "no_server", "no_free_id", "protocol", "timeouts", "backend_answers", "send_errors", "log",
                         "tcp", "response_actions", "delay", "batches", "random_refills", "rules", "tags", "lua", "servers",
-                        "web", "last_reload"});
+                        "web", "cache", "last_reload"});
   CHECK(keys(d["acl"]) == Keys{"refused", "dropped"});
   CHECK(keys(d["malformed"]) == Keys{"too_short", "not_a_query", "question_count", "label_too_long", "name_too_long",
                                      "bad_label_type", "compressed_question", "counts_past_end", "bad_opt",
@@ -268,8 +268,10 @@ TEST_CASE("every registry counter is in the metrics table", "[runtime][metrics]"
   bumps.push_back({"latency_udp", [](WorkerCounters& w) { w.latency_udp.record(100); }, false});
   WORKER(latency_tcp);
   bumps.push_back({"latency_tcp", [](WorkerCounters& w) { w.latency_tcp.record(100); }, false});
+  WORKER(latency_cache);
+  bumps.push_back({"latency_cache", [](WorkerCounters& w) { w.latency_cache.record(100); }, false});
   WORKER(answers_by_source);
-  for (unsigned s = 0; s < 3; ++s) {
+  for (unsigned s = 0; s < kAnswerSourceCount; ++s) {
     bumps.push_back({"source " + std::to_string(s), [s](WorkerCounters& w) { w.answers_by_source[s].add(); }, false});
   }
   WORKER(answer_rcodes);

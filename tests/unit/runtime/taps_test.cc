@@ -35,7 +35,16 @@ TEST_CASE("taps: the block measure sees the backend's answer before response rul
   CHECK(at(only_rules, TapPoint::kBackendAnswer) == std::vector<Tap>{Tap::kResponseRules});
 }
 
+TEST_CASE("taps: the cache stores the backend's own answer, before response rules change it") {
+  Taps t = bind_taps({true, true, false, true});
+  CHECK(at(t, TapPoint::kBackendAnswer) ==
+        std::vector<Tap>{Tap::kBlockMeasure, Tap::kCacheStore, Tap::kResponseRules});
+  Taps only_cache = bind_taps({false, false, false, true});
+  CHECK(at(only_cache, TapPoint::kBackendAnswer) == std::vector<Tap>{Tap::kCacheStore});
+  CHECK(at(only_cache, TapPoint::kAnswered).empty());
+}
+
 TEST_CASE("taps: every point and tap has a name for docs and logs") {
   for (unsigned p = 0; p < kTapPointCount; ++p) CHECK(std::string(tap_point_name(static_cast<TapPoint>(p))) != "?");
-  for (Tap t : {Tap::kBlockMeasure, Tap::kResponseRules, Tap::kRings}) CHECK(std::string(tap_name(t)) != "?");
+  for (Tap t : {Tap::kBlockMeasure, Tap::kResponseRules, Tap::kRings, Tap::kCacheStore}) CHECK(std::string(tap_name(t)) != "?");
 }

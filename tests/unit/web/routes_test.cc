@@ -111,6 +111,15 @@ TEST_CASE("routes: writes are POSTs with checked names and bodies", "[web]") {
   refused("POST", "/api/v1/servers/a%0Areload/state", 400, "up");
   refused("POST", "/api/v1/servers//state", 404, "up");
   CHECK(command("POST", "/api/v1/dynblocks/clear") == "clear-blocks");
+  CHECK(command("POST", "/api/v1/cache/purge", "suffix example.com\n") == "cache-purge suffix example.com");
+  CHECK(command("POST", "/api/v1/cache/purge", "name www.example.com AAAA") == "cache-purge name www.example.com AAAA");
+  CHECK(command("POST", "/api/v1/cache/purge", "all") == "cache-purge all");
+  CHECK(route_request("POST", "/api/v1/cache/purge", "all").write);
+  refused("POST", "/api/v1/cache/purge", 400, "");
+  refused("POST", "/api/v1/cache/purge", 400, "all\nreload");
+  refused("POST", "/api/v1/cache/purge", 400, "name a;b");
+  CHECK(command("GET", "/api/v1/cache") == "cache");
+  CHECK_FALSE(route_request("GET", "/api/v1/cache", "").write);
   CHECK(command("POST", "/api/v1/reload", "/etc/passwd") == "reload");  // never a path from the web
   CHECK(route_request("POST", "/api/v1/reload", "").write);
 }

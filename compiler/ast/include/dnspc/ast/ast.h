@@ -98,6 +98,7 @@ struct PoolSetting {
   Name name;
   std::optional<Value> value;
   SourceRange range;
+  std::vector<ServerAttr> attrs;  // `cache 10000 max_ttl 1h`: the named values after the first
 };
 
 struct PoolDecl {
@@ -178,7 +179,7 @@ struct SpoofRecordAst {
 struct Action {
   enum class Kind {
     kPool, kDrop, kRefuse, kRcode, kTruncate, kSpoof, kAllow, kLua,  // terminal
-    kTag, kLog, kDelay, kNoRecurse, kSetCd,                          // modifiers
+    kTag, kLog, kDelay, kNoRecurse, kSetCd, kNoCache,                          // modifiers
     kUnknown,
   };
   Kind kind = Kind::kDrop;

@@ -94,12 +94,31 @@ struct Server {
   SourceRange range;
 };
 
+// `cache ENTRIES [entry_size N] [min_ttl D] [max_ttl D] [max_negative_ttl D]
+// [servfail_ttl D] [stale D];` (docs/cache.md). Durations in whole seconds.
+struct PoolCache {
+  uint32_t entries = 0;
+  uint32_t entry_size = 1232;  // bytes: larger answers are not kept
+  uint32_t min_ttl_s = 0;
+  uint32_t max_ttl_s = 86400;
+  uint32_t max_negative_ttl_s = 3600;
+  uint32_t servfail_ttl_s = 0;  // 0: SERVFAIL not kept
+  uint32_t stale_s = 0;         // 0: no stale answers
+  SourceRange range;
+  bool operator==(const PoolCache& o) const {
+    return entries == o.entries && entry_size == o.entry_size && min_ttl_s == o.min_ttl_s &&
+           max_ttl_s == o.max_ttl_s && max_negative_ttl_s == o.max_negative_ttl_s &&
+           servfail_ttl_s == o.servfail_ttl_s && stale_s == o.stale_s;
+  }
+};
+
 struct Pool {
   std::string name;
   LbPolicy policy = LbPolicy::kRoundRobin;
   std::string lua_policy;  // LbPolicy::kLua
   std::vector<Server> servers;
   FailureAnswer no_server = FailureAnswer::kDrop;
+  std::optional<PoolCache> cache;
   SourceRange range;
 };
 
@@ -185,6 +204,7 @@ struct Modifiers {
   uint64_t delay_ms = 0;
   bool no_recurse = false;
   bool set_cd = false;
+  bool no_cache = false;  // the answer is neither looked up in nor stored in the pool's cache
 };
 
 enum class Terminal { kPool, kDrop, kRefuse, kRcode, kTruncate, kSpoof, kAllow, kLua };

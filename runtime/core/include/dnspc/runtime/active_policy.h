@@ -15,6 +15,7 @@
 #include "dnspc/wire.h"
 #include "dnspc/runtime/lb.h"
 #include "dnspc/runtime/lua_states.h"
+#include "dnspc/runtime/pool_cache.h"
 #include "dnspc/runtime/registry.h"
 
 namespace dnspc::runtime {
@@ -23,9 +24,13 @@ struct BoundPool {
   std::string name;
   LbPool lb;
   bool servfail_on_no_server = false;
+  std::shared_ptr<PoolCache> cache;  // null: the pool has none
 };
 
 struct ActivePolicy {
+  // Unique per bound policy: an answer to a query forwarded under another
+  // policy is not stored in a cache (the pool it names may be another one).
+  uint64_t generation = 0;
   std::shared_ptr<const PolicyImage> image;
   Decider decide;
   std::vector<BoundPool> pools;

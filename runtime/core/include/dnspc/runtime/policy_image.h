@@ -68,12 +68,21 @@ struct ServerSpec {
   ServerMode mode = ServerMode::kAuto;
 };
 
+// A pool's packet cache (docs/cache.md); a reload keeps the cache when this is unchanged.
+struct CacheSpec {
+  uint32_t entries = 0;
+  uint32_t entry_size = 1232;
+  uint32_t min_ttl_s = 0, max_ttl_s = 86400, max_negative_ttl_s = 3600, servfail_ttl_s = 0, stale_s = 0;
+  friend bool operator==(const CacheSpec&, const CacheSpec&) = default;
+};
+
 struct PoolSpec {
   std::string name;
   LbPolicy policy = LbPolicy::kRoundRobin;
   std::vector<ServerSpec> servers;
   bool servfail_on_no_server = false;  // else drop
   uint32_t lua_hook = 0;               // LbPolicy::kLua: index into LuaSpec::hooks
+  CacheSpec cache;                     // entries == 0: no cache
 };
 
 struct SpoofRecordSpec {

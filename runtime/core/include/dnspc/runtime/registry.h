@@ -73,7 +73,8 @@ struct alignas(64) WorkerCounters {
   Counter timeout_servfail;
   Counter backend_answers;  // accepted
   LatencyHistogram latency_udp, latency_tcp;  // of accepted backend answers, by the client's transport
-  Counter answers_by_source[3];  // AnswerSource: every answer sent, backend, local, SERVFAIL on timeout
+  LatencyHistogram latency_cache;             // of cache hits (the time in dnspc: microseconds at most)
+  Counter answers_by_source[kAnswerSourceCount];  // AnswerSource: every answer sent, backend, local, SERVFAIL on timeout, cache
   Counter answer_rcodes[16];     // every answer sent, by its header rcode
   Counter wrong_source;
   Counter unknown_id;

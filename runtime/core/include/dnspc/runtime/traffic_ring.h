@@ -36,7 +36,8 @@ struct TrafficRecord {
   uint8_t qname[kMaxNameLength];  // lower-cased wire form
 };
 
-enum class AnswerSource : uint8_t { kBackend, kLocal, kTimeout };
+enum class AnswerSource : uint8_t { kBackend, kLocal, kTimeout, kCache };
+constexpr unsigned kAnswerSourceCount = 4;
 
 class TrafficRing {
  public:

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "dnspc/cache_wire.h"
 #include "dnspc/decision_state.h"
 #include "dnspc/query_view.h"
 #include "dnspc/runtime/in_flight.h"
@@ -71,6 +72,15 @@ class AnswerStage {
                        const NetAddress& destination, ServerCounters& server, uint32_t& ewma_us, uint8_t* buffer,
                        size_t capacity);
 
+  // A cache hit (`answer`, already the answer to `q`: worker_cache.cc)
+  // through the same "backend answer" taps (the cache's own store aside)
+  // and the client's size limit as a backend answer.
+  AnswerResult deliver_cached(QueryView& q, uint64_t tags, const SockAddr& client, const uint8_t* answer, size_t size,
+                              uint64_t now_ns, uint8_t* buffer, size_t capacity);
+
+  // The worker whose cache counters this stage moves.
+  void set_worker(unsigned index) { worker_ = index; }
+
   // SERVFAIL to the client's own question (its ID, name case, RD, CD and
   // EDNS facts), written to `buffer`; 0 when none could be made.
   size_t servfail(const InFlightQuery& q, const NetAddress& destination, uint8_t* buffer, size_t capacity);
@@ -92,8 +102,11 @@ class AnswerStage {
   const uint8_t* apply_lua_response(const Verdict& v, const ResponseRuleSpec& rule, QueryView& q,
                                     const uint8_t* answer, size_t& size, uint8_t* buffer, size_t capacity,
                                     bool& used_buffer, const char*& outcome);
-  const uint8_t* apply_response_rules(const InFlightQuery& f, QueryView& q, uint64_t latency_us, const uint8_t* answer,
-                                      size_t& size, uint8_t* buffer, size_t capacity, bool& used_buffer);
+  const uint8_t* apply_response_rules(uint64_t tags, const SockAddr& client, uint32_t server, QueryView& q,
+                                      uint64_t latency_us, const uint8_t* answer, size_t& size, uint8_t* buffer,
+                                      size_t capacity, bool& used_buffer);
+  // The cache store tap: the backend's answer kept in the pool's cache.
+  void store_in_cache(const InFlightQuery& q, const NetAddress& destination, const uint8_t* answer, size_t size);
 
   WorkerCounters& counters_;
   const ActivePolicy* policy_ = nullptr;
@@ -108,6 +121,10 @@ class AnswerStage {
   QueryView servfail_view_;  // servfail()'s own: it may run while view_ is in use
   QueryView expected_;       // expected_question()'s
   uint8_t synth_[kHeaderSize + kMaxNameLength + 4 + 11];
+  unsigned worker_ = 0;
+  QueryView cache_view_;  // store_in_cache()'s
+  CacheKey cache_key_;
+  alignas(8) uint8_t cache_answer_[4096];  // an answer as the cache keeps it (entry_size is at most 4088)
 };
 
 }  // namespace dnspc::runtime

@@ -42,6 +42,9 @@ struct InFlightQuery {
   uint16_t edns_payload;
   uint16_t delay_ms;  // `delay`: hold the answer this long (UDP)
   uint16_t query_size;
+  uint16_t cache_pool;        // the pool whose cache keeps the answer, + 1; 0: none
+  uint32_t cache_generation;  // ActivePolicy::generation (low bits) that pool index belongs to
+  uint8_t cache_flags;        // RD (1) and CD (2) as sent: the key's (no_recurse, set_cd)
   uint8_t qname_length;
   uint8_t edns_present, edns_version, edns_do;
   Transport transport;

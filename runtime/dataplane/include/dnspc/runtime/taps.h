@@ -11,7 +11,8 @@
 //   answered         an answer left for the client (local, backend, timeout)
 //   timed out        a query to a backend got no answer in time
 //
-// The packet cache and Lua response hooks will be taps of their own.
+// The packet cache stores backend answers at "backend answer"; its lookup is
+// part of forwarding (a hit never reaches a backend), docs/cache.md.
 #pragma once
 
 #include <array>
@@ -26,6 +27,7 @@ enum class Tap : uint8_t {
   kBlockMeasure,   // dynamic blocks: counts queries and answers per client
   kResponseRules,  // the policy's response rules (may replace or drop the answer)
   kRings,          // the rings of recent queries and answers
+  kCacheStore,     // the pool's packet cache keeps the backend's answer
 };
 
 struct TapList {
@@ -46,6 +48,7 @@ struct TapNeeds {
   bool dynamic_blocks = false;  // the policy has dynblocks
   bool response_rules = false;  // the policy has response rules
   bool rings = false;           // ring_entries > 0
+  bool cache = false;           // a pool has a packet cache
 };
 
 Taps bind_taps(const TapNeeds& needs);
