@@ -18,6 +18,7 @@ std::vector<MetricDef> make_table() {
   add_lua_metrics(t);
   add_server_metrics(t);
   add_web_metrics(t);
+  add_console_metrics(t);
   return t;
 }
 
