@@ -227,6 +227,14 @@ rule default: true => pool main;
         # Still the old policy.
         self.assertIn("filler_1", self.e('showRules{filter="filler_1", top=1}'))
 
+    def test_reload_keeps_the_console_where_it_is(self):
+        moved = self.work.path / "moved.dp"
+        moved.write_text(self.d.policy_path.read_text().replace(f"console 127.0.0.1:{self.console_port};",
+                                                                f"console 127.0.0.1:{free_port()};"))
+        out = self.e(f'reload("{moved}")')
+        self.assertIn("not reloadable, left alone: console", out)
+        self.assertIn("reloaded", self.e(f'reload("{self.d.policy_path}")'))  # still here, and back
+
     def test_long_output_streams_whole(self):
         out = self.e('showRules{top=100000}')
         self.assertIn("filler_0", out)

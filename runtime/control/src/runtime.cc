@@ -398,6 +398,10 @@ int run(std::shared_ptr<const PolicyImage> image, const RunOptions& options) {
   parts.health = m->health.get();
   parts.sockets_per_backend = image->options.sockets_per_backend;
   if (image->web) parts.web_address = image->web->address;
+  if (m->console) {
+    parts.console_address = image->console->address;
+    parts.console_key_file = image->console->key_file;
+  }
   parts.on_published = [mp = m.get()](const ActivePolicy* p, std::vector<std::vector<uint16_t>> ports) {
     mp->stats.policy = p;
     mp->stats.backend_ports = std::move(ports);

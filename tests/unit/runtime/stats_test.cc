@@ -129,7 +129,7 @@ TEST_CASE("stats keeps its keys, nesting and integer values", "[runtime][metrics
   CHECK(keys(d) == Keys{"uptime_s", "workers", "queries", "answers", "acl", "malformed", "actions", "forwarded",
                         "no_server", "no_free_id", "protocol", "timeouts", "backend_answers", "send_errors", "log",
                         "tcp", "response_actions", "delay", "batches", "random_refills", "rules", "tags", "lua", "servers",
-                        "web", "last_reload"});
+                        "web", "console", "last_reload"});
   CHECK(keys(d["acl"]) == Keys{"refused", "dropped"});
   CHECK(keys(d["malformed"]) == Keys{"too_short", "not_a_query", "question_count", "label_too_long", "name_too_long",
                                      "bad_label_type", "compressed_question", "counts_past_end", "bad_opt",
