@@ -141,9 +141,8 @@ rule refused: qname suffix "refused.test." => refuse;
 {rules}
 rule default: true => pool main;
 """
-        env = {k: v for k, v in os.environ.items() if k != "DNSPC_CONSOLE_KEY"}
         os.environ.pop("DNSPC_CONSOLE_KEY", None)
-        cls.d = Dnspc(cls.work.path, cls.policy, env=env)
+        cls.d = Dnspc(cls.work.path, cls.policy, env={"DNSPC_CONSOLE_HANDSHAKE_TIMEOUT_MS": "1000"})
         cls.addClassCleanup(cls.d.stop)
         cls.server_key = cls.d.ctl("servers")["servers"][0]["key"]
         # Traffic: forwarded names, refused names.
@@ -305,6 +304,36 @@ rule default: true => pool main;
         self.assertEqual(after["lines"], before["lines"])
         self.assertIn("wrong console key", self.d.proc.log_text())
         self.assertEqual(self.d.ctl("overrides")["servers"], [])
+
+    def test_no_hello_in_time_is_closed_and_counted(self):
+        before = self.metric(None)["refused"]["timeout"]
+        raw = Raw(self.console_port)
+        raw.sock.sendall(b"DNSPC-C1")  # the magic, then nothing
+        start = time.monotonic()
+        self.assertTrue(raw.closed_by_server(timeout=5))
+        self.assertLess(time.monotonic() - start, 3)
+        raw.close()
+        self.assertEqual(self.metric(None)["refused"]["timeout"], before + 1)
+
+    def test_without_a_usable_key_the_console_does_not_start(self):
+        loose = self.work.path / "loose.key"
+        loose.write_text(b64(KEY) + "\n")
+        loose.chmod(0o644)
+        for key_option, reason in ((f'option console_key_file "{loose}";', "chmod 600"),
+                                   ("", "no console key")):
+            policy = self.policy.replace(f'option console_key_file "{self.key_file}";', key_option)
+            port = free_port()
+            policy = policy.replace(f"console 127.0.0.1:{self.console_port};", f"console 127.0.0.1:{port};")
+            d = Dnspc(self.work.path, policy)
+            try:
+                self.assertIn("stats", d.ctl("help")["commands"][0]["name"])  # dnspc runs on
+                log = d.proc.log_text()
+                self.assertIn("the console does not start", log)
+                self.assertIn(reason, log)
+                with self.assertRaises(OSError):
+                    socket.create_connection(("127.0.0.1", port), timeout=2).close()
+            finally:
+                d.stop()
 
     def test_outside_the_acl_is_refused(self):
         before = self.metric(None)["refused"]["acl"]
