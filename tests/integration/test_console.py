@@ -355,6 +355,18 @@ rule default: true => pool main;
         self.assertEqual(self.metric("frames_refused"), before + 3)
         self.assertLess(rss_kib(self.d.proc.pid) - rss, 2048)
 
+    def test_a_client_that_does_not_read_cannot_pile_up_answers(self):
+        raw = Raw(self.console_port)
+        raw.handshake()
+        rss = rss_kib(self.d.proc.pid)
+        raw.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        for _ in range(60):
+            raw.sock.sendall(raw.frame(b"\x01\x00string.rep('x', 1000000)"))
+        time.sleep(1)
+        self.assertLess(rss_kib(self.d.proc.pid) - rss, 16 * 1024)  # not 60 MB of answers
+        self.assertIn("dnspc", self.e("version()"))  # and the server goes on
+        raw.close()
+
     def test_replayed_or_tampered_frame_ends_the_session(self):
         raw = Raw(self.console_port)
         raw.handshake()

@@ -22,6 +22,9 @@ namespace dnspc::runtime {
 namespace {
 
 constexpr size_t kReadBuffer = 64 * 1024;
+// A client that does not read its answers gets no further request read
+// while this much is still queued for it: a session cannot pile up answers.
+constexpr size_t kMaxQueued = 1024 * 1024;
 
 uv_handle_t* handle(void* h) {
   return reinterpret_cast<uv_handle_t*>(h);
@@ -158,14 +161,22 @@ void ConsoleServer::Impl::pump(ConsoleConnection* c) {
     const int r = uv_write(&w->req, stream(&c->tcp), &buf, 1, [](uv_write_t* req, int status) {
       auto* conn = static_cast<ConsoleConnection*>(req->data);
       delete reinterpret_cast<Write*>(req);
-      if (status < 0 && !conn->closing) conn->server->close(conn);
+      if (conn->closing) return;
+      if (status < 0) return conn->server->close(conn);
+      conn->server->pump(conn);  // the queue shrank: reading may go on
     });
     if (r != 0) {
       delete w;
       return close(c);
     }
   }
-  const bool want = c->session->wants_input();
+  const bool room = uv_stream_get_write_queue_size(stream(&c->tcp)) < kMaxQueued;
+  // Requests held back while answers were piling up: now there is room.
+  if (room && c->session->holding() && !c->session->busy()) {
+    c->session->resume();
+    return after_input(c);
+  }
+  const bool want = c->session->wants_input() && room;
   if (want && !c->reading) {
     c->reading = true;
     uv_read_start(

@@ -33,7 +33,7 @@ void ConsoleSession::process() {
   if (processing_) return;
   processing_ = true;
   std::string_view data = pending_;
-  while (!data.empty() && !ended() && !busy_) take(data);
+  while (!data.empty() && !ended() && !busy_ && out_.size() < kOutputHold) take(data);
   pending_.erase(0, pending_.size() - data.size());
   if (ended()) pending_.clear();
   processing_ = false;

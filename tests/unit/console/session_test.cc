@@ -197,3 +197,24 @@ TEST_CASE("a session: an answer after the session is gone finds nobody") {
   kept({true, "late", ""});  // must not touch the freed session
   SUCCEED();
 }
+
+TEST_CASE("a session: answers piling up past the hold stop taking requests until they are taken") {
+  Fixture f;
+  f.handshake();
+  const std::string code(60000, 'x');
+  std::string wire;
+  for (int i = 0; i < 30; ++i) wire += f.run_frame(code);
+  f.session.feed(wire);
+  CHECK(f.lines.size() < 30);
+  CHECK(f.session.holding());
+  CHECK_FALSE(f.session.wants_input());
+  size_t messages = 0;
+  for (int round = 0; round < 10 && f.session.holding(); ++round) {
+    messages += f.messages().size();
+    f.session.resume();
+  }
+  messages += f.messages().size();
+  CHECK(f.lines.size() == 30);
+  CHECK(messages == 60);
+  CHECK(f.session.wants_input());
+}

@@ -48,16 +48,20 @@ class ConsoleSession {
   ConsoleSession(const Key& key, SessionHooks hooks);
   ~ConsoleSession();
 
-  // Takes what the client sent; bytes past a request that is still running
-  // are kept (at most what one read brings) and taken when it is done.
+  // Takes what the client sent; bytes past a request that is still running,
+  // or past answers adding up to kOutputHold not yet taken, are kept (at
+  // most what one read brings) and taken by resume().
   void feed(std::string_view data);
   std::string take_output();
+  void resume() { process(); }
+  bool holding() const { return !pending_.empty(); }
+  static constexpr size_t kOutputHold = size_t{1} << 20;
 
   bool authenticated() const { return keys_.has_value(); }
   bool busy() const { return busy_; }
   bool ended() const { return end_ != End::kNone; }
   End end() const { return end_; }
-  bool wants_input() const { return !ended() && !busy_; }
+  bool wants_input() const { return !ended() && !busy_ && pending_.empty(); }
 
  private:
   void process();
