@@ -142,7 +142,8 @@ rule refused: qname suffix "refused.test." => refuse;
 rule default: true => pool main;
 """
         os.environ.pop("DNSPC_CONSOLE_KEY", None)
-        cls.d = Dnspc(cls.work.path, cls.policy, env={"DNSPC_CONSOLE_HANDSHAKE_TIMEOUT_MS": "1000"})
+        cls.d = Dnspc(cls.work.path, cls.policy, env={"DNSPC_CONSOLE_HANDSHAKE_TIMEOUT_MS": "1000",
+                                                      "DNSPC_CONSOLE_IDLE_TIMEOUT_MS": "2000"})
         cls.addClassCleanup(cls.d.stop)
         cls.server_key = cls.d.ctl("servers")["servers"][0]["key"]
         # Traffic: forwarded names, refused names.
@@ -314,6 +315,16 @@ rule default: true => pool main;
         self.assertLess(time.monotonic() - start, 3)
         raw.close()
         self.assertEqual(self.metric(None)["refused"]["timeout"], before + 1)
+
+    def test_an_idle_session_is_closed(self):
+        raw = Raw(self.console_port)
+        raw.handshake()
+        self.assertTrue(raw.run("1")[2])
+        start = time.monotonic()
+        self.assertTrue(raw.closed_by_server(timeout=6))
+        self.assertGreater(time.monotonic() - start, 1.5)
+        raw.close()
+        self.assertIn("idle session closed", self.d.proc.log_text())
 
     def test_without_a_usable_key_the_console_does_not_start(self):
         loose = self.work.path / "loose.key"
