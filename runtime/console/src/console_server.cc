@@ -61,6 +61,13 @@ struct ConsoleServer::Impl {
   uv_tcp_t listener;
   bool listening = false;
   std::list<ConsoleConnection*> handshakes, sessions;
+  // Refusals are logged, but at most kLogsPerSecond lines a second: anyone
+  // who can reach the port must not be able to flood the log. The next line
+  // says how many went unlogged.
+  static constexpr unsigned kLogsPerSecond = 10;
+  uint64_t log_window_ms = 0;
+  unsigned logged_in_window = 0;
+  uint64_t unlogged = 0;
 
   Impl(uv_loop_t* l, ConsoleServerConfig c) : loop(l), config(std::move(c)) {}
 
