@@ -18,10 +18,10 @@ import subprocess
 import time
 import unittest
 
-import nacl.bindings as nb
-
 from harness import DNSPC, ZONE, Dnspc, Nsd, Workdir, dns, free_port, query, rss_kib, wait_until
 from test_reload import dnsperf
+
+import nacl.bindings as nb  # after harness: it finds Debian's packages for a Python without them
 
 KEY = bytes(range(32))
 WRONG_KEY = bytes(32)
@@ -148,6 +148,8 @@ rule default: true => pool main;
         cls.server_key = cls.d.ctl("servers")["servers"][0]["key"]
         # Traffic: forwarded names, refused names.
         dnsperf(cls.d.port, f"www.{ZONE}", 1, rate=2000)
+        for i in range(5):
+            dns.query.tcp(dns.message.make_query(f"tcp{i}.{ZONE}", "A"), "127.0.0.1", port=cls.d.port, timeout=2)
         for i in range(30):
             query("127.0.0.1", cls.d.port, f"n{i}.refused.test.")
 
@@ -173,6 +175,10 @@ rule default: true => pool main;
         self.assertIn("All", out)  # the totals row
         for column in ("qps", "limit", "order", "weight", "queries", "drops", "lat ms", "tcp lat ms", "outstanding"):
             self.assertIn(column, out)
+        # Both latencies are measured (UDP from dnsperf, TCP from the TCP queries).
+        row = next(line for line in out.splitlines() if self.nsd.server() in line).split()
+        self.assertRegex(row[-2], r"^\d+\.\d\d$")  # tcp lat ms
+        self.assertRegex(row[-3], r"^\d+\.\d\d$")  # lat ms
         self.assertIn("main", self.e("showPools()"))
         rules = self.e('showRules{filter="filler_19", top=20}')
         self.assertIn("filler_19", rules)

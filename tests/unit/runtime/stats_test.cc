@@ -164,7 +164,8 @@ TEST_CASE("stats keeps its keys, nesting and integer values", "[runtime][metrics
   CHECK(keys(d["servers"]) == Keys{"main/192.0.2.1:53", "main/[2001:db8::1]:5353"});
   CHECK(keys(d["servers"]["main/192.0.2.1:53"]) == Keys{"queries", "answers", "timeouts", "outstanding", "send_errors",
                                                         "wrong_source", "unknown_id", "mismatched", "malformed",
-                                                        "no_free_slot", "latency_avg_us"});
+                                                        "no_free_slot", "latency_avg_us", "tcp_latency_avg_us"});
+  CHECK(keys(d["console"]) == Keys{"refused", "frames_refused", "lines", "line_errors", "sessions"});
   // The web server's counters (0 without one: c.web is null here).
   CHECK(keys(d["web"]) == Keys{"answers", "auth_failures", "refused", "open"});
   CHECK(keys(d["web"]["answers"]) == Keys{"2xx", "4xx", "5xx"});
