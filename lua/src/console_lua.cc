@@ -245,7 +245,15 @@ std::string ConsoleLua::Impl::describe_error(lua_State* L, int status) const {
 
 void ConsoleLua::Impl::finish(bool ok, std::string error) {
   lua_State* main = sandbox.state();
-  if (thread_ref != LUA_NOREF) luaL_unref(main, LUA_REGISTRYINDEX, thread_ref);
+  if (thread_ref != LUA_NOREF && lua_checkstack(main, 2)) {
+    // Under protection: the registry's free list may need memory.
+    lua_pushcfunction(main, [](lua_State* S) {
+      luaL_unref(S, LUA_REGISTRYINDEX, static_cast<int>(lua_tointeger(S, 1)));
+      return 0;
+    });
+    lua_pushinteger(main, thread_ref);
+    if (lua_pcall(main, 1, 0, 0) != LUA_OK) lua_settop(main, 0);
+  }
   thread_ref = LUA_NOREF;
   thread = nullptr;
   waiting = false;

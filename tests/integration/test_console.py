@@ -170,6 +170,13 @@ rule default: true => pool main;
     # -- every function, in one authenticated session each
 
     def test_every_function(self):
+        # Under traffic: dnsperf runs while the functions do.
+        names = self.work.path / "names.txt"
+        names.write_text(f"www.{ZONE} A\nn1.refused.test. A\n")
+        perf = subprocess.Popen(["dnsperf", "-s", "127.0.0.1", "-p", str(self.d.port), "-d", str(names), "-l", "3",
+                                 "-Q", "1000"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(perf.wait)
+        self.addCleanup(perf.kill)
         out = self.e("showServers()")
         self.assertIn(self.nsd.server(), out)
         self.assertIn("All", out)  # the totals row
