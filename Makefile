@@ -37,7 +37,7 @@ test-asan: deps
 
 # A long fuzzing run (default one hour): `make fuzz FUZZ_SECONDS=600`;
 # FUZZ_TARGET=web_request fuzzes the web server's request path instead of
-# the query parser.
+# the query parser, console_session the console's protocol.
 FUZZ_SECONDS ?= 3600
 FUZZ_TARGET ?= query_parser
 fuzz: deps

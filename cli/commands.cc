@@ -11,6 +11,7 @@ int run_run(std::span<char* const> args);
 int run_ctl(std::span<char* const> args);
 int run_reload(std::span<char* const> args);
 int run_hash_password(std::span<char* const> args);
+int run_console(std::span<char* const> args);
 
 namespace {
 
@@ -88,7 +89,17 @@ constexpr Command kCommands[] = {
      "docs/web.md.\n",
      run_hash_password, ""},
     {"console", "attach the Lua console to a running instance",
-     "usage: dnspc console [ADDRESS]\n", nullptr, "the console issue"},
+     "usage: dnspc console [--host ADDR:PORT] [--key-file FILE] [-e CODE] [--json]\n"
+     "       dnspc console --make-key\n"
+     "Attaches to the console of a running instance (the policy's `console ADDR:PORT;`,\n"
+     "default 127.0.0.1:5199), authenticated and encrypted with the shared key from\n"
+     "--key-file or DNSPC_CONSOLE_KEY. Each line is Lua 5.4: showServers(), topQueries(10),\n"
+     "reload(), ...; help() lists them. Tab completes from the running instance.\n"
+     "-e CODE runs one line and prints its answer on stdout; --json prints the commands'\n"
+     "JSON documents instead of tables. --make-key prints a new key (32 random bytes, base64).\n"
+     "Exit 0 on success, 1 when the line raised a Lua error, 2 for bad arguments or no key,\n"
+     "3 when the console cannot be reached or refused the connection. docs/console.md.\n",
+     run_console, ""},
 };
 
 }  // namespace

@@ -68,7 +68,8 @@ auto enum_option(E Options::*field, std::vector<std::pair<const char*, E>> choic
 // (host bits warn); a bad one is reported at its place inside the string
 // when the string has no escapes (so offsets in the text are offsets in the
 // file), else at the whole string.
-std::optional<std::vector<Prefix>> netmask_list(Analyzer& a, const Value& v, diag::Diagnostics& d) {
+std::optional<std::vector<Prefix>> netmask_list(Analyzer& a, const Value& v, diag::Diagnostics& d,
+                                                const char* option = "web_acl") {
   const bool exact = v.range.end - v.range.begin == v.text.size() + 2;
   auto range_of = [&](size_t begin, size_t end) {
     if (!exact) return v.range;
@@ -91,7 +92,8 @@ std::optional<std::vector<Prefix>> netmask_list(Analyzer& a, const Value& v, dia
     if (entry.empty()) {
       if (comma == v.text.size() && !out.empty()) break;  // a trailing comma
       d.error("bad-value", range_of(begin, end),
-              "an empty entry in web_acl; write netmasks separated by commas, like \"127.0.0.0/8, ::1/128\"");
+              fmt::format("an empty entry in {}; write netmasks separated by commas, like \"127.0.0.0/8, ::1/128\"",
+                          option));
       ok = false;
       continue;
     }
@@ -99,8 +101,8 @@ std::optional<std::vector<Prefix>> netmask_list(Analyzer& a, const Value& v, dia
     auto address = NetAddress::parse(entry.substr(0, slash));
     if (!address || address->port != 0) {
       d.error("bad-address", range_of(begin, end),
-              fmt::format("'{}' in web_acl is not an address or netmask; write them like 10.0.0.0/8 or ::1/128",
-                          entry));
+              fmt::format("'{}' in {} is not an address or netmask; write them like 10.0.0.0/8 or ::1/128",
+                          entry, option));
       ok = false;
       continue;
     }
@@ -113,7 +115,7 @@ std::optional<std::vector<Prefix>> netmask_list(Analyzer& a, const Value& v, dia
       if (length.empty() || length.size() > 3 || length.find_first_not_of("0123456789") != std::string::npos ||
           std::stoul(length) > max) {
         d.error("bad-prefix", range_of(begin + slash + 1, end),
-                fmt::format("the prefix length of '{}' in web_acl must be 0 to {}", entry, max));
+                fmt::format("the prefix length of '{}' in {} must be 0 to {}", entry, option, max));
         ok = false;
         continue;
       }
@@ -180,6 +182,30 @@ std::vector<OptionSpec> option_specs(diag::Diagnostics& d) {
          return true;
        }},
       {"web_writes", enum_option<bool>(&Options::web_writes, {{"off", false}, {"on", true}}, d)},
+      {"console_acl",
+       [&d](Analyzer& a, const Value& v, Options& o) {
+         if (v.invalid) return false;
+         if (v.kind != Value::Kind::kString) {
+           d.error("bad-value", v.range,
+                   "console_acl takes netmasks in a string, like \"127.0.0.0/8, ::1/128\"");
+           return false;
+         }
+         auto list = netmask_list(a, v, d, "console_acl");
+         if (!list) return false;
+         o.console_acl = std::move(*list);
+         return true;
+       }},
+      {"console_key_file",
+       [&d](Analyzer& a, const Value& v, Options& o) {
+         if (v.invalid) return false;
+         if (v.kind != Value::Kind::kString || v.text.empty()) {
+           d.error("bad-value", v.range,
+                   "console_key_file takes the key file's path in a string, like \"/etc/dnspc/console.key\"");
+           return false;
+         }
+         o.console_key_file = a.resolve_path(v.text);  // relative to the policy file, as set files
+         return true;
+       }},
   };
 }
 
@@ -211,6 +237,12 @@ void Analyzer::analyze_options() {
     v.kind = Value::Kind::kString;
     v.text = kDefaultWebAcl;
     model_.options.web_acl = *netmask_list(*this, v, diags_);
+  }
+  if (model_.options.console_acl.empty() && !seen.count("console_acl")) {
+    Value v;
+    v.kind = Value::Kind::kString;
+    v.text = kDefaultConsoleAcl;
+    model_.options.console_acl = *netmask_list(*this, v, diags_, "console_acl");
   }
 }
 

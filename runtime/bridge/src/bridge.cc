@@ -118,6 +118,13 @@ std::shared_ptr<runtime::PolicyImage> make_image(std::shared_ptr<const pipeline:
     web.writes = m.options.web_writes;
     image->web = std::move(web);
   }
+  if (m.console) {
+    runtime::ConsoleSpec console;
+    console.address = m.console->address;
+    for (const sema::Prefix& p : m.options.console_acl) console.acl.push_back({p.address, p.length});
+    console.key_file = m.options.console_key_file;
+    image->console = std::move(console);
+  }
 
   runtime::Options& o = image->options;
   o.workers = m.options.workers;
@@ -202,7 +209,6 @@ std::shared_ptr<runtime::PolicyImage> make_image(std::shared_ptr<const pipeline:
   image->tags = program.tags;
 
   image->dynblocks = cases::block_specs(m);
-  if (m.console) image->not_applied.push_back("the console (" + m.console->address.to_string(true) + ")");
 
   for (const ir::Rule& r : policy->response_optimized.program.rules) {
     runtime::ResponseRuleSpec rule;

@@ -287,6 +287,14 @@ void Reloader::on_compiled() {
   // The web server keeps its address; its ACL and writes follow the policy.
   const std::optional<NetAddress> web = image->web ? std::optional(image->web->address) : std::nullopt;
   if (web != parts_.web_address) not_reloadable_.push_back("web");
+  // The console keeps its address and key; its ACL follows the policy.
+  const std::optional<NetAddress> console =
+      image->console ? std::optional(image->console->address) : std::nullopt;
+  if (console != parts_.console_address) not_reloadable_.push_back("console");
+  const std::string key_file = image->console ? image->console->key_file : std::string();
+  if (parts_.console_address && key_file != parts_.console_key_file) {
+    not_reloadable_.push_back("option console_key_file");
+  }
   if (image->options.ring_entries != prev.options.ring_entries) not_reloadable_.push_back("option ring_entries");
 
   // Listeners: only the added ones are opened (and must be free); the kept

@@ -71,6 +71,8 @@ class Reloader {
     unsigned sockets_per_backend = 4;  // what the workers were started with
     std::string control_path;          // what the control socket was started with
     std::optional<NetAddress> web_address;  // what the web server listens on (none: not running)
+    std::optional<NetAddress> console_address;  // what the console listens on (none: not running)
+    std::string console_key_file;               // the key file it read at start
     // When a policy is published: it, and the source ports of every worker's
     // backend sockets by registry id (for the control socket).
     std::function<void(const ActivePolicy*, std::vector<std::vector<uint16_t>>)> on_published;

@@ -20,6 +20,7 @@
 #include "dnspc/runtime/active_policy.h"
 #include "block_evaluator.h"
 #include "dnspc/runtime/commands.h"
+#include "dnspc/runtime/console.h"
 #include "control.h"
 #include "health.h"
 #include "dnspc/runtime/registry.h"
@@ -88,6 +89,9 @@ struct Main {
   std::unique_ptr<SeriesSampler> series;
   std::unique_ptr<ControlServer> control;
   std::unique_ptr<WebServer> web;
+  std::unique_ptr<ConsoleServer> console;
+  std::optional<ConsoleSpec> console_start;  // as web_start
+  ConsoleCounters console_counters;
   // The web settings of the policy it started with: what the web server
   // follows while a reloaded policy has no `web` (its address stays).
   std::optional<WebSpec> web_start;
@@ -150,6 +154,7 @@ struct Main {
     if (series) series->stop();
     if (control) control->stop();
     if (web) web->stop();
+    if (console) console->stop();
     if (blocks) blocks->stop();
   }
 
@@ -173,6 +178,13 @@ struct Main {
     return web_start ? &*web_start : nullptr;
   }
 
+  // The console's ACL: the running policy's, as the web server's.
+  const ConsoleSpec* console_settings() const {
+    const ActivePolicy* p = current.load(std::memory_order_acquire);
+    if (p && p->image->console) return &*p->image->console;
+    return console_start ? &*console_start : nullptr;
+  }
+
   // SIGHUP and --watch: reload the current policy file; the outcome is logged.
   void reload_current() {
     if (reloader) reloader->reload("", [](const ReloadOutcome&) {});
@@ -186,6 +198,7 @@ struct Main {
     if (series) series->stop();
     if (control) control->stop();  // removes the socket file
     if (web) web->stop();
+    if (console) console->stop();
     uv_walk(&loop, [](uv_handle_t* h, void*) { if (!uv_is_closing(h)) uv_close(h, nullptr); }, nullptr);
     uv_run(&loop, UV_RUN_DEFAULT);
     uv_loop_close(&loop);
@@ -329,6 +342,34 @@ int run(std::shared_ptr<const PolicyImage> image, const RunOptions& options) {
   }
   m->stats.web = &m->web_counters;
 
+  // The console, when the policy has `console` and a key can be found;
+  // without a key it stays off and says why (dnspc runs on).
+  if (image->console) {
+    std::string key_error;
+    std::optional<console::Key> key = console::load_key(image->console->key_file, key_error);
+    if (!key) {
+      log(LogLevel::kError, "the console does not start",
+          {{"console", image->console->address.to_string(true)}, {"reason", key_error}});
+    } else {
+      m->console_start = image->console;
+      ConsoleServerConfig config;
+      config.address = image->console->address;
+      config.key = *key;
+      config.command = [mp = m.get()](std::string_view line, std::function<void(std::string)> reply) {
+        mp->command(line, std::move(reply));
+      };
+      config.settings = [mp = m.get()] { return mp->console_settings(); };
+      config.counters = &m->console_counters;
+      console_timeouts_from_env(config);
+      m->console = std::make_unique<ConsoleServer>(&m->loop, std::move(config));
+      if (!m->console->start(error)) {
+        log(LogLevel::kError, "cannot start", {{"reason", error}});
+        return m->abandon_start();
+      }
+    }
+  }
+  m->stats.console = &m->console_counters;
+
   m->health = std::make_unique<HealthChecker>(&m->loop, *m->registry);
   if (!m->health->start(error)) {
     log(LogLevel::kError, "cannot start", {{"reason", error}});
@@ -357,6 +398,10 @@ int run(std::shared_ptr<const PolicyImage> image, const RunOptions& options) {
   parts.health = m->health.get();
   parts.sockets_per_backend = image->options.sockets_per_backend;
   if (image->web) parts.web_address = image->web->address;
+  if (m->console) {
+    parts.console_address = image->console->address;
+    parts.console_key_file = image->console->key_file;
+  }
   parts.on_published = [mp = m.get()](const ActivePolicy* p, std::vector<std::vector<uint16_t>> ports) {
     mp->stats.policy = p;
     mp->stats.backend_ports = std::move(ports);
@@ -395,7 +440,8 @@ int run(std::shared_ptr<const PolicyImage> image, const RunOptions& options) {
        {"servers", static_cast<uint64_t>(servers)},
        {"rules", static_cast<uint64_t>(image->rules.size())},
        {"control", m->control && !m->control->path().empty() ? m->control->path() : std::string("none")},
-       {"web", image->web ? image->web->address.to_string(true) : std::string("none")}});
+       {"web", image->web ? image->web->address.to_string(true) : std::string("none")},
+       {"console", m->console ? image->console->address.to_string(true) : std::string("none")}});
 
   // From here on the registry and the active policy hold what runs; a reload
   // frees this image with its policy.

@@ -203,17 +203,29 @@ std::string parse_top(std::string_view args, TopRequest& out) {
       {"servfail-clients", TopKind::kServfailClients},
       {"nxdomain-names", TopKind::kNxdomainNames},
       {"slow", TopKind::kSlow},
-      {"rcodes", TopKind::kRcodes}};
+      {"rcodes", TopKind::kRcodes},
+      {"responses", TopKind::kResponses}};
   std::vector<std::string_view> w = words(args);
-  if (w.empty()) return "top needs a list: queries, clients, servfail-names, servfail-clients, nxdomain-names, slow, rcodes";
+  if (w.empty()) {
+    return "top needs a list: queries, clients, servfail-names, servfail-clients, nxdomain-names, slow, rcodes, "
+           "responses RCODE";
+  }
   auto it = std::find_if(std::begin(kinds), std::end(kinds), [&](const auto& k) { return k.first == w[0]; });
   if (it == std::end(kinds)) {
     return fmt::format("no top list '{}'; the lists are queries, clients, servfail-names, servfail-clients, "
-                       "nxdomain-names, slow, rcodes",
+                       "nxdomain-names, slow, rcodes, responses RCODE",
                        w[0]);
   }
   out.kind = it->second;
-  for (size_t i = 1; i < w.size(); ++i) {
+  size_t first = 1;
+  if (out.kind == TopKind::kResponses) {
+    // The names of the answers with one rcode: `top responses REFUSED 10`.
+    std::optional<uint8_t> rcode = w.size() > 1 ? rcode_from_name(w[1]) : std::nullopt;
+    if (!rcode) return "top responses needs an rcode, like NXDOMAIN, SERVFAIL or REFUSED (top responses RCODE [N])";
+    out.rcode = *rcode;
+    first = 2;
+  }
+  for (size_t i = first; i < w.size(); ++i) {
     if (w[i] == "--labels" && i + 1 < w.size()) {
       size_t k = 0;
       if (!parse_count(w[++i], k) || k > 127) return "--labels takes a count of labels, 1 to 127";
@@ -252,6 +264,8 @@ std::string top_json(const Registry& registry, const ActivePolicy& policy, const
     if (req.kind == TopKind::kServfailNames || req.kind == TopKind::kServfailClients) {
       if (t.rcode != kServFail) continue;
     } else if (req.kind == TopKind::kNxdomainNames && t.rcode != kNxDomain) {
+      continue;
+    } else if (req.kind == TopKind::kResponses && t.rcode != req.rcode) {
       continue;
     }
     ++total;

@@ -44,5 +44,6 @@ void add_server_metrics(std::vector<MetricDef>& t);   // metric_defs_servers.cc
 void add_lua_metrics(std::vector<MetricDef>& t);      // metric_defs_lua.cc
 void add_web_metrics(std::vector<MetricDef>& t);      // metric_defs_web.cc
 void add_cache_metrics(std::vector<MetricDef>& t);    // metric_defs_cache.cc
+void add_console_metrics(std::vector<MetricDef>& t);  // metric_defs_console.cc
 
 }  // namespace dnspc::runtime

@@ -118,6 +118,22 @@ void add_server_metrics(std::vector<MetricDef>& t) {
                    out.integer(server_labels(r.server(id)), answers ? sum_us / answers : 0);
                  }
                }});
+  t.push_back({.name = "backend_tcp_latency_average_microseconds",
+               .type = MetricType::kGauge,
+               .unit = "microseconds",
+               .help = "Mean latency of the server's accepted answers to TCP clients since start (document only).",
+               .labels = {"pool", "server"},
+               .json = "servers.{server}.tcp_latency_avg_us",
+               .prometheus = false,
+               .read = [](const MetricsContext& c, MetricSink& out) {
+                 const Registry& r = *c.registry;
+                 for (uint32_t id = 0; id < r.server_count(); ++id) {
+                   if (!server_shown(r, id)) continue;
+                   const uint64_t sum_us = sum_server(r, id, &ServerCounters::tcp_latency_sum_us);
+                   const uint64_t answers = sum_server(r, id, &ServerCounters::tcp_answers);
+                   out.integer(server_labels(r.server(id)), answers ? sum_us / answers : 0);
+                 }
+               }});
   // State and latency distribution: `ctl servers` and `ctl latency` have
   // their own documents for these.
   t.push_back({.name = "backend_up",

@@ -19,6 +19,7 @@ std::vector<MetricDef> make_table() {
   add_server_metrics(t);
   add_cache_metrics(t);
   add_web_metrics(t);
+  add_console_metrics(t);
   return t;
 }
 

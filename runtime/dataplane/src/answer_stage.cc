@@ -40,6 +40,10 @@ AnswerResult AnswerStage::deliver(const InFlightQuery& q, uint8_t* packet, size_
   server.latency_ewma_us.set(ewma_us);
   server.latency.record(r.latency_us);
   (q.transport == Transport::kUdp ? counters_.latency_udp : counters_.latency_tcp).record(r.latency_us);
+  if (q.transport != Transport::kUdp) {
+    server.tcp_answers.add();
+    server.tcp_latency_sum_us.add(r.latency_us);
+  }
   server.answers.add();
   counters_.backend_answers.add();
 

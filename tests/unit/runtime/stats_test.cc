@@ -129,7 +129,7 @@ TEST_CASE("stats keeps its keys, nesting and integer values", "[runtime][metrics
   CHECK(keys(d) == Keys{"uptime_s", "workers", "queries", "answers", "acl", "malformed", "actions", "forwarded",
                         "no_server", "no_free_id", "protocol", "timeouts", "backend_answers", "send_errors", "log",
                         "tcp", "response_actions", "delay", "batches", "random_refills", "rules", "tags", "lua", "servers",
-                        "web", "cache", "last_reload"});
+                        "web", "cache", "console", "last_reload"});
   CHECK(keys(d["acl"]) == Keys{"refused", "dropped"});
   CHECK(keys(d["malformed"]) == Keys{"too_short", "not_a_query", "question_count", "label_too_long", "name_too_long",
                                      "bad_label_type", "compressed_question", "counts_past_end", "bad_opt",
@@ -164,7 +164,8 @@ TEST_CASE("stats keeps its keys, nesting and integer values", "[runtime][metrics
   CHECK(keys(d["servers"]) == Keys{"main/192.0.2.1:53", "main/[2001:db8::1]:5353"});
   CHECK(keys(d["servers"]["main/192.0.2.1:53"]) == Keys{"queries", "answers", "timeouts", "outstanding", "send_errors",
                                                         "wrong_source", "unknown_id", "mismatched", "malformed",
-                                                        "no_free_slot", "latency_avg_us"});
+                                                        "no_free_slot", "latency_avg_us", "tcp_latency_avg_us"});
+  CHECK(keys(d["console"]) == Keys{"refused", "frames_refused", "lines", "line_errors", "sessions"});
   // The web server's counters (0 without one: c.web is null here).
   CHECK(keys(d["web"]) == Keys{"answers", "auth_failures", "refused", "open"});
   CHECK(keys(d["web"]["answers"]) == Keys{"2xx", "4xx", "5xx"});

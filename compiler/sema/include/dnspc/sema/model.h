@@ -61,9 +61,14 @@ struct Options {
   // change state are taken. Filled with kDefaultWebAcl when not set.
   std::vector<Prefix> web_acl;
   bool web_writes = false;
+  // The console (docs/console.md): who may connect (kDefaultConsoleAcl when
+  // not set) and the key file (empty: DNSPC_CONSOLE_KEY only).
+  std::vector<Prefix> console_acl;
+  std::string console_key_file;
 };
 
 inline constexpr const char* kDefaultWebAcl = "127.0.0.0/8, ::1/128";
+inline constexpr const char* kDefaultConsoleAcl = "127.0.0.0/8, ::1/128";
 
 // ---------------------------------------------------------------- pools
 

@@ -11,12 +11,13 @@
 
 namespace dnspc::runtime {
 
-enum class TopKind { kQueries, kClients, kServfailNames, kServfailClients, kNxdomainNames, kSlow, kRcodes };
+enum class TopKind { kQueries, kClients, kServfailNames, kServfailClients, kNxdomainNames, kSlow, kRcodes, kResponses };
 
 struct TopRequest {
   TopKind kind = TopKind::kQueries;
   size_t n = 10;
   unsigned labels = 0;  // names grouped by their last K labels; 0: whole names
+  uint8_t rcode = 0;    // kResponses: the names of answers with this rcode
 };
 
 // Parses "queries 20 --labels 2" (the words after `top`); empty on success,

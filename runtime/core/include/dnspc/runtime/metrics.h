@@ -25,6 +25,7 @@ namespace dnspc::runtime {
 
 struct ActivePolicy;
 struct WebCounters;
+struct ConsoleCounters;
 
 enum class MetricType { kCounter, kGauge, kHistogram };
 
@@ -65,6 +66,7 @@ struct MetricsContext {
   ReloadSummary last_reload;
   const char* version = "";
   const WebCounters* web = nullptr;  // null: no web server (its samples are 0)
+  const ConsoleCounters* console = nullptr;  // null: no console (its samples are 0)
 };
 
 using MetricReader = std::function<void(const MetricsContext&, MetricSink&)>;

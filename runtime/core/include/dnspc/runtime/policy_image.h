@@ -188,6 +188,14 @@ struct WebSpec {
   bool writes = false;      // option web_writes
 };
 
+// The console (docs/console.md). The address and the key are read once at
+// start; the ACL from the running policy on each connection.
+struct ConsoleSpec {
+  NetAddress address;
+  std::vector<Prefix> acl;  // option console_acl
+  std::string key_file;     // option console_key_file; empty: DNSPC_CONSOLE_KEY only
+};
+
 struct PolicyImage {
   std::string path;  // where it came from, for logs
   // What `policy` (and /api/v1/policy) reports: a hash of every source file
@@ -199,6 +207,7 @@ struct PolicyImage {
   std::vector<Prefix> acl;
   std::string control_path;  // empty: none given
   std::optional<WebSpec> web;  // none: no web server
+  std::optional<ConsoleSpec> console;  // none: no console
   Options options;
   std::vector<PoolSpec> pools;
   std::vector<RuleSpec> rules;

@@ -53,6 +53,9 @@ struct alignas(64) ServerCounters {
   Counter malformed;        // shorter than a header
   Counter full;             // skipped: outstanding bound reached
   LatencyHistogram latency;  // of its accepted answers, UDP and TCP
+  // Of those, the answers to TCP clients: their count and summed latency
+  // (the console's TCP latency column).
+  Counter tcp_answers, tcp_latency_sum_us;
 };
 
 // Per worker, everything else.
