@@ -7,7 +7,9 @@ ECS queries not cached, negative answers capped and expiring, a name flood
 that does not evict hot names, `no_cache`, response rules and the rings on
 hits, purge by suffix / name / type, the cache kept across an unrelated
 reload and replaced when its settings change, and stale answers while NSD
-is stopped (SIGSTOP), counted. One dnspc and one NSD for the whole file."""
+is stopped (SIGSTOP), counted. One dnspc and one NSD for those; a second
+pair for `stale_on_timeout` (servers forced up, so queries are sent to the
+stopped NSD and time out)."""
 
 import random
 import socket
@@ -271,6 +273,81 @@ class Cache(unittest.TestCase):
         finally:
             self.nsd.cont()
             wait_until(lambda: all(s["state"] == "up" for s in self.d.servers().values()), 5, 0.05, "servers up")
+
+
+TIMEOUT_POLICY = """
+listen 127.0.0.1:{{port}};
+control "{{control}}";
+option workers 1;
+option udp_timeout 300ms;
+option tcp_backend_timeout 300ms;
+option timeout_answer servfail;
+pool on {{ server {server} state up; cache 100 stale 60s stale_on_timeout on; }}
+pool off {{ server {server} state up; cache 100 stale 60s; }}
+rule off: qname suffix "off.{zone}" => pool off;
+rule default: true => pool on;
+"""
+
+
+class StaleOnTimeout(unittest.TestCase):
+    """`stale_on_timeout on`: NSD stopped while its servers stay up (forced),
+    so the query is sent, times out, and the cache's answer is given instead
+    of `timeout_answer`'s SERVFAIL; a pool without it answers SERVFAIL."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.work = Workdir()
+        cls.addClassCleanup(cls.work.cleanup)
+        cls.nsd = Nsd(cls.work.path, "nsd-stale-timeout", extra_records=[
+            "short 1 IN A 192.0.2.9", "short.off 1 IN A 192.0.2.10"]).start()
+        cls.addClassCleanup(cls.nsd.kill)
+        cls.d = Dnspc(cls.work.path, TIMEOUT_POLICY.format(server=cls.nsd.server(), zone=ZONE))
+        cls.addClassCleanup(cls.d.stop)
+
+    def pool_stats(self, pool):
+        return {p["pool"]: p for p in self.d.ctl("cache")["pools"]}[pool]
+
+    def test_stale_answer_on_a_backend_timeout(self):
+        on, off = f"short.{ZONE}", f"short.off.{ZONE}"
+        self.assertEqual(query("127.0.0.1", self.d.port, on).answer[0][0].address, "192.0.2.9")
+        self.assertEqual(query("127.0.0.1", self.d.port, off).answer[0][0].address, "192.0.2.10")
+        self.assertTrue(self.pool_stats("on")["settings"]["stale_on_timeout"])
+        self.assertFalse(self.pool_stats("off")["settings"]["stale_on_timeout"])
+        time.sleep(1.1)  # TTL 1: expired, inside the 60 s stale window
+        self.nsd.stop_signal()
+        try:
+            self.assertTrue(all(s["state"] == "up" for s in self.d.servers().values()), "no-server path not taken")
+            before, stale_before = self.d.stats(), self.pool_stats("on")["stale_served"]
+            t0 = time.monotonic()
+            r = query("127.0.0.1", self.d.port, on, timeout=3)
+            waited = time.monotonic() - t0
+            self.assertEqual(r.rcode(), dns.rcode.NOERROR)
+            self.assertEqual(r.answer[0][0].address, "192.0.2.9")
+            self.assertLessEqual(r.answer[0].ttl, 30)
+            self.assertGreaterEqual(waited, 0.25, "answered after the backend timeout, not before")
+            self.assertEqual(self.pool_stats("on")["stale_served"], stale_before + 1)
+            after = self.d.stats()
+            self.assertEqual(after["timeouts"]["total"] - before["timeouts"]["total"], 1)
+            self.assertEqual(after["timeouts"]["servfail"], before["timeouts"]["servfail"])
+            answers = self.d.ctl(f"grep {on} 10")["matches"]
+            self.assertIn("cache", [a["source"] for a in answers])
+
+            # Over TCP: tcp_backend_timeout, then the same entry.
+            tcp = dns.query.tcp(dns.message.make_query(on, "A"), "127.0.0.1", port=self.d.port, timeout=3)
+            self.assertEqual(tcp.answer[0][0].address, "192.0.2.9")
+            self.assertLessEqual(tcp.answer[0].ttl, 30)
+            self.assertEqual(self.pool_stats("on")["stale_served"], stale_before + 2)
+
+            # A name never cached: the timeout as before (timeout_answer servfail).
+            never = query("127.0.0.1", self.d.port, f"never-{random.randrange(1 << 30)}.who.{ZONE}", "TXT",
+                          timeout=3)
+            self.assertEqual(never.rcode(), dns.rcode.SERVFAIL)
+            # The pool without the setting: SERVFAIL although its entry is in the stale window.
+            self.assertEqual(query("127.0.0.1", self.d.port, off, timeout=3).rcode(), dns.rcode.SERVFAIL)
+            self.assertEqual(self.pool_stats("off")["stale_served"], 0)
+            self.assertEqual(self.d.stats()["timeouts"]["total"] - before["timeouts"]["total"], 4)
+        finally:
+            self.nsd.cont()
 
 
 if __name__ == "__main__":

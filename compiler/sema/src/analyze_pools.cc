@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <fmt/core.h>
 
+#include <optional>
 #include <set>
 
 #include "analyzer.h"
@@ -111,9 +112,11 @@ PoolCache Analyzer::analyze_cache(const ast::PoolSetting& s) {
   } else if (in_range(*s.value, 1, 64'000'000, "cache entries")) {
     c.entries = static_cast<uint32_t>(s.value->integer);
   }
-  const std::vector<std::string> names = {"entry_size", "min_ttl", "max_ttl", "max_negative_ttl", "servfail_ttl",
-                                          "stale"};
+  const std::vector<std::string> names = {"entry_size",       "min_ttl",      "max_ttl",
+                                          "max_negative_ttl", "servfail_ttl", "stale",
+                                          "stale_on_timeout"};
   std::map<std::string, diag::SourceRange> seen;
+  std::optional<diag::SourceRange> on_timeout_range;  // where `stale_on_timeout on` is written
   for (const ast::ServerAttr& attr : s.attrs) {
     const std::string& n = attr.name.text;
     if (std::find(names.begin(), names.end(), n) == names.end()) {
@@ -133,6 +136,16 @@ PoolCache Analyzer::analyze_cache(const ast::PoolSetting& s) {
     const ast::Value& v = attr.values.front();
     if (n == "entry_size") {
       if (in_range(v, 512, 4088, "entry_size")) c.entry_size = static_cast<uint32_t>(v.integer);
+      continue;
+    }
+    if (n == "stale_on_timeout") {
+      if (v.invalid) continue;
+      if (v.kind == ast::Value::Kind::kIdent && (v.text == "on" || v.text == "off")) {
+        c.stale_on_timeout = v.text == "on";
+        if (c.stale_on_timeout) on_timeout_range = attr.name.range;
+      } else {
+        diags_.error("bad-value", v.range, "'stale_on_timeout' takes on or off");
+      }
       continue;
     }
     // TTL bounds: whole seconds, as TTLs are.
@@ -158,6 +171,14 @@ PoolCache Analyzer::analyze_cache(const ast::PoolSetting& s) {
     if (n == "max_negative_ttl") c.max_negative_ttl_s = value;
     if (n == "servfail_ttl") c.servfail_ttl_s = value;
     if (n == "stale") c.stale_s = value;
+  }
+  if (on_timeout_range && c.stale_s == 0) {
+    // A timed-out query's answer comes from the stale window: without one there is nothing to
+    // serve.
+    diags_.error(
+        "bad-value", *on_timeout_range,
+        "'stale_on_timeout' serves answers from the stale window, and this cache has none; "
+        "give it one, like stale 1h");
   }
   if (c.min_ttl_s > c.max_ttl_s) {
     diags_.error("out-of-range", s.range,

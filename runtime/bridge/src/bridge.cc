@@ -160,6 +160,7 @@ std::shared_ptr<runtime::PolicyImage> make_image(std::shared_ptr<const pipeline:
     if (p.cache) {
       const sema::PoolCache& c = *p.cache;
       pool.cache = {c.entries, c.entry_size, c.min_ttl_s, c.max_ttl_s, c.max_negative_ttl_s, c.servfail_ttl_s, c.stale_s};
+      pool.cache_stale_on_timeout = c.stale_on_timeout;
     }
     for (const sema::Server& s : p.servers) {
       runtime::ServerSpec server;

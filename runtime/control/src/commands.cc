@@ -340,6 +340,8 @@ void run_cache(CommandContext& c, const CommandArgs&, const CommandReply& reply)
       w.Key(key);
       w.Uint(value);
     }
+    w.Key("stale_on_timeout");
+    w.Bool(pool.cache_stale_on_timeout);
     w.EndObject();
     w.EndObject();
   }

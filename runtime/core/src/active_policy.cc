@@ -49,8 +49,9 @@ std::unique_ptr<ActivePolicy> bind_policy(std::shared_ptr<const PolicyImage> ima
       servers.push_back({static_cast<uint32_t>(id), s.weight ? s.weight : 1, s.order, s.qps});
       keys.push_back(s.address.to_string(true));
     }
-    p->pools.push_back({pool.name, make_lb_pool(pool.policy, std::move(servers), keys), pool.servfail_on_no_server,
-                        bind_cache(pool, registry.worker_count(), previous)});
+    p->pools.push_back(
+        {pool.name, make_lb_pool(pool.policy, std::move(servers), keys), pool.servfail_on_no_server,
+         bind_cache(pool, registry.worker_count(), previous), pool.cache_stale_on_timeout});
   }
   if (!im.dynblocks.empty()) {
     p->blocks = std::make_unique<BlockEngine>(im.dynblocks, BlockEngineOptions{registry.worker_count(), kBlockCapacity});

@@ -35,7 +35,9 @@ void add_cache_metrics(std::vector<MetricDef>& t) {
        "Lookups where another key had the same hash tag (counted as misses).",
        "cache.{pool}.collisions", &CacheCounters::collisions},
       {"cache_stale_served_total",
-       "Expired answers served because no server of the pool was usable.",
+       "Answers served from the stale window: no server of the pool was usable, or "
+       "(stale_on_timeout) the "
+       "query timed out.",
        "cache.{pool}.stale_served", &CacheCounters::stale_served},
       {"cache_stored_total", "Backend answers stored in the pool's cache.", "cache.{pool}.stored",
        &CacheCounters::stored},

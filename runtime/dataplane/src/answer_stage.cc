@@ -86,11 +86,14 @@ AnswerResult AnswerStage::deliver(const InFlightQuery& q, uint8_t* packet, size_
   return r;
 }
 
-AnswerResult AnswerStage::deliver_cached(QueryView& q, uint64_t tags, const SockAddr& client, const uint8_t* answer,
-                                         size_t size, uint64_t now_ns, uint8_t* buffer, size_t capacity) {
+AnswerResult AnswerStage::deliver_cached(QueryView& q, uint64_t tags, const SockAddr& client,
+                                         const uint8_t* answer, size_t size, uint64_t now_ns,
+                                         uint8_t* buffer, size_t capacity, uint64_t latency_us) {
   now_ns_ = now_ns;
   AnswerResult r;
-  counters_.latency_cache.record(0);  // served within the batch: under the histogram's first bound
+  r.latency_us = latency_us;
+  // A hit: within the batch (the first bound). On a timeout: how long the client waited.
+  counters_.latency_cache.record(latency_us);
   const uint8_t* out = answer;
   for (Tap t : (*taps_)[TapPoint::kBackendAnswer]) {
     switch (t) {
@@ -98,7 +101,8 @@ AnswerResult AnswerStage::deliver_cached(QueryView& q, uint64_t tags, const Sock
         if (recorder_) recorder_->record_response(q.source, answer[3] & 0x0f, static_cast<uint32_t>(size));
         break;
       case Tap::kResponseRules:
-        out = apply_response_rules(tags, client, UINT32_MAX /* no server */, q, 0, out, size, buffer, capacity, r.used_buffer);
+        out = apply_response_rules(tags, client, UINT32_MAX /* no server */, q, latency_us, out,
+                                   size, buffer, capacity, r.used_buffer);
         break;
       default:
         break;

@@ -784,7 +784,12 @@ void Worker::expire(uint64_t now_ns, bool all) {
     b.counters->timeouts.add();
     counters_.timeouts.add();
     tap_timed_out(s);
-    if (p.timeout_servfail && answer_servfail(s, AnswerSource::kTimeout)) counters_.timeout_servfail.add();
+    // The pool's cache may have an answer for it (`stale_on_timeout`);
+    // otherwise `timeout_answer` says.
+    if (!answer_stale_on_timeout(s) && p.timeout_servfail &&
+        answer_servfail(s, AnswerSource::kTimeout)) {
+      counters_.timeout_servfail.add();
+    }
     release(index);
   }
 }

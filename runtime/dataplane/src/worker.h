@@ -193,6 +193,10 @@ class Worker {
   bool answer_from_cache(const Client& c, const Verdict& v, uint32_t pool, CacheProbe& probe, const char*& outcome);
   // Sends a cache answer in `probe` (fresh or stale) through the answer stage.
   void serve_cached(const Client& c, CacheProbe& probe, bool stale, const char*& outcome);
+  // A forwarded query (either transport) timed out: with its pool's
+  // `stale_on_timeout`, the cache's answer within the stale window goes to
+  // the client as a hit would. False when there is none (nothing was sent).
+  bool answer_stale_on_timeout(const InFlightQuery& q);
   void answer_local(Listener& l, const SockAddr& to, socklen_t to_len, const uint8_t* data, size_t len);
   void reply(const Client& c, const uint8_t* data, size_t len, AnswerSource source = AnswerSource::kLocal);
   uint64_t verdict_tags(const Verdict& v) const;
@@ -307,6 +311,8 @@ class Worker {
   void arm_tcp_backend_timer(TcpBackendConn& conn);
   void retry_or_servfail(TcpQuery& q, const TcpBackendConn* failed);
   void tcp_servfail(TcpQuery& q);
+  // A TCP query past its backend timeout: a stale answer (answer_stale_on_timeout) or SERVFAIL.
+  void tcp_timed_out(TcpQuery& q);
   void finish_tcp_query(TcpQuery& q);
   TcpQuery* take_tcp_query();
 
@@ -413,6 +419,7 @@ class Worker {
   bool tcp_listeners_closed_ = false;
 
   QueryView view_;  // the query being handled (query path, local answers, rings, log)
+  QueryView timeout_view_;  // a timed-out query's, rebuilt for answer_stale_on_timeout()
   std::unique_ptr<QueryLogBuffer> log_;
 };
 

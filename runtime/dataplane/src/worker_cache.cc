@@ -67,4 +67,53 @@ void Worker::serve_cached(const Client& c, CacheProbe& probe, bool stale, const 
   reply(c, r.data, r.size, AnswerSource::kCache);
 }
 
+bool Worker::answer_stale_on_timeout(const InFlightQuery& q) {
+  const ActivePolicy& p = *policy_;
+  // Forwarded under another policy: its pool index may name another pool.
+  if (!q.cache_pool || q.cache_generation != static_cast<uint32_t>(p.generation) ||
+      q.cache_pool > p.pools.size()) {
+    return false;
+  }
+  const BoundPool& pool = p.pools[q.cache_pool - 1u];
+  if (!pool.cache || !pool.cache_stale_on_timeout) return false;
+  PoolCache& cache = *pool.cache;
+  QueryView& view = timeout_view_;
+  if (!answer_stage_.rebuild_query_view(q, destination_of(q), view) ||
+      !make_cache_key(view, q.cache_flags & 1, q.cache_flags & 2, cache_key_)) {
+    return false;
+  }
+  cache.store.hash_key(cache_key_);
+  uint8_t* answer = next_local_buffer();
+  // Fresh is possible too: another query may have stored the answer while
+  // this one waited. It is served with its own TTLs; a stale one with 30 s.
+  const CacheLookup found = cache.store.lookup(cache_key_, now_ns_, true, answer);
+  if (found.result == CacheFind::kMiss) return false;
+  if (!serve_cache_answer(answer, found.size, view,
+                          static_cast<uint32_t>(found.age_ns / 1'000'000'000),
+                          found.result == CacheFind::kStale)) {
+    return false;
+  }
+  cache.counters[config_.index % cache.workers].stale_served.add();
+  ++local_used_;  // the answer stays in its buffer until the batch is flushed
+  answer_stage_.bind(policy_, recorder_, &state_, &taps_, lua_);
+  const uint64_t waited_us = (now_ns_ > q.sent_ns ? now_ns_ - q.sent_ns : 0) / 1000;
+  AnswerResult r = answer_stage_.deliver_cached(view, q.tags, q.client, answer, found.size, now_ns_,
+                                                cache_scratch_.get(), kLocalAnswerSize, waited_us);
+  if (r.used_buffer && r.data) {
+    std::memcpy(answer, r.data, r.size);
+    r.data = answer;
+  }
+  if (!r.data) {
+    // A response rule dropped it: as for a backend answer, the client gets
+    // nothing (over TCP its connection ends).
+    if (q.tcp) end_tcp_client_after_drop(*q.tcp);
+    return true;
+  }
+  send_answer(q, r.data, r.size, true);
+  record_answer({q.qname, q.qname_length, q.qtype, q.client_address(), q.transport, r.data, r.size,
+                 static_cast<uint32_t>(waited_us), TrafficRecord::kNone, q.rule, ActionKind::kPool,
+                 AnswerSource::kCache});
+  return true;
+}
+
 }  // namespace dnspc::runtime

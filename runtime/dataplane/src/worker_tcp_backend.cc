@@ -279,7 +279,7 @@ void Worker::fail_tcp_backend(TcpBackendConn& conn, Counter* reason, bool timed_
       b.counters->timeouts.add();
       counters_.timeouts.add();
       tap_timed_out(*q);
-      tcp_servfail(*q);
+      tcp_timed_out(*q);
     } else {
       retry_or_servfail(*q, &conn);
     }
@@ -290,6 +290,14 @@ void Worker::retry_or_servfail(TcpQuery& q, const TcpBackendConn* failed) {
   if (q.attempts < 2 && !finishing_) {
     counters_.tcp.backend_retries.add();
     send_or_wait(backends_[q.server], q, failed);
+    return;
+  }
+  tcp_servfail(q);
+}
+
+void Worker::tcp_timed_out(TcpQuery& q) {
+  if (answer_stale_on_timeout(q)) {
+    finish_tcp_query(q);
     return;
   }
   tcp_servfail(q);

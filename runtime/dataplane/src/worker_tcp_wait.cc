@@ -156,7 +156,7 @@ void Worker::expire_tcp_waiting() {
     counters_.timeouts.add();
     backends_[q.server].counters->timeouts.add();
     tap_timed_out(q);
-    tcp_servfail(q);
+    tcp_timed_out(q);
   }
 }
 

@@ -180,3 +180,22 @@ response rule r: rcode == SERVFAIL => lua act;
   CHECK(image->pools[0].lua_hook == 2);
   std::filesystem::remove(path);
 }
+
+TEST_CASE("bridge: stale_on_timeout reaches the pool, outside the cache's identity", "[runtime]") {
+  std::string error;
+  auto image = runtime_bridge::make_image(compile(R"(
+listen 127.0.0.1:5300;
+pool on { server 192.0.2.1; cache 100 stale 1h stale_on_timeout on; }
+pool off { server 192.0.2.2; cache 100 stale 1h; }
+rule o: qname suffix "off.test." => pool off;
+rule default: true => pool on;
+)"),
+                                          "t.dp", nullptr, error);
+  REQUIRE(image);
+  REQUIRE(image->pools.size() == 2);
+  CHECK(image->pools[0].cache_stale_on_timeout);
+  CHECK_FALSE(image->pools[1].cache_stale_on_timeout);
+  CHECK(image->pools[0].cache.stale_s == 3600);
+  // Equal CacheSpecs: a reload that only turns the setting on or off keeps the entries.
+  CHECK(image->pools[0].cache == image->pools[1].cache);
+}

@@ -100,7 +100,8 @@ struct Server {
 };
 
 // `cache ENTRIES [entry_size N] [min_ttl D] [max_ttl D] [max_negative_ttl D]
-// [servfail_ttl D] [stale D];` (docs/cache.md). Durations in whole seconds.
+// [servfail_ttl D] [stale D] [stale_on_timeout on|off];` (docs/cache.md).
+// Durations in whole seconds.
 struct PoolCache {
   uint32_t entries = 0;
   uint32_t entry_size = 1232;  // bytes: larger answers are not kept
@@ -109,11 +110,14 @@ struct PoolCache {
   uint32_t max_negative_ttl_s = 3600;
   uint32_t servfail_ttl_s = 0;  // 0: SERVFAIL not kept
   uint32_t stale_s = 0;         // 0: no stale answers
+  // Also serve from the stale window when a forwarded query times out.
+  bool stale_on_timeout = false;
   SourceRange range;
   bool operator==(const PoolCache& o) const {
     return entries == o.entries && entry_size == o.entry_size && min_ttl_s == o.min_ttl_s &&
            max_ttl_s == o.max_ttl_s && max_negative_ttl_s == o.max_negative_ttl_s &&
-           servfail_ttl_s == o.servfail_ttl_s && stale_s == o.stale_s;
+           servfail_ttl_s == o.servfail_ttl_s && stale_s == o.stale_s &&
+           stale_on_timeout == o.stale_on_timeout;
   }
 };
 

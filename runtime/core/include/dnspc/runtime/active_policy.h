@@ -25,6 +25,7 @@ struct BoundPool {
   LbPool lb;
   bool servfail_on_no_server = false;
   std::shared_ptr<PoolCache> cache;  // null: the pool has none
+  bool cache_stale_on_timeout = false;  // PoolSpec's
 };
 
 struct ActivePolicy {

@@ -83,6 +83,9 @@ struct PoolSpec {
   bool servfail_on_no_server = false;  // else drop
   uint32_t lua_hook = 0;               // LbPolicy::kLua: index into LuaSpec::hooks
   CacheSpec cache;                     // entries == 0: no cache
+  // Serve from the cache's stale window when a forwarded query times out.
+  // Not in CacheSpec: turning it on or off keeps the cache's entries.
+  bool cache_stale_on_timeout = false;
 };
 
 struct SpoofRecordSpec {

@@ -19,7 +19,7 @@ struct alignas(64) CacheCounters {
   Counter hits;             // fresh answers served
   Counter misses;           // looked up, not found (or expired): forwarded
   Counter collisions;       // a hash tag matched another key (a miss)
-  Counter stale_served;     // expired answers served because no server of the pool was usable
+  Counter stale_served;     // no server of the pool usable, or a timeout with stale_on_timeout
   Counter stored;           // backend answers stored
   Counter evictions;        // stores that replaced a live entry (CLOCK)
   Counter insert_failures;  // stores given up: another worker was writing the slot

@@ -74,9 +74,12 @@ class AnswerStage {
 
   // A cache hit (`answer`, already the answer to `q`: worker_cache.cc)
   // through the same "backend answer" taps (the cache's own store aside)
-  // and the client's size limit as a backend answer.
-  AnswerResult deliver_cached(QueryView& q, uint64_t tags, const SockAddr& client, const uint8_t* answer, size_t size,
-                              uint64_t now_ns, uint8_t* buffer, size_t capacity);
+  // and the client's size limit as a backend answer. `latency_us`: how long
+  // the client has waited (0 for a hit; the timeout for an answer given on
+  // a backend timeout), for the `cache` histogram and response rules.
+  AnswerResult deliver_cached(QueryView& q, uint64_t tags, const SockAddr& client,
+                              const uint8_t* answer, size_t size, uint64_t now_ns, uint8_t* buffer,
+                              size_t capacity, uint64_t latency_us = 0);
 
   // The worker whose cache counters this stage moves.
   void set_worker(unsigned index) { worker_ = index; }
