@@ -14,6 +14,7 @@
 #include "dnspc/lua/console_lua.h"
 #include "dnspc/runtime/console.h"
 #include "dnspc/runtime/console_session.h"
+#include "dnspc/runtime/tcp_listener.h"
 #include "dnspc/runtime/log.h"
 #include "dnspc/runtime/web_app.h"  // acl_allows, unmap_v4: one ACL check for both servers
 
@@ -279,24 +280,11 @@ ConsoleServer::~ConsoleServer() = default;
 
 bool ConsoleServer::start(std::string& error) {
   Impl& s = *impl_;
-  uv_tcp_init(s.loop, &s.listener);
-  s.listener.data = &s;
-  sockaddr_storage ss;
-  s.config.address.to_sockaddr(ss);
-  int r = uv_tcp_bind(&s.listener, reinterpret_cast<sockaddr*>(&ss), 0);
-  if (r == 0) {
-    r = uv_listen(stream(&s.listener), 1024, [](uv_stream_t* l, int status) {
-      if (status == 0) static_cast<ConsoleServer::Impl*>(l->data)->on_connection();
-    });
-  }
-  if (r != 0) {
-    error =
-        "the console cannot listen on " + s.config.address.to_string(true) + ": " + uv_strerror(r);
-    if (r == UV_EADDRINUSE)
-      error += "; another process holds it: stop it or give `console` another port";
-    if (r == UV_EACCES) error += "; ports below 1024 need root or CAP_NET_BIND_SERVICE";
-    if (r == UV_EADDRNOTAVAIL) error += "; no interface of this machine has that address";
-    uv_close(handle(&s.listener), nullptr);
+  if (!listen_tcp(s.loop, &s.listener, &s, s.config.address, 1024,
+                  [](uv_stream_t* l, int status) {
+                    if (status == 0) static_cast<ConsoleServer::Impl*>(l->data)->on_connection();
+                  },
+                  "the console", "console", error)) {
     return false;
   }
   s.listening = true;
@@ -314,17 +302,8 @@ void ConsoleServer::stop() {
 }
 
 void console_timeouts_from_env(ConsoleServerConfig& config) {
-  auto read = [](const char* name, uint64_t& out) {
-    const char* v = std::getenv(name);
-    if (!v) return;
-    uint64_t ms = 0;
-    const std::string_view text(v);
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
-    if (ec == std::errc() && end == text.data() + text.size() && ms >= 1 && ms <= 86'400'000)
-      out = ms;
-  };
-  read("DNSPC_CONSOLE_HANDSHAKE_TIMEOUT_MS", config.handshake_timeout_ms);
-  read("DNSPC_CONSOLE_IDLE_TIMEOUT_MS", config.idle_timeout_ms);
+  milliseconds_from_env("DNSPC_CONSOLE_HANDSHAKE_TIMEOUT_MS", 86'400'000, config.handshake_timeout_ms);
+  milliseconds_from_env("DNSPC_CONSOLE_IDLE_TIMEOUT_MS", 86'400'000, config.idle_timeout_ms);
 }
 
 }  // namespace dnspc::runtime

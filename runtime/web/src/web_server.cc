@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <unordered_set>
 
+#include "dnspc/runtime/tcp_listener.h"
 #include "dnspc/runtime/web.h"
 #include "dnspc/runtime/web_counters.h"
 
@@ -207,25 +208,11 @@ WebServer::~WebServer() = default;
 
 bool WebServer::start(std::string& error) {
   Impl& s = *impl_;
-  uv_tcp_init(s.loop, &s.listener);
-  s.listener.data = &s;
-  sockaddr_storage ss;
-  s.config.address.to_sockaddr(ss);
-  int r = uv_tcp_bind(&s.listener, reinterpret_cast<sockaddr*>(&ss), 0);
-  // libuv may report a bind error only at listen.
-  if (r == 0) {
-    r = uv_listen(stream(&s.listener), 128, [](uv_stream_t* l, int status) {
-      if (status == 0) static_cast<WebServer::Impl*>(l->data)->on_connection();
-    });
-  }
-  if (r != 0) {
-    error = "the web server cannot listen on " + s.config.address.to_string(true) + ": " +
-            uv_strerror(r);
-    if (r == UV_EADDRINUSE)
-      error += "; another process holds it: stop it or give `web` another port";
-    if (r == UV_EACCES) error += "; ports below 1024 need root or CAP_NET_BIND_SERVICE";
-    if (r == UV_EADDRNOTAVAIL) error += "; no interface of this machine has that address";
-    uv_close(handle(&s.listener), nullptr);
+  if (!listen_tcp(s.loop, &s.listener, &s, s.config.address, 128,
+                  [](uv_stream_t* l, int status) {
+                    if (status == 0) static_cast<WebServer::Impl*>(l->data)->on_connection();
+                  },
+                  "the web server", "web", error)) {
     return false;
   }
   s.listening = true;
@@ -243,14 +230,7 @@ void WebServer::stop() {
 
 HttpLimits web_limits_from_env() {
   HttpLimits limits;
-  if (const char* v = std::getenv("DNSPC_WEB_HEADER_TIMEOUT_MS")) {
-    uint64_t ms = 0;
-    const std::string_view text(v);
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
-    if (ec == std::errc() && end == text.data() + text.size() && ms >= 1 && ms <= 600'000) {
-      limits.request_timeout_ms = ms;
-    }
-  }
+  milliseconds_from_env("DNSPC_WEB_HEADER_TIMEOUT_MS", 600'000, limits.request_timeout_ms);
   return limits;
 }
 
