@@ -71,15 +71,14 @@ struct dnspc_k_config {
 };
 
 /* A name key: the keyed hash of one suffix of the lower-case wire name
- * (dnspc_k_name_hash), whether it must be the whole name (exact) or may be a
- * suffix, and the qtype it needs (0: any). */
+ * (dnspc_k_hash_byte), whether it must be the whole name (exact) or may be a
+ * suffix, and the qtype it needs plus one (0: any qtype). */
 struct dnspc_k_name_key {
   uint64_t hash;
   uint32_t kind; /* DNSPC_K_NAME_EXACT or DNSPC_K_NAME_SUFFIX */
   uint32_t qtype;
 };
-#define DNSPC_K_NAME_EXACT 0u
-#define DNSPC_K_NAME_SUFFIX 1u
+enum dnspc_k_name_kind { DNSPC_K_NAME_EXACT = 0, DNSPC_K_NAME_SUFFIX = 1 };
 
 /* What a lookup (name or address) reports: the first rule that holds by
  * this key alone ("folded" rules, DNSPC_K_NO_RULE when none), and the bits
@@ -89,7 +88,7 @@ struct dnspc_k_lookup {
   uint32_t pad;
   uint64_t bits;
 };
-#define DNSPC_K_NO_RULE 0xffffffffu
+enum { DNSPC_K_NO_RULE = 0xffffffffu };
 
 struct dnspc_k_lpm4 {
   uint32_t prefixlen;

@@ -1,0 +1,14 @@
+// Minimal BTF for the program's subprograms (private to dnspc_bpf).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace dnspc::bpf {
+
+// Type ids: 4 + i is subprogram i's FUNC.
+constexpr uint32_t kFirstFuncType = 4;
+std::vector<uint8_t> subprogram_btf(size_t subprograms);
+
+}  // namespace dnspc::bpf
