@@ -112,7 +112,11 @@ bool Map::update(std::span<const uint8_t> key, std::span<const uint8_t> value, s
   }
   int rc = bpf_map_update_elem(fd_, key.data(), value.data(), BPF_ANY);
   if (rc == 0) return true;
-  if (rc == -E2BIG) {
+  bool indexed = spec_.type == MapType::array || spec_.type == MapType::percpu_array;
+  if (rc == -E2BIG && indexed) {
+    error = fmt::format("BPF map {}: index past its end ({} entries)", spec_.name,
+                        spec_.max_entries);
+  } else if (rc == -E2BIG) {
     error = fmt::format("BPF map {} is full ({} entries)", spec_.name, spec_.max_entries);
   } else {
     error = fmt::format("BPF map {}: update failed: {}", spec_.name, detail::errno_text(rc));
