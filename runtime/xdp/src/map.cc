@@ -114,8 +114,8 @@ bool Map::update(std::span<const uint8_t> key, std::span<const uint8_t> value, s
   if (rc == 0) return true;
   bool indexed = spec_.type == MapType::array || spec_.type == MapType::percpu_array;
   if (rc == -E2BIG && indexed) {
-    error = fmt::format("BPF map {}: index past its end ({} entries)", spec_.name,
-                        spec_.max_entries);
+    error =
+        fmt::format("BPF map {}: index past its end ({} entries)", spec_.name, spec_.max_entries);
   } else if (rc == -E2BIG) {
     error = fmt::format("BPF map {} is full ({} entries)", spec_.name, spec_.max_entries);
   } else {
