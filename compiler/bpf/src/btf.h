@@ -5,10 +5,12 @@
 #include <cstdint>
 #include <vector>
 
+#include "dnspc/bpf/kernel_code.h"
+
 namespace dnspc::bpf {
 
 // Type ids: 4 + i is subprogram i's FUNC.
-constexpr uint32_t kFirstFuncType = 4;
+constexpr uint32_t kFirstFuncType = kFirstFunctionType;
 std::vector<uint8_t> subprogram_btf(size_t subprograms);
 
 }  // namespace dnspc::bpf

@@ -33,13 +33,25 @@ struct Attempt {
 // One load with `level`; grows the log buffer while the kernel says it
 // overflowed (-ENOSPC: kernels before 6.4 also fail a good program so).
 // Since 6.4 the log rotates and keeps its end, the part that says why.
+// The BTF and func_info of a program with subprograms.
+struct FunctionInfo {
+  int btf_fd = -1;
+  std::vector<bpf_func_info> records;
+};
+
 Attempt load_once(std::span<const uint64_t> instructions, const std::string& name, uint32_t level,
-                  size_t size) {
+                  size_t size, const FunctionInfo& functions) {
   Attempt attempt;
   for (;;) {
     std::string log(size, '\0');
     bpf_prog_load_opts opts{};
     opts.sz = sizeof opts;
+    if (functions.btf_fd >= 0) {
+      opts.prog_btf_fd = static_cast<uint32_t>(functions.btf_fd);
+      opts.func_info = functions.records.data();
+      opts.func_info_cnt = static_cast<uint32_t>(functions.records.size());
+      opts.func_info_rec_size = sizeof(bpf_func_info);
+    }
     opts.log_level = level;
     opts.log_size = static_cast<uint32_t>(size);
     opts.log_buf = log.data();
@@ -124,13 +136,44 @@ Program::~Program() {
 
 std::unique_ptr<Program> Program::load(std::span<const uint64_t> instructions, std::string name,
                                        std::string& error) {
+  return load(instructions, std::move(name), Functions{}, error);
+}
+
+std::unique_ptr<Program> Program::load(std::span<const uint64_t> instructions, std::string name,
+                                       const Functions& functions, std::string& error) {
   detail::capture_libbpf_messages();
+  FunctionInfo info;
+  if (!functions.btf.empty()) {
+    std::string btf_log(64 << 10, '\0');
+    bpf_btf_load_opts btf_opts{};
+    btf_opts.sz = sizeof btf_opts;
+    btf_opts.log_buf = btf_log.data();
+    btf_opts.log_level = 1;
+    btf_opts.log_size = static_cast<uint32_t>(btf_log.size());
+    info.btf_fd = bpf_btf_load(functions.btf.data(), functions.btf.size(), &btf_opts);
+    if (info.btf_fd < 0) {
+      btf_log.resize(std::strlen(btf_log.c_str()));
+      error = fmt::format("the kernel refused XDP program {}'s BTF: {}\n{}", name,
+                          detail::errno_text(info.btf_fd), btf_log);
+      return nullptr;
+    }
+    for (size_t i = 0; i < functions.starts.size(); ++i) {
+      info.records.push_back({functions.starts[i], functions.first_type + static_cast<uint32_t>(i)});
+    }
+  }
+  // The program holds its own reference to the BTF once loaded.
+  struct CloseBtf {
+    int fd;
+    ~CloseBtf() {
+      if (fd >= 0) ::close(fd);
+    }
+  } close_btf{info.btf_fd};
   std::string kernel_name = detail::kernel_object_name(name);
   // Stats only first: small, and enough for a program that passes. A
   // refused one is loaded again with the trace, whose end says where.
-  Attempt attempt = load_once(instructions, kernel_name, kLogStats, kStatsLogSize);
+  Attempt attempt = load_once(instructions, kernel_name, kLogStats, kStatsLogSize, info);
   if (attempt.fd < 0 && attempt.fd != -EPERM && attempt.fd != -E2BIG) {
-    Attempt traced = load_once(instructions, kernel_name, kLogLevel1 | kLogStats, kTraceLogSize);
+    Attempt traced = load_once(instructions, kernel_name, kLogLevel1 | kLogStats, kTraceLogSize, info);
     if (traced.fd >= 0 || !traced.log.empty()) attempt = std::move(traced);
   }
   if (attempt.fd < 0) {

@@ -22,6 +22,9 @@ kernel::KernelTables build_tables(const ir::Program& program, const kernel::Kern
 // A map's file descriptor per dnspc_k_map, baked into the code.
 using MapFds = std::array<int, kernel::DNSPC_K_MAP_COUNT>;
 
+// The BTF type id of KernelCode::subprograms[0]; subprogram i is this + i.
+constexpr uint32_t kFirstFunctionType = 4;
+
 struct KernelCode {
   std::vector<uint64_t> instructions;  // struct bpf_insn, ready for BPF_PROG_LOAD
   // The subprograms' first instructions (0: the program; then bpf_loop's

@@ -96,6 +96,16 @@ class Program {
   // its reason and last lines.
   static std::unique_ptr<Program> load(std::span<const uint64_t> instructions, std::string name,
                                        std::string& error);
+  // A program with subprograms (bpf_loop's callbacks): the kernel wants a
+  // BTF FUNC per subprogram (func_info), here type `first_type + i` of
+  // `btf` for the subprogram starting at instruction starts[i].
+  struct Functions {
+    std::span<const uint8_t> btf;
+    std::span<const uint32_t> starts;
+    uint32_t first_type = 1;
+  };
+  static std::unique_ptr<Program> load(std::span<const uint64_t> instructions, std::string name,
+                                       const Functions& functions, std::string& error);
   ~Program();
   Program(const Program&) = delete;
   Program& operator=(const Program&) = delete;
