@@ -24,10 +24,10 @@ void QueryPath::answer_with(QueryOutcome& o, size_t n, const char* what) {
   }
 }
 
-Verdict QueryPath::decide(const QueryView& q, uint64_t& lua_tags) {
+Verdict QueryPath::decide(const QueryView& q, uint32_t first_rule, uint64_t& lua_tags) {
   const ActivePolicy& p = *policy_;
   const PolicyImage& image = *p.image;
-  state_->first_rule = 0;
+  state_->first_rule = first_rule;
   for (;;) {
     const Verdict v = p.decide(q, *state_);
     if (v.action != ActionKind::kLua || lua_ == nullptr || v.rule >= image.rules.size() ||
@@ -97,7 +97,7 @@ QueryOutcome QueryPath::run(const QueryInput& in, uint64_t now_ns, QueryView& q,
     }
   }
   uint64_t lua_tags = 0;
-  const Verdict v = blocked ? *blocked : decide(q, lua_tags);
+  const Verdict v = blocked ? *blocked : decide(q, in.first_rule, lua_tags);
   o.decided = true;
   o.blocked = blocked.has_value();
   o.verdict = v;

@@ -97,8 +97,9 @@ struct WorkerLb {
   uint32_t& round_robin() { return rr; }
 };
 
-void RxBatch::init(size_t size) {
+void RxBatch::init(size_t size, bool with_control) {
   buffer_size = size;
+  if (with_control) control.reset(new uint8_t[kControlSize * kBatch]);
   buffers.reset(new uint8_t[size * kBatch]);  // not zeroed: pages are touched only when used
   for (unsigned i = 0; i < kBatch; ++i) {
     iov[i].iov_base = buffer(i);
@@ -108,6 +109,7 @@ void RxBatch::init(size_t size) {
     msgs[i].msg_hdr.msg_iovlen = 1;
     msgs[i].msg_hdr.msg_name = &names[i];
     msgs[i].msg_hdr.msg_namelen = sizeof names[i];
+    if (control) msgs[i].msg_hdr.msg_control = control.get() + i * kControlSize;
   }
 }
 
@@ -115,6 +117,7 @@ void RxBatch::reset(unsigned n) {
   for (unsigned i = 0; i < n; ++i) {
     msgs[i].msg_hdr.msg_namelen = sizeof names[i];
     msgs[i].msg_hdr.msg_flags = 0;
+    if (control) msgs[i].msg_hdr.msg_controllen = kControlSize;
   }
 }
 
@@ -142,7 +145,7 @@ Worker::~Worker() {
 
 bool Worker::open(std::string& error) {
   policy_ = config_.policy->load(std::memory_order_acquire);
-  client_rx_.init(kQueryBufferSize);
+  client_rx_.init(kQueryBufferSize, /*with_control=*/true);
   backend_rx_.init(kAnswerBufferSize);
   local_answers_.reset(new uint8_t[kLocalAnswerSize * kBatch]);
   log_ = std::make_unique<QueryLogBuffer>();
@@ -162,6 +165,7 @@ bool Worker::open(std::string& error) {
     l.ref = {this, true, static_cast<uint32_t>(i), 0};
   }
   config_.listener_fds.clear();  // owned by listeners_ now
+  if (policy_->kernel_ifindex) want_arrival_interface();
 
   // Backends: every registry server, several sockets each.
   const unsigned nsock = std::clamp(config_.sockets_per_backend, 1u, 64u);
@@ -487,6 +491,7 @@ void Worker::handle_query(Listener& l, RxBatch& rx, unsigned i) {
   c.listener = &l;
   c.address = &rx.names[i];
   c.address_len = m.msg_hdr.msg_namelen;
+  if (policy_->kernel_ifindex) c.first_rule = kernel_first_rule(rx.buffer(i), m.msg_len, m.msg_hdr);
   process_query(c, rx.buffer(i), m.msg_len, Transport::kUdp);
 }
 
@@ -544,6 +549,7 @@ void Worker::process_query(const Client& c, uint8_t* packet, size_t size, Transp
   in.transport = transport;
   in.source = to_net_address(*c.address);
   in.destination = c.tcp ? c.tcp->destination : c.listener->address;
+  in.first_rule = c.first_rule;
   // Bound per query: a policy or a batch's block recorder may have changed
   // since the last one, and this costs four stores.
   query_path_.bind(policy_, recorder_, &state_, &taps_, lua_);

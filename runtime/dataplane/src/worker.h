@@ -56,7 +56,11 @@ struct RxBatch {
   SockAddr names[kBatch];
   std::unique_ptr<uint8_t[]> buffers;
   size_t buffer_size = 0;
-  void init(size_t size);
+  // Listeners only: where IP_PKTINFO says which interface a query came in
+  // on (the kernel fast path's mark counts only from its interface).
+  static constexpr size_t kControlSize = 64;
+  std::unique_ptr<uint8_t[]> control;
+  void init(size_t size, bool with_control = false);
   void reset(unsigned n);  // before recvmmsg: name lengths back to full
   uint8_t* buffer(unsigned i) { return buffers.get() + i * buffer_size; }
 };
@@ -95,6 +99,7 @@ struct Backend {
   bool touched = false;
   bool retiring = false;  // no policy uses it: its sockets close once nothing is in flight
   std::unique_ptr<TxQueue> tx;
+  bool arrival_interface = false;  // IP_PKTINFO asked for (worker_kernel.cc)
 };
 
 struct Listener {
@@ -112,6 +117,7 @@ struct Client {
   const SockAddr* address = nullptr;
   socklen_t address_len = 0;
   TcpClientConn* tcp = nullptr;
+  uint32_t first_rule = 0;  // past the kernel's prefix (docs/xdp.md)
 };
 
 // What a cache lookup leaves for forwarding (worker_cache.cc).
@@ -183,6 +189,11 @@ class Worker {
   void close_drained();
   void flush();
   void handle_query(Listener& l, RxBatch& rx, unsigned i);
+  // The kernel fast path's hand-over (worker_kernel.cc): where a UDP query's
+  // evaluation starts, clearing the kernel's mark; and the listeners asked
+  // for the arrival interface once a policy has a kernel program.
+  uint32_t kernel_first_rule(uint8_t* packet, size_t size, const msghdr& header);
+  void want_arrival_interface();
   void process_query(const Client& c, uint8_t* packet, size_t size, Transport transport);
   // `stale`: an expired cache entry (worker_cache.cc) served when the pool has no usable server.
   void forward(const Client& c, uint8_t* packet, const QueryView& q, const Verdict& v, uint32_t pool,

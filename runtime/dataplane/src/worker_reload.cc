@@ -138,6 +138,7 @@ void Worker::adopt_policy(const ActivePolicy* p) {
     recorder_ = nullptr;
   }
   policy_ = p;
+  if (p->kernel_ifindex) want_arrival_interface();
   bind_taps_for(*p);
   bind_lua_for(*p);
   // Per-pool positions follow the new pools (a pool's index may change; its

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -64,6 +65,15 @@ struct ActivePolicy {
   // thread evaluates the published policy's engine every second. A reload
   // carries rings and blocks over by name just before it publishes.
   std::unique_ptr<BlockEngine> blocks;
+  // The kernel fast path (docs/xdp.md, "Runtime"): the XDP program on
+  // interface kernel_ifindex evaluated rules [0, kernel_rules) for a UDP
+  // query it passed up with the DNS header's Z bit set, so user space starts
+  // after them. Trusted from kernel_trust_from_ns on (CLOCK_MONOTONIC): a
+  // reload sets it to "never" before the kernel program changes, so a query
+  // the next program marked is never read under this policy's prefix.
+  uint32_t kernel_rules = 0;
+  int kernel_ifindex = 0;
+  mutable std::atomic<uint64_t> kernel_trust_from_ns{UINT64_MAX};
   // Lua hooks: worker w runs lua[w] (empty without hooks). Built before the
   // policy is published (lua_states.h) and closed when it is freed.
   LuaStates lua;

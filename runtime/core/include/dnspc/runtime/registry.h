@@ -91,6 +91,7 @@ struct alignas(64) WorkerCounters {
   Counter log_dropped;      // lines lost because the batch's log buffer was full
   Counter random_refills;
   Counter batches;
+  Counter kernel_evaluated;  // UDP queries the XDP program evaluated and passed up (docs/xdp.md)
   Counter lua_no_verdict;   // Lua actions that gave no verdict (or failed): the next rules decided
   Counter response_actions[kActionKindCount];  // terminal response-rule actions taken
   Counter delayed;        // answers held by `delay`

@@ -51,6 +51,9 @@ struct QueryInput {
   size_t size = 0;
   Transport transport = Transport::kUdp;
   NetAddress source, destination;
+  // Where evaluation starts: past the kernel's prefix for a UDP query the
+  // XDP program evaluated (docs/xdp.md), else 0.
+  uint32_t first_rule = 0;
 };
 
 class QueryPath {
@@ -76,7 +79,7 @@ class QueryPath {
   void answer_with(QueryOutcome& o, size_t n, const char* what);
   // The rules' verdict, a Lua action's decision standing in for its rule's
   // kLua; a Lua action without a verdict lets the following rules decide.
-  Verdict decide(const QueryView& q, uint64_t& lua_tags);
+  Verdict decide(const QueryView& q, uint32_t first_rule, uint64_t& lua_tags);
 
   WorkerCounters& counters_;
   const ActivePolicy* policy_ = nullptr;
