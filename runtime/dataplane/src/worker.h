@@ -99,7 +99,6 @@ struct Backend {
   bool touched = false;
   bool retiring = false;  // no policy uses it: its sockets close once nothing is in flight
   std::unique_ptr<TxQueue> tx;
-  bool arrival_interface = false;  // IP_PKTINFO asked for (worker_kernel.cc)
 };
 
 struct Listener {
@@ -108,6 +107,7 @@ struct Listener {
   uv_poll_t poll;
   PollRef ref;
   std::unique_ptr<TxQueue> tx;
+  bool arrival_interface = false;  // IP_PKTINFO asked for (worker_kernel.cc)
 };
 
 // Where a query came from and where its answer goes: a UDP listener and a
