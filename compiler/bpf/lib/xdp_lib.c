@@ -144,8 +144,11 @@ INLINE int find_udp(struct packet *p, struct dnspc_k_view *v) {
   if ((void *)(udp + 1) > p->end) return 0;
   key.port = udp->dest;
   if (!bpf_map_lookup_elem(MAP(LISTENERS), &key)) {
-    __builtin_memset(key.addr, 0, 16); /* a listener on the wildcard address */
+    /* A listener on the wildcard address: user space sees the listener's
+     * address as the destination, so the rules here do too. */
+    __builtin_memset(key.addr, 0, 16);
     if (!bpf_map_lookup_elem(MAP(LISTENERS), &key)) return 0;
+    __builtin_memset(v->destination, 0, 16);
   }
   p->udp = udp;
   p->l4 = (uint8_t *)udp - (uint8_t *)p->data;
@@ -367,6 +370,18 @@ INLINE void probe_addresses(struct dnspc_k_view *v) {
     take_lookup(v, bpf_map_lookup_elem(MAP(DST6), &key), &bits);
     v->destination_bits = bits;
   }
+}
+
+/* The policy's ACL, as user space applies it before anything else. */
+INLINE int acl_allows(struct dnspc_k_view *v) {
+  if (v->family == 4) {
+    struct dnspc_k_lpm4 key = {.prefixlen = 32};
+    __builtin_memcpy(key.addr, v->source, 4);
+    return bpf_map_lookup_elem(MAP(ACL4), &key) != 0;
+  }
+  struct dnspc_k_lpm6 key = {.prefixlen = 128};
+  __builtin_memcpy(key.addr, v->source, 16);
+  return bpf_map_lookup_elem(MAP(ACL6), &key) != 0;
 }
 
 INLINE const struct dnspc_k_dynblock *find_dynblock(struct dnspc_k_view *v) {
@@ -640,7 +655,7 @@ SEC("xdp") int dnspc_xdp(struct xdp_md *ctx) {
   int found = find_udp(&p, v);
   if (found == 0) return XDP_PASS;
   count(DNSPC_K_SEEN);
-  if (found < 0 || !parse_dns(&p, v)) {
+  if (found < 0 || !acl_allows(v) || !parse_dns(&p, v)) {
     count(DNSPC_K_UNPARSED);
     if (!mark_evaluated(&p, 0)) return XDP_DROP; /* a first fragment hiding the DNS header */
     return XDP_PASS;

@@ -63,6 +63,8 @@ std::unique_ptr<KernelMaps> KernelMaps::create(const kernel::KernelTables& t, st
       spec(MapType::lpm_trie, sizeof(k::dnspc_k_lpm4), sizeof(k::dnspc_k_dynblock), kDynamicBlocks, "dnspc_block4"),
       spec(MapType::lpm_trie, sizeof(k::dnspc_k_lpm6), sizeof(k::dnspc_k_dynblock), kDynamicBlocks, "dnspc_block6"),
       spec(MapType::hash, sizeof(k::dnspc_k_listener), 4, kListeners, "dnspc_listeners"),
+      spec(MapType::lpm_trie, sizeof(k::dnspc_k_lpm4), 4, t.acl4.size(), "dnspc_acl4"),
+      spec(MapType::lpm_trie, sizeof(k::dnspc_k_lpm6), 4, t.acl6.size(), "dnspc_acl6"),
   };
   for (size_t i = 0; i < specs.size(); ++i) {
     m->maps_[i] = Map::create(specs[i], error);
@@ -79,6 +81,13 @@ std::unique_ptr<KernelMaps> KernelMaps::create(const kernel::KernelTables& t, st
       !fill_array(*maps[k::DNSPC_K_MAP_REGEXES], t.regexes, error) ||
       !m->set_random(0x9e3779b97f4a7c15ull, error)) {
     return nullptr;
+  }
+  const uint32_t one = 1;
+  for (const k::dnspc_k_lpm4& key : t.acl4) {
+    if (!maps[k::DNSPC_K_MAP_ACL4]->update(bytes_of(key), bytes_of(one), error)) return nullptr;
+  }
+  for (const k::dnspc_k_lpm6& key : t.acl6) {
+    if (!maps[k::DNSPC_K_MAP_ACL6]->update(bytes_of(key), bytes_of(one), error)) return nullptr;
   }
   return m;
 }

@@ -33,6 +33,8 @@ enum dnspc_k_map {
   DNSPC_K_MAP_DYNBLOCK4,     /* LPM trie: dnspc_k_lpm4 -> dnspc_k_dynblock */
   DNSPC_K_MAP_DYNBLOCK6,     /* LPM trie: dnspc_k_lpm6 -> dnspc_k_dynblock */
   DNSPC_K_MAP_LISTENERS,     /* hash: dnspc_k_listener -> uint32_t (1) */
+  DNSPC_K_MAP_ACL4,          /* LPM trie: dnspc_k_lpm4 -> uint32_t (1): sources the ACL allows */
+  DNSPC_K_MAP_ACL6,
   DNSPC_K_MAP_COUNT
 };
 

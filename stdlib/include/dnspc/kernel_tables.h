@@ -28,6 +28,10 @@ struct KernelTables {
   std::vector<int32_t> regex_of_test;   // per test id: its regex, or -1
   std::vector<KernelLimiter> limiters;  // per program limiter (the rates map's index)
   uint32_t source_rate_entries = 0;     // the per-source LRU's size (0: no per-source bound)
+  // The policy's ACL: a source outside it goes up unevaluated (user space
+  // drops or refuses it before any rule).
+  std::vector<dnspc_k_lpm4> acl4;
+  std::vector<dnspc_k_lpm6> acl6;
 };
 
 // The keyed name hash of a lower-case wire name (root byte included), as the

@@ -8,6 +8,8 @@ std::unique_ptr<KernelHarness> KernelHarness::load(const ir::Program& program, c
                                                    uint64_t seed, std::string& error) {
   std::unique_ptr<KernelHarness> h(new KernelHarness);
   h->tables_ = bpf::build_tables(program, prefix, seed);
+  h->tables_.acl4.push_back({0, {}});  // every source
+  h->tables_.acl6.push_back({0, {}});
   h->maps_ = xdp::KernelMaps::create(h->tables_, error);
   if (!h->maps_) return nullptr;
   // Every test frame goes to port 53 of any address.
