@@ -229,6 +229,7 @@ struct Modifiers {
   bool no_recurse = false;
   bool set_cd = false;
   bool no_cache = false;  // the answer is neither looked up in nor stored in the pool's cache
+  SourceRange range;      // the first modifier written, when there is one
 };
 
 enum class Terminal { kPool, kDrop, kRefuse, kRcode, kTruncate, kSpoof, kAllow, kLua };
