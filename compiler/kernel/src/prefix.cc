@@ -142,9 +142,11 @@ struct Fold {
   uint32_t test = kNoTest, qtype_test = kNoTest;
 };
 
-// The rule's fold: its condition with the `from rule` guard (true in the
-// kernel) left out is one name, source or destination test, or a qtype test
-// and a name test.
+// The rule's fold: its condition, with the top-level tests that always hold
+// in the kernel left out, is one name, source or destination test, or a
+// qtype test and a name test. Those tests: the `from rule` guard (the kernel
+// decides from rule 0) and `udp` (the kernel sees only UDP; lowering puts
+// it before every truncate rule's condition).
 Fold fold_of(const Program& p, uint32_t root) {
   // An and/or of one child is that child (merge_set_tests leaves `a or b`
   // over names as an or of their union).
@@ -160,7 +162,9 @@ Fold fold_of(const Program& p, uint32_t root) {
   const Node& r = p.nodes[root];
   auto is_guard = [&](uint32_t node) {
     const Node& n = p.nodes[node];
-    return n.op == Node::Op::kTest && p.tests[n.test].kind == TestKind::kFromRule;
+    if (n.op != Node::Op::kTest) return false;
+    const ir::Test& t = p.tests[n.test];
+    return t.kind == TestKind::kFromRule || (t.kind == TestKind::kTransport && t.value == 0);
   };
   if (r.op == Node::Op::kAnd) {
     for (uint32_t c : r.children) {

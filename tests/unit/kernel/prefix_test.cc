@@ -87,7 +87,7 @@ TEST_CASE("a policy whose every rule is eligible has no end reason", "[kernel]")
   CHECK(c.prefix.folds == std::vector<RuleFold>{RuleFold::kName, RuleFold::kGeneral});
 }
 
-TEST_CASE("folds: one name, source or destination test, or a qtype and a name", "[kernel]") {
+TEST_CASE("folds: one name, source or destination test, or a qtype and a name, besides udp", "[kernel]") {
   Compiled c(
       "suffixes bad = { \"bad.example.\", \"evil.example.\" };\n"
       "rule n1: qname suffix \"a.example.\" => drop;\n"
@@ -99,27 +99,31 @@ TEST_CASE("folds: one name, source or destination test, or a qtype and a name", 
       "rule q2: qname suffix \"c.example.\" and qtype in { A, AAAA } => drop;\n"
       "rule g1: qtype == ANY and qname suffix \"d.example.\" and rd => drop;\n"
       "rule g2: not qname suffix \"e.example.\" => drop;\n"
-      "rule g3: qname suffix \"f.example.\" => truncate;\n"  // `udp and (...)`
-      "rule g4: qtype == ANY => drop;\n" +
+      "rule g3: qname suffix \"f.example.\" and tcp => drop;\n"  // never holds in the kernel: code
+      "rule g4: qtype == ANY => drop;\n"
+      "rule t1: qname suffix \"f.example.\" => truncate;\n"  // `udp and (...)`: udp always holds there
+      "rule t2: udp and qtype == ANY and qname suffix \"g.example.\" => drop;\n" +
       kTail);
-  CHECK(c.prefix.rules == 11);
+  CHECK(c.prefix.rules == 13);
   using F = RuleFold;
   CHECK(c.prefix.folds == std::vector<F>{F::kName, F::kName, F::kName, F::kSource, F::kDestination, F::kQtypeName,
-                                         F::kQtypeName, F::kGeneral, F::kGeneral, F::kGeneral, F::kGeneral});
-  REQUIRE(c.prefix.fold_tests.size() == 11);
-  REQUIRE(c.prefix.fold_qtype_tests.size() == 11);
-  for (uint32_t r : {0u, 1u, 2u, 5u, 6u}) CHECK(c.kind(c.prefix.fold_tests[r]) == ir::TestKind::kName);
+                                         F::kQtypeName, F::kGeneral, F::kGeneral, F::kGeneral, F::kGeneral,
+                                         F::kName, F::kQtypeName});
+  REQUIRE(c.prefix.fold_tests.size() == 13);
+  REQUIRE(c.prefix.fold_qtype_tests.size() == 13);
+  for (uint32_t r : {0u, 1u, 2u, 5u, 6u, 11u, 12u}) CHECK(c.kind(c.prefix.fold_tests[r]) == ir::TestKind::kName);
   CHECK(c.kind(c.prefix.fold_tests[3]) == ir::TestKind::kSource);
   CHECK(c.kind(c.prefix.fold_tests[4]) == ir::TestKind::kDestination);
   CHECK(c.kind(c.prefix.fold_qtype_tests[5]) == ir::TestKind::kQtype);
   CHECK(c.kind(c.prefix.fold_qtype_tests[6]) == ir::TestKind::kQtype);
-  for (uint32_t r : {0u, 1u, 2u, 3u, 4u}) CHECK(c.prefix.fold_qtype_tests[r] == kernel::kNoTest);
+  CHECK(c.kind(c.prefix.fold_qtype_tests[12]) == ir::TestKind::kQtype);
+  for (uint32_t r : {0u, 1u, 2u, 3u, 4u, 11u}) CHECK(c.prefix.fold_qtype_tests[r] == kernel::kNoTest);
   for (uint32_t r = 7; r < 11; ++r) {
     CHECK(c.prefix.fold_tests[r] == kernel::kNoTest);
     CHECK(c.prefix.fold_qtype_tests[r] == kernel::kNoTest);
   }
-  CHECK(c.prefix.folded(F::kName) == 3);
-  CHECK(c.prefix.folded(F::kQtypeName) == 2);
+  CHECK(c.prefix.folded(F::kName) == 4);
+  CHECK(c.prefix.folded(F::kQtypeName) == 3);
   CHECK(c.prefix.folded(F::kGeneral) == 4);
 }
 
