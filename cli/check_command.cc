@@ -15,6 +15,7 @@
 #include "command.h"
 #include "dnspc/pipeline/pipeline.h"
 #include "exit_codes.h"
+#include "kernel_report.h"
 
 namespace dnspc::cli {
 
@@ -101,6 +102,8 @@ int run_check(std::span<char* const> args) {
                  file, r.times.front.read_s, r.times.front.parse_s, r.times.front.sema_s, r.times.lower_s,
                  r.times.optimize_s);
     }
+    // What the kernel fast path would run: a note, never a reason to fail.
+    if (r.policy) note_kernel_prefix(*r.policy, diags);
     size_t new_errors = diags.error_count() - errors;
     size_t new_warnings = diags.warning_count() - warnings;
     if (r.policy) {

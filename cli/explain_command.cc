@@ -19,13 +19,15 @@
 #include "dnspc/pipeline/pipeline.h"
 #include "dnspc/wire.h"
 #include "exit_codes.h"
+#include "kernel_report.h"
 #include "offline_lua.h"
 
 namespace dnspc::cli {
 
 namespace {
 
-void print_structure(const pipeline::CompiledPolicy& pol, const std::string& path, bool all_rules) {
+void print_structure(const pipeline::CompiledPolicy& pol, const std::string& path, bool all_rules,
+                     const diag::SourceManager& sources) {
   const ir::Program& ref = pol.reference;
   const ir::Program& p = pol.optimized.program;
   const opt::DecisionIndex& ix = pol.optimized.index;
@@ -71,6 +73,7 @@ void print_structure(const pipeline::CompiledPolicy& pol, const std::string& pat
     fmt::print("  {:>4} {}: {} => {}\n         [{}]\n", r, p.rules[r].name, ir::describe_condition(p, p.rules[r].root),
                ir::describe_action(p, r), anchor);
   }
+  fmt::print("{}", kernel_section(pol, sources));
 }
 
 int explain_query(const pipeline::CompiledPolicy& pol, const std::string& query_text, const diag::SourceManager& sources) {
@@ -235,7 +238,7 @@ int run_explain(std::span<char* const> args) {
     return print_llvm(r.policy->optimized, emit_optimized);
   }
   if (query.empty()) {
-    print_structure(*r.policy, policy, all);
+    print_structure(*r.policy, policy, all, sources);
     return kExitOk;
   }
   return explain_query(*r.policy, query, sources);

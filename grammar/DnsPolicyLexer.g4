@@ -22,6 +22,7 @@ NAMES: 'names';
 NETMASKS: 'netmasks';
 QTYPES: 'qtypes';
 FILE: 'file';
+XDP: 'xdp';
 
 // Expressions.
 AND: 'and';

@@ -19,6 +19,7 @@ statement
     | ruleDecl
     | responseRuleDecl
     | dynblockDecl
+    | xdpStmt
     ;
 
 listenStmt: LISTEN endpoint (COMMA endpoint)* SEMI;
@@ -26,6 +27,10 @@ aclStmt: ACL netmaskList SEMI;
 endpointStmt: kind=(CONSOLE | WEB) endpoint SEMI | kind=CONTROL STRING SEMI;
 luaFileStmt: LUA STRING SEMI;
 optionStmt: OPTION name=IDENT ASSIGN? value SEMI;
+// The kernel fast path (docs/xdp.md): `xdp "eth0" mode native;`. Settings
+// are generic here and checked by name in sema, as pool settings are.
+xdpStmt: XDP STRING xdpSetting* SEMI;
+xdpSetting: name=IDENT value;
 
 // Pools and servers.
 poolDecl: POOL name=IDENT LBRACE poolItem* RBRACE;

@@ -14,7 +14,7 @@ const char* severity_name(Severity s) {
 }
 
 Diagnostic& Diagnostics::add(Severity severity, std::string code, SourceRange range, std::string message) {
-  ++(severity == Severity::kError ? errors_ : warnings_);
+  ++(severity == Severity::kError ? errors_ : severity == Severity::kWarning ? warnings_ : notes_);
   if (message.size() > kMaxMessageBytes) message = clip_text(message, kMaxMessageBytes);
   if (diagnostics_.size() >= kept_limit_) {
     discarded_ = {severity, std::move(code), range, std::move(message), {}};
@@ -32,6 +32,10 @@ Diagnostic& Diagnostics::warning(std::string code, SourceRange range, std::strin
   return add(Severity::kWarning, std::move(code), range, std::move(message));
 }
 
+Diagnostic& Diagnostics::note(std::string code, SourceRange range, std::string message) {
+  return add(Severity::kNote, std::move(code), range, std::move(message));
+}
+
 void Diagnostics::append(const Diagnostics& other) {
   for (const Diagnostic& d : other.diagnostics_) {
     if (diagnostics_.size() >= kept_limit_) break;
@@ -39,6 +43,7 @@ void Diagnostics::append(const Diagnostics& other) {
   }
   errors_ += other.errors_;
   warnings_ += other.warnings_;
+  notes_ += other.notes_;
 }
 
 void Diagnostics::sort() {

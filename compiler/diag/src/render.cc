@@ -47,9 +47,9 @@ void render_snippet(std::string& out, const SourceManager& sm, SourceRange r) {
   out += '\n';
 }
 
-size_t kept_errors(const Diagnostics& diags) {
+size_t kept(const Diagnostics& diags, Severity severity) {
   size_t n = 0;
-  for (const Diagnostic& d : diags.all()) n += d.severity == Severity::kError;
+  for (const Diagnostic& d : diags.all()) n += d.severity == severity;
   return n;
 }
 
@@ -62,7 +62,9 @@ std::string render_text(const Diagnostics& diags, bool color) {
     if (d.range.valid()) render_location(out, sm, d.range);
     const char* sev = severity_name(d.severity);
     if (color) {
-      const char* c = d.severity == Severity::kError ? "\033[1;31m" : "\033[1;35m";
+      const char* c = d.severity == Severity::kError     ? "\033[1;31m"
+                      : d.severity == Severity::kWarning ? "\033[1;35m"
+                                                         : "\033[1;36m";
       out += fmt::format("{}{}:\033[0m \033[1m{}\033[0m [{}]\n", c, sev, d.message, d.code);
     } else {
       out += fmt::format("{}: {} [{}]\n", sev, d.message, d.code);
@@ -75,9 +77,15 @@ std::string render_text(const Diagnostics& diags, bool color) {
     }
   }
   if (size_t omitted = diags.omitted_count(); omitted > 0) {
-    size_t errors = diags.error_count() - kept_errors(diags);
-    out += fmt::format("note: {} more errors and {} more warnings not shown (only the first {} are)\n", errors,
-                       omitted - errors, diags.all().size());
+    size_t errors = diags.error_count() - kept(diags, Severity::kError);
+    size_t notes = diags.note_count() - kept(diags, Severity::kNote);
+    if (notes == 0) {
+      out += fmt::format("note: {} more errors and {} more warnings not shown (only the first {} are)\n", errors,
+                         omitted - errors, diags.all().size());
+    } else {
+      out += fmt::format("note: {} more errors, {} more warnings and {} more notes not shown (only the first {} are)\n",
+                         errors, omitted - errors - notes, notes, diags.all().size());
+    }
   }
   return out;
 }
@@ -108,7 +116,9 @@ std::string render_json(const Diagnostics& diags) {
   w.Uint(static_cast<unsigned>(diags.error_count()));
   w.Key("warnings");
   w.Uint(static_cast<unsigned>(diags.warning_count()));
-  // Left out beyond the kept limit; "errors" and "warnings" count them too.
+  w.Key("notes");
+  w.Uint(static_cast<unsigned>(diags.note_count()));
+  // Left out beyond the kept limit; "errors", "warnings" and "notes" count them too.
   w.Key("omitted");
   w.Uint(static_cast<unsigned>(diags.omitted_count()));
   w.Key("diagnostics");

@@ -346,6 +346,8 @@ class Lowering {
   RuleAction lower_action(const sema::Action& a) {
     RuleAction out;
     const sema::Modifiers& mod = a.modifiers;
+    out.range = a.range;
+    out.modifier_range = mod.range;
     if (!mod.tags.empty()) out.modifiers |= modifier_bits::kTag;
     for (int tag : mod.tags) out.tag_bits |= uint64_t{1} << tag;
     if (mod.log) out.modifiers |= modifier_bits::kLog;

@@ -177,6 +177,7 @@ std::unique_ptr<ast::Policy> parse_policy(diag::FileId file, diag::Diagnostics& 
     append(policy->rules, p.rules);
     append(policy->response_rules, p.response_rules);
     append(policy->dynblocks, p.dynblocks);
+    append(policy->xdps, p.xdps);
   }
   return policy;
 }

@@ -56,6 +56,7 @@ bool starts_statement(size_t type) {
     case DnsPolicyLexer::NAMES:
     case DnsPolicyLexer::NETMASKS:
     case DnsPolicyLexer::QTYPES:
+    case DnsPolicyLexer::XDP:
     case DnsPolicyLexer::RBRACE:
     case antlr4::Token::EOF:
       return true;
@@ -113,6 +114,14 @@ void SyntaxErrorListener::syntaxError(antlr4::Recognizer* recognizer, antlr4::To
   size_t type = offending->getType();
   std::string text = offending->getText();
   diag::SourceRange here = token_range(offending);
+  if (tokens && quiet_until_semi_after_ < offending->getTokenIndex()) {
+    bool semi = false;
+    for (size_t i = quiet_until_semi_after_; i < offending->getTokenIndex() && !semi; ++i) {
+      semi = tokens->get(i)->getType() == DnsPolicyLexer::SEMI;
+    }
+    if (!semi) return;
+    quiet_until_semi_after_ = SIZE_MAX;
+  }
 
   if (type == DnsPolicyLexer::UNEXPECTED_CHAR) {
     if (text == "\"") {
@@ -133,6 +142,14 @@ void SyntaxErrorListener::syntaxError(antlr4::Recognizer* recognizer, antlr4::To
       (expects(expected, DnsPolicyLexer::EQ) || expects(expected, DnsPolicyLexer::ARROW) ||
        expects(expected, DnsPolicyLexer::RPAREN))) {
     diags_.error("syntax-assign", here, "'=' is not a comparison; use '=='");
+    return;
+  }
+  // `xdp eth0;`: the interface is a string (it may hold '-', '.', '@').
+  if (prev && prev->getType() == DnsPolicyLexer::XDP && type != DnsPolicyLexer::STRING) {
+    diags_.error("syntax-xdp", here,
+                 fmt::format("the xdp interface is written in quotes, like xdp \"{}\";",
+                             type == DnsPolicyLexer::IDENT ? text : "eth0"));
+    quiet_until_semi_after_ = offending->getTokenIndex();
     return;
   }
   if (prev && expects(expected, DnsPolicyLexer::SEMI) && starts_statement(type) &&

@@ -29,6 +29,9 @@ class SyntaxErrorListener : public antlr4::BaseErrorListener {
   const OffsetMap& offsets_;
   size_t errors_ = 0;
   size_t last_error_token_ = SIZE_MAX;
+  // After `xdp eth0`, recovery takes `eth0` for a setting and trips again
+  // before the ';': the rest of that statement is not reported.
+  size_t quiet_until_semi_after_ = SIZE_MAX;
 };
 
 }  // namespace dnspc::parse

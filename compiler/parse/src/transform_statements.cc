@@ -26,6 +26,7 @@ void Transformer::transform_statement(P::StatementContext* ctx, ast::Policy& out
     return out.lua_files.push_back({unquote(s->STRING()->getSymbol()), range(s->STRING())});
   }
   if (auto* s = as<P::OptionStmtContext>(stmt)) return out.options.push_back(transform_option(s));
+  if (auto* s = as<P::XdpStmtContext>(stmt)) return out.xdps.push_back(transform_xdp(s));
   if (auto* s = as<P::PoolDeclContext>(stmt)) return out.pools.push_back(transform_pool(s));
   if (auto* s = as<P::SetDeclContext>(stmt)) return out.sets.push_back(transform_set(s));
   if (auto* s = as<P::ResponseRuleDeclContext>(stmt)) {
@@ -65,6 +66,17 @@ ast::EndpointStmt Transformer::transform_endpoint_stmt(P::EndpointStmtContext* c
 
 ast::OptionStmt Transformer::transform_option(P::OptionStmtContext* ctx) {
   return {name(ctx->name), transform_value(ctx->value()), range(ctx)};
+}
+
+ast::XdpStmt Transformer::transform_xdp(P::XdpStmtContext* ctx) {
+  ast::XdpStmt out;
+  out.interface = unquote(ctx->STRING()->getSymbol());
+  out.interface_range = range(ctx->STRING());
+  out.range = range(ctx);
+  for (auto* s : ctx->xdpSetting()) {
+    out.settings.push_back({name(s->name), transform_value(s->value()), range(s)});
+  }
+  return out;
 }
 
 ast::PoolDecl Transformer::transform_pool(P::PoolDeclContext* ctx) {

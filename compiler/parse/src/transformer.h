@@ -39,6 +39,7 @@ class Transformer {
   ast::AclStmt transform_acl(P::AclStmtContext* ctx);
   ast::EndpointStmt transform_endpoint_stmt(P::EndpointStmtContext* ctx);
   ast::OptionStmt transform_option(P::OptionStmtContext* ctx);
+  ast::XdpStmt transform_xdp(P::XdpStmtContext* ctx);
   ast::PoolDecl transform_pool(P::PoolDeclContext* ctx);
   ast::ServerDecl transform_server(P::PoolServerContext* ctx);
   ast::SetDecl transform_set(P::SetDeclContext* ctx);

@@ -80,6 +80,7 @@ Action Analyzer::analyze_actions(const ast::RuleDecl& rule) {
       d.notes.push_back({terminal->range, "the terminal action"});
       continue;
     }
+    if (!is_terminal(a.kind) && !out.modifiers.range.valid()) out.modifiers.range = a.range;
     switch (a.kind) {
       case AK::kTag: out.modifiers.tags.push_back(tag_index(a.argument.text)); break;
       case AK::kLog: out.modifiers.log = true; break;

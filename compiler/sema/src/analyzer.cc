@@ -9,6 +9,7 @@ Model Analyzer::run() {
   errors_before_ = diags_.error_count();
   analyze_options();
   analyze_endpoints();
+  analyze_xdp();
   analyze_sets();
   analyze_pools();
   analyze_rules();

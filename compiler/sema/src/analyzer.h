@@ -23,6 +23,8 @@ class Analyzer {
   // analyze_globals.cc
   void analyze_options();
   void analyze_endpoints();
+  // analyze_xdp.cc
+  void analyze_xdp();
   // analyze_sets.cc
   void analyze_sets();
   void load_set_file(const ast::SetDecl& decl, NamedSet& set);

@@ -16,6 +16,10 @@ int Model::find_set(const std::string& name) const {
   return -1;
 }
 
+const char* xdp_mode_name(XdpMode m) {
+  return m == XdpMode::kGeneric ? "generic" : "native";
+}
+
 const char* lb_policy_name(LbPolicy p) {
   switch (p) {
     case LbPolicy::kRoundRobin: return "round_robin";

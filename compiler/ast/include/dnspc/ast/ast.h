@@ -82,6 +82,20 @@ struct OptionStmt {
   SourceRange range;
 };
 
+// `xdp "eth0" mode native;` (docs/xdp.md): the interface as written
+// (unescaped), then its settings, checked by name in sema.
+struct XdpAttr {
+  Name name;
+  Value value;
+  SourceRange range;
+};
+struct XdpStmt {
+  std::string interface;
+  SourceRange interface_range;
+  std::vector<XdpAttr> settings;
+  SourceRange range;
+};
+
 struct ServerAttr {
   Name name;
   std::vector<Value> values;
@@ -230,6 +244,7 @@ struct Policy {
   std::vector<RuleDecl> rules;
   std::vector<RuleDecl> response_rules;
   std::vector<DynBlockDecl> dynblocks;
+  std::vector<XdpStmt> xdps;
 };
 
 }  // namespace dnspc::ast

@@ -43,6 +43,10 @@ class Diagnostics {
 
   Diagnostic& error(std::string code, SourceRange range, std::string message);
   Diagnostic& warning(std::string code, SourceRange range, std::string message);
+  // A remark about a policy without a fault in it (what the kernel fast
+  // path runs): shown with the others, never an error, not a warning for
+  // --werror.
+  Diagnostic& note(std::string code, SourceRange range, std::string message);
 
   // The kept diagnostics; the counts below include those left out.
   const std::vector<Diagnostic>& all() const { return diagnostics_; }
@@ -50,8 +54,9 @@ class Diagnostics {
   void append(const Diagnostics& other);
   size_t error_count() const { return errors_; }
   size_t warning_count() const { return warnings_; }
+  size_t note_count() const { return notes_; }
   bool has_errors() const { return errors_ > 0; }
-  size_t omitted_count() const { return errors_ + warnings_ - diagnostics_.size(); }
+  size_t omitted_count() const { return errors_ + warnings_ + notes_ - diagnostics_.size(); }
   size_t kept_limit() const { return kept_limit_; }
   void set_kept_limit(size_t limit) { kept_limit_ = limit; }
 
@@ -66,7 +71,7 @@ class Diagnostics {
 
   SourceManager& sources_;
   size_t kept_limit_;
-  size_t errors_ = 0, warnings_ = 0;
+  size_t errors_ = 0, warnings_ = 0, notes_ = 0;
   std::vector<Diagnostic> diagnostics_;
   Diagnostic discarded_;  // what a caller adds notes to once the limit is reached
 };

@@ -131,6 +131,10 @@ struct RuleAction {
   uint8_t modifiers = 0;   // modifier_bits
   uint64_t tag_bits = 0;   // tags set by `tag`
   uint32_t delay_ms = 0;
+  // Where they were written, for passes that report about the action
+  // (kernel::find_kernel_prefix); invalid for response rules.
+  diag::SourceRange range;           // the terminal action
+  diag::SourceRange modifier_range;  // the first modifier, when there is one
 };
 
 struct Rule {

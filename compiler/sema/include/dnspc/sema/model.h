@@ -70,6 +70,21 @@ struct Options {
 inline constexpr const char* kDefaultWebAcl = "127.0.0.0/8, ::1/128";
 inline constexpr const char* kDefaultConsoleAcl = "127.0.0.0/8, ::1/128";
 
+// ---------------------------------------------------------------- kernel fast path
+
+// `xdp "IFACE" [mode native|generic];` (docs/xdp.md): the interface whose
+// UDP traffic to a listener meets the policy's leading rules in the kernel.
+// Native runs in the driver; generic (the kernel's skb path) works on any
+// interface, veth and lo included, and serves tests.
+enum class XdpMode : uint8_t { kNative, kGeneric };
+const char* xdp_mode_name(XdpMode m);
+
+struct XdpSetting {
+  std::string interface;  // 1 to 15 bytes (IFNAMSIZ - 1), no '/', ':' or whitespace
+  XdpMode mode = XdpMode::kNative;
+  SourceRange range;  // the whole statement
+};
+
 // ---------------------------------------------------------------- pools
 
 enum class LbPolicy {
@@ -214,6 +229,7 @@ struct Modifiers {
   bool no_recurse = false;
   bool set_cd = false;
   bool no_cache = false;  // the answer is neither looked up in nor stored in the pool's cache
+  SourceRange range;      // the first modifier written, when there is one
 };
 
 enum class Terminal { kPool, kDrop, kRefuse, kRcode, kTruncate, kSpoof, kAllow, kLua };
@@ -305,6 +321,7 @@ struct Model {
   std::vector<Prefix> acl;
   std::optional<Endpoint> console, web;
   std::string control_path;
+  std::optional<XdpSetting> xdp;
   std::vector<std::string> lua_files;  // resolved paths
   std::vector<Pool> pools;
   std::vector<NamedSet> sets;
