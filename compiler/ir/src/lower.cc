@@ -30,11 +30,15 @@ class Lowering {
     named_tables_.assign(m_.sets.size(), UINT32_MAX);
     // Rules up to the last Lua action may be resumed past (the action fell
     // back: the rule counts as not matched), so they carry the `from rule`
-    // guard; without Lua actions no rule does.
+    // guard; without Lua actions no rule does. With a kernel fast path every
+    // rule does: user space starts past the kernel's prefix for a query the
+    // XDP program evaluated (docs/xdp.md), and the prefix is only known once
+    // the program is optimised, so any rule may be the first past it.
     uint32_t guarded = 0;
     for (uint32_t r = 0; r < m_.rules.size(); ++r) {
       if (m_.rules[r].action.terminal == sema::Terminal::kLua) guarded = r + 1;
     }
+    if (m_.xdp) guarded = static_cast<uint32_t>(m_.rules.size());
     for (uint32_t r = 0; r < m_.rules.size(); ++r) lower_rule(r, r < guarded);
     return std::move(p_);
   }

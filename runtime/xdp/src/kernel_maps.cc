@@ -9,7 +9,7 @@ namespace {
 namespace k = dnspc::kernel;
 
 constexpr uint32_t kDynamicBlocks = 65536;  // per family
-constexpr uint32_t kListeners = 64;
+constexpr uint32_t kListeners = 8192;
 
 MapSpec spec(MapType type, uint32_t key, uint32_t value, size_t entries, const char* name) {
   MapSpec s;

@@ -66,6 +66,20 @@ std::vector<uint8_t> udp_frame(const std::vector<uint8_t>& dns, const NetAddress
                     static_cast<uint8_t>(udp_len >> 8), static_cast<uint8_t>(udp_len), 0, 0};
   f.insert(f.end(), udp, udp + 8);
   f.insert(f.end(), dns.begin(), dns.end());
+  // The UDP checksum over the pseudo-header, the header and the message.
+  const size_t l4 = v4 ? 34 : 54;
+  uint32_t sum = 17 + static_cast<uint32_t>(udp_len);
+  auto add = [&](const uint8_t* p, size_t n) {
+    for (size_t i = 0; i + 1 < n; i += 2) sum += p[i] << 8 | p[i + 1];
+    if (n & 1) sum += p[n - 1] << 8;
+  };
+  add(f.data() + (v4 ? 26 : 22), v4 ? 8 : 32);
+  add(f.data() + l4, udp_len);
+  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+  uint16_t check = static_cast<uint16_t>(~sum);
+  if (check == 0) check = 0xffff;
+  f[l4 + 6] = static_cast<uint8_t>(check >> 8);
+  f[l4 + 7] = static_cast<uint8_t>(check);
   return f;
 }
 
