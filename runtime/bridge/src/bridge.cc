@@ -10,6 +10,7 @@
 #include "dnspc/cases/block_specs.h"
 #include "dnspc/diag/read_file.h"
 #include "dnspc/opt/index.h"
+#include "kernel_bridge.h"
 
 namespace dnspc::runtime_bridge {
 
@@ -226,6 +227,7 @@ std::shared_ptr<runtime::PolicyImage> make_image(std::shared_ptr<const pipeline:
       !make_decider(policy, policy->response_optimized, engine, image->response_decide, error)) {
     return nullptr;
   }
+  make_kernel_program(*policy, *image);
   return image;
 }
 

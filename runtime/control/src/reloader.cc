@@ -1,5 +1,7 @@
 #include "reloader.h"
 
+#include "kernel_path.h"
+
 #include <fmt/format.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -274,6 +276,10 @@ void Reloader::on_compiled() {
     refuse("cannot run the policy: " + problem);
     return;
   }
+  if (!KernelPath::acceptable(*image, problem)) {
+    refuse(problem);
+    return;
+  }
   const ActivePolicy& running = **parts_.active;
   const PolicyImage& prev = *running.image;
 
@@ -425,6 +431,7 @@ void Reloader::on_prepared() {
   // evaluator reads the published policy's engine.
   const ActivePolicy& running = **parts_.active;
   if (next_->blocks && running.blocks) next_->blocks->carry_over_from(*running.blocks);
+  if (parts_.kernel) parts_.kernel->swap(running, *next_);
   parts_.current->store(next_.get(), std::memory_order_release);
   for (auto& w : *parts_.workers) w->wake();
   main_steps_ms_.emplace_back("publish", ms_since(step_start));

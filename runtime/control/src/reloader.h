@@ -33,6 +33,7 @@
 #include "dnspc/runtime/active_policy.h"
 #include "dnspc/runtime/runtime.h"
 #include "health.h"
+#include "kernel_path.h"
 #include "dnspc/runtime/registry.h"
 #include "dnspc/runtime/releaser.h"
 #include "stack_thread.h"
@@ -68,6 +69,7 @@ class Reloader {
     std::unique_ptr<ActivePolicy>* active = nullptr;
     std::vector<std::unique_ptr<WorkerThread>>* workers = nullptr;
     HealthChecker* health = nullptr;
+    KernelPath* kernel = nullptr;  // the XDP program's swap at publish time
     unsigned sockets_per_backend = 4;  // what the workers were started with
     std::string control_path;          // what the control socket was started with
     std::optional<NetAddress> web_address;  // what the web server listens on (none: not running)

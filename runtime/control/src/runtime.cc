@@ -24,6 +24,7 @@
 #include "control.h"
 #include "health.h"
 #include "dnspc/runtime/registry.h"
+#include "kernel_path.h"
 #include "reloader.h"
 #include "dnspc/runtime/series.h"
 #include "dnspc/runtime/sockets.h"
@@ -83,6 +84,8 @@ struct Main {
   std::unique_ptr<Registry> registry;
   std::unique_ptr<ActivePolicy> active;
   std::unique_ptr<BlockEvaluator> blocks;
+  std::unique_ptr<KernelPath> kernel;
+  uv_timer_t kernel_tick;
   std::atomic<const ActivePolicy*> current{nullptr};
   std::vector<std::unique_ptr<WorkerThread>> workers;
   std::unique_ptr<HealthChecker> health;
@@ -244,6 +247,10 @@ int run(std::shared_ptr<const PolicyImage> image, const RunOptions& options) {
     return 1;
   }
   bind_lua_stats(m->active->lua, *image, *m->registry);
+  // The kernel fast path before any worker reads the policy: they learn
+  // from it which queries the XDP program marks.
+  m->kernel = std::make_unique<KernelPath>(*m->registry);
+  m->kernel->start(*m->active);
   m->current.store(m->active.get(), std::memory_order_release);
 
   // Listeners: each address must be free of other processes; then one
@@ -379,6 +386,13 @@ int run(std::shared_ptr<const PolicyImage> image, const RunOptions& options) {
   m->series = std::make_unique<SeriesSampler>(&m->loop, *m->registry);
   m->series->start();
 
+  uv_timer_init(&m->loop, &m->kernel_tick);
+  m->kernel_tick.data = m.get();
+  uv_timer_start(&m->kernel_tick, [](uv_timer_t* t) {
+    Main* mp = static_cast<Main*>(t->data);
+    if (const ActivePolicy* p = mp->current.load(std::memory_order_acquire)) mp->kernel->tick(*p);
+  }, 1000, 1000);
+
   uv_signal_init(&m->loop, &m->sigint);
   uv_signal_init(&m->loop, &m->sigterm);
   m->sigint.data = m->sigterm.data = m.get();
@@ -396,6 +410,7 @@ int run(std::shared_ptr<const PolicyImage> image, const RunOptions& options) {
   parts.active = &m->active;
   parts.workers = &m->workers;
   parts.health = m->health.get();
+  parts.kernel = m->kernel.get();
   parts.sockets_per_backend = image->options.sockets_per_backend;
   if (image->web) parts.web_address = image->web->address;
   if (m->console) {

@@ -199,8 +199,24 @@ struct ConsoleSpec {
   std::string key_file;     // option console_key_file; empty: DNSPC_CONSOLE_KEY only
 };
 
+// The kernel fast path's loaded program (runtime/xdp, kernel_program.h).
+}  // namespace dnspc::runtime
+namespace dnspc::xdp {
+struct KernelProgram;
+}  // namespace dnspc::xdp
+namespace dnspc::runtime {
+
 struct PolicyImage {
   std::string path;  // where it came from, for logs
+  // The kernel fast path (docs/xdp.md), for a policy with an `xdp`
+  // statement: its program, or why there is none. `kernel_refused` says the
+  // verifier refused it (a reload then fails and keeps the running policy);
+  // otherwise the problem is the machine's (no BPF, no permission) and dnspc
+  // runs without the fast path.
+  bool kernel_wanted = false;
+  std::shared_ptr<xdp::KernelProgram> kernel;
+  std::string kernel_problem;
+  bool kernel_refused = false;
   // What `policy` (and /api/v1/policy) reports: a hash of every source file
   // the policy read (the policy, its set files, its Lua files), and when it
   // was compiled (UTC).

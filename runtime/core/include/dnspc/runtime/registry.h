@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "dnspc/hook_stats.h"
+#include "dnspc/verdict.h"
 #include "dnspc/runtime/counter.h"
 #include "dnspc/runtime/latency_histogram.h"
 #include "dnspc/runtime/traffic_ring.h"
@@ -174,9 +175,23 @@ struct RegistryPlan {
   bool resolved = false;                         // update() has turned kNew into ids
 };
 
+// What the kernel fast path decided (docs/xdp.md, "Counters"), copied from
+// its per-CPU maps once a second by the main thread, which alone reads and
+// writes it; kept by rule id, so counts add up across reloads.
+struct KernelCounters {
+  bool attached = false;
+  std::string interface, mode;
+  uint32_t rules = 0;                 // the running prefix
+  std::string end_reason;
+  std::vector<uint64_t> rule_hits;    // by registry rule id
+  uint64_t actions[kActionKindCount]{};
+  uint64_t seen = 0, passed = 0, unparsed = 0, blocked = 0;
+};
+
 class Registry {
  public:
   Registry(const PolicyImage& image, unsigned workers);
+  KernelCounters kernel;  // main thread only
 
   // Binds `next`'s names (main thread, before `next` is published): adds the
   // servers, rules and tags it names for the first time, updates the specs of
