@@ -12,7 +12,8 @@ namespace dnspc::cli {
 
 // "rules 1-2 of 4 run in the kernel (1 folded into name lookups, 1 as
 // general code); rule 3 'b' at f.dp:7:6 stays in user space: <reason>".
-std::string kernel_prefix_sentence(const pipeline::CompiledPolicy& policy, const kernel::KernelPrefix& prefix,
+std::string kernel_prefix_sentence(const pipeline::CompiledPolicy& policy,
+                                   const kernel::KernelPrefix& prefix,
                                    const diag::SourceManager& sources);
 
 // With an `xdp` statement: the note `xdp-prefix` at it, "xdp eth0 (native):
@@ -21,6 +22,7 @@ void note_kernel_prefix(const pipeline::CompiledPolicy& policy, diag::Diagnostic
 
 // The `explain` section, always: the sentence, the budgets used, and where
 // user space takes over.
-std::string kernel_section(const pipeline::CompiledPolicy& policy, const diag::SourceManager& sources);
+std::string kernel_section(const pipeline::CompiledPolicy& policy,
+                           const diag::SourceManager& sources);
 
 }  // namespace dnspc::cli

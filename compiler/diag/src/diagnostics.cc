@@ -16,7 +16,10 @@ const char* severity_name(Severity s) {
 Diagnostic& Diagnostics::add(Severity severity, std::string code, SourceRange range, std::string message) {
   ++(severity == Severity::kError ? errors_ : severity == Severity::kWarning ? warnings_ : notes_);
   if (message.size() > kMaxMessageBytes) message = clip_text(message, kMaxMessageBytes);
-  if (diagnostics_.size() >= kept_limit_) {
+  // Notes are remarks the compiler makes itself, at most one per policy file
+  // (never one per input line): they are kept past the limit, so that a
+  // policy with thousands of warnings still shows what its fast path runs.
+  if (diagnostics_.size() >= kept_limit_ && severity != Severity::kNote) {
     discarded_ = {severity, std::move(code), range, std::move(message), {}};
     return discarded_;
   }
@@ -38,7 +41,7 @@ Diagnostic& Diagnostics::note(std::string code, SourceRange range, std::string m
 
 void Diagnostics::append(const Diagnostics& other) {
   for (const Diagnostic& d : other.diagnostics_) {
-    if (diagnostics_.size() >= kept_limit_) break;
+    if (diagnostics_.size() >= kept_limit_ && d.severity != Severity::kNote) continue;
     diagnostics_.push_back(d);
   }
   errors_ += other.errors_;

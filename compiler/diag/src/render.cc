@@ -77,15 +77,10 @@ std::string render_text(const Diagnostics& diags, bool color) {
     }
   }
   if (size_t omitted = diags.omitted_count(); omitted > 0) {
+    // Notes are never left out (Diagnostics::note): the rest are warnings.
     size_t errors = diags.error_count() - kept(diags, Severity::kError);
-    size_t notes = diags.note_count() - kept(diags, Severity::kNote);
-    if (notes == 0) {
-      out += fmt::format("note: {} more errors and {} more warnings not shown (only the first {} are)\n", errors,
-                         omitted - errors, diags.all().size());
-    } else {
-      out += fmt::format("note: {} more errors, {} more warnings and {} more notes not shown (only the first {} are)\n",
-                         errors, omitted - errors - notes, notes, diags.all().size());
-    }
+    out += fmt::format("note: {} more errors and {} more warnings not shown (only the first {} are)\n", errors,
+                       omitted - errors, diags.all().size() - diags.note_count());
   }
   return out;
 }

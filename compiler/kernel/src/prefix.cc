@@ -85,9 +85,9 @@ std::string action_problem(const Program& p, const ir::Rule& r, diag::SourceRang
   const ir::RuleAction& a = r.action;
   if (a.modifiers != 0 || a.tag_bits != 0 || a.delay_ms != 0) {
     static const std::pair<uint8_t, const char*> names[] = {
-        {modifier_bits::kTag, "tag"},          {modifier_bits::kLog, "log"},
-        {modifier_bits::kDelay, "delay"},      {modifier_bits::kNoRecurse, "no_recurse"},
-        {modifier_bits::kSetCd, "set_cd"},     {modifier_bits::kNoCache, "no_cache"}};
+        {modifier_bits::kTag, "tag"},      {modifier_bits::kLog, "log"},
+        {modifier_bits::kDelay, "delay"},  {modifier_bits::kNoRecurse, "no_recurse"},
+        {modifier_bits::kSetCd, "set_cd"}, {modifier_bits::kNoCache, "no_cache"}};
     std::vector<std::string> present;
     for (auto& [bit, name] : names) {
       if (a.modifiers & bit) present.push_back(fmt::format("`{}`", name));
@@ -95,12 +95,14 @@ std::string action_problem(const Program& p, const ir::Rule& r, diag::SourceRang
     where = a.modifier_range.valid() ? a.modifier_range : a.range.valid() ? a.range : r.range;
     if (present.empty()) return "the rule's modifiers need user space";
     std::string list = present[0];
-    for (size_t i = 1; i < present.size(); ++i) list += (i + 1 == present.size() ? " and " : ", ") + present[i];
+    for (size_t i = 1; i < present.size(); ++i)
+      list += (i + 1 == present.size() ? " and " : ", ") + present[i];
     return fmt::format("the {} modifier{} need{} user space", list, present.size() == 1 ? "" : "s",
                        present.size() == 1 ? "s" : "");
   }
   where = a.range.valid() ? a.range : r.range;
-  const std::string written = "`" + ir::describe_action(p, static_cast<uint32_t>(&r - p.rules.data())) + "`";
+  const std::string written =
+      "`" + ir::describe_action(p, static_cast<uint32_t>(&r - p.rules.data())) + "`";
   switch (a.terminal) {
     case ActionKind::kDrop:
     case ActionKind::kRefuse:
@@ -108,13 +110,15 @@ std::string action_problem(const Program& p, const ir::Rule& r, diag::SourceRang
       return {};
     case ActionKind::kRcode:
       if (a.argument <= 15) return {};
-      return fmt::format("rcode {} needs an extended rcode, which the kernel does not write", a.argument);
+      return fmt::format("rcode {} needs an extended rcode, which the kernel does not write",
+                         a.argument);
     case ActionKind::kPool:
     case ActionKind::kAllow:
       return written + " forwards to a backend, which only user space does";
     case ActionKind::kSpoof:
-      return written + " builds its answer in user space; the kernel answers only with drop, refuse, rcode "
-                       "and truncate";
+      return written +
+             " builds its answer in user space; the kernel answers only with drop, refuse, rcode "
+             "and truncate";
     case ActionKind::kLua:
       return written + " runs Lua, which the kernel cannot";
   }
@@ -198,11 +202,16 @@ Fold fold_of(const Program& p, uint32_t root) {
 
 const char* rule_fold_name(RuleFold fold) {
   switch (fold) {
-    case RuleFold::kGeneral: return "general";
-    case RuleFold::kName: return "name";
-    case RuleFold::kSource: return "source";
-    case RuleFold::kDestination: return "destination";
-    case RuleFold::kQtypeName: return "qtype-and-name";
+    case RuleFold::kGeneral:
+      return "general";
+    case RuleFold::kName:
+      return "name";
+    case RuleFold::kSource:
+      return "source";
+    case RuleFold::kDestination:
+      return "destination";
+    case RuleFold::kQtypeName:
+      return "qtype-and-name";
   }
   return "general";
 }
@@ -250,9 +259,10 @@ KernelPrefix find_kernel_prefix(const Program& program, const KernelLimits& limi
     if (fold.kind == RuleFold::kGeneral) {
       // What this rule would add to each budget, committed only if all fit.
       if (general_rules + 1 > limits.general_rules) {
-        stop(fmt::format("a {} rule that is not a plain match exceeds the kernel's budget of {}",
-                         ordinal(uint64_t{limits.general_rules} + 1), grouped(limits.general_rules)),
-             rule.range);
+        stop(
+            fmt::format("a {} rule that is not a plain match exceeds the kernel's budget of {}",
+                        ordinal(uint64_t{limits.general_rules} + 1), grouped(limits.general_rules)),
+            rule.range);
         break;
       }
       uint32_t references = 0;
@@ -262,7 +272,8 @@ KernelPrefix find_kernel_prefix(const Program& program, const KernelLimits& limi
         if (kind == TestKind::kFromRule) continue;
         ++references;
         auto add = [&](std::vector<uint32_t>& to) {
-          if (out.test_bit[t] < 0 && std::find(to.begin(), to.end(), t) == to.end()) to.push_back(t);
+          if (out.test_bit[t] < 0 && std::find(to.begin(), to.end(), t) == to.end())
+            to.push_back(t);
         };
         if (kind == TestKind::kName) add(new_names);
         if (kind == TestKind::kSource) add(new_sources);
@@ -281,7 +292,8 @@ KernelPrefix find_kernel_prefix(const Program& program, const KernelLimits& limi
       const Budget budgets[] = {
           {new_names, out.name_bits, limits.name_bits, "name test"},
           {new_sources, out.source_bits, limits.source_bits, "source netmask test"},
-          {new_destinations, out.destination_bits, limits.destination_bits, "destination netmask test"},
+          {new_destinations, out.destination_bits, limits.destination_bits,
+           "destination netmask test"},
           {new_regexes, out.general_regexes, limits.general_regexes, "regex"},
       };
       bool over = false;
@@ -296,7 +308,8 @@ KernelPrefix find_kernel_prefix(const Program& program, const KernelLimits& limi
       }
       if (over) break;
       if (out.general_tests + references > limits.general_tests) {
-        stop(fmt::format("its {} tests would bring the tests of rules that are not plain matches to {}, past "
+        stop(fmt::format("its {} tests would bring the tests of rules that are not plain matches "
+                         "to {}, past "
                          "the kernel's budget of {}",
                          grouped(references), grouped(uint64_t{out.general_tests} + references),
                          grouped(limits.general_tests)),
@@ -305,7 +318,8 @@ KernelPrefix find_kernel_prefix(const Program& program, const KernelLimits& limi
       }
       for (uint32_t t : new_names) out.test_bit[t] = static_cast<int>(out.name_bits++);
       for (uint32_t t : new_sources) out.test_bit[t] = static_cast<int>(out.source_bits++);
-      for (uint32_t t : new_destinations) out.test_bit[t] = static_cast<int>(out.destination_bits++);
+      for (uint32_t t : new_destinations)
+        out.test_bit[t] = static_cast<int>(out.destination_bits++);
       for (uint32_t t : new_regexes) regex_counted[t] = true;
       out.general_regexes += static_cast<uint32_t>(new_regexes.size());
       out.general_tests += references;

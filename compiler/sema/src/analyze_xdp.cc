@@ -16,25 +16,32 @@ constexpr size_t kMaxInterfaceName = 15;  // IFNAMSIZ - 1
 
 // Why Linux would refuse `name` as a device name, or empty when it would not.
 std::string interface_problem(const std::string& name) {
-  if (name.empty()) return "the xdp interface name is empty; write the interface that carries the listener's traffic, like \"eth0\"";
+  if (name.empty())
+    return "the xdp interface name is empty; write the interface that carries the listener's "
+           "traffic, like \"eth0\"";
   if (name.size() > kMaxInterfaceName) {
-    return fmt::format("interface name '{}' is {} bytes long; Linux interface names are at most {} (IFNAMSIZ - 1)",
-                       name, name.size(), kMaxInterfaceName);
+    return fmt::format(
+        "interface name '{}' is {} bytes long; Linux interface names are at most {} (IFNAMSIZ - 1)",
+        name, name.size(), kMaxInterfaceName);
   }
   if (name == "." || name == "..") {
-    return fmt::format("'{}' is not an interface name; write the interface that carries the listener's traffic, like \"eth0\"",
-                       name);
+    return fmt::format(
+        "'{}' is not an interface name; write the interface that carries the listener's traffic, "
+        "like \"eth0\"",
+        name);
   }
   for (char c : name) {
     if (c == '/' || c == ':') {
-      return fmt::format("interface name '{}' contains '{}', which Linux interface names cannot; "
-                         "write the name `ip link` shows, like \"eth0\"",
-                         name, c);
+      return fmt::format(
+          "interface name '{}' contains '{}', which Linux interface names cannot; "
+          "write the name `ip link` shows, like \"eth0\"",
+          name, c);
     }
     if (std::isspace(static_cast<unsigned char>(c))) {
-      return fmt::format("interface name '{}' contains whitespace, which Linux interface names cannot; "
-                         "write the name `ip link` shows, like \"eth0\"",
-                         name);
+      return fmt::format(
+          "interface name '{}' contains whitespace, which Linux interface names cannot; "
+          "write the name `ip link` shows, like \"eth0\"",
+          name);
     }
   }
   return {};
@@ -45,9 +52,10 @@ std::string interface_problem(const std::string& name) {
 void Analyzer::analyze_xdp() {
   for (const ast::XdpStmt& stmt : ast_.xdps) {
     if (model_.xdp) {
-      auto& d = diags_.error("duplicate-xdp", stmt.range,
-                             "xdp is set twice; the kernel fast path attaches to one interface, so keep one "
-                             "`xdp` statement");
+      auto& d = diags_.error(
+          "duplicate-xdp", stmt.range,
+          "xdp is set twice; the kernel fast path attaches to one interface, so keep one "
+          "`xdp` statement");
       d.notes.push_back({model_.xdp->range, "first set here"});
       continue;
     }
@@ -60,13 +68,15 @@ void Analyzer::analyze_xdp() {
     const ast::XdpAttr* mode = nullptr;
     for (const ast::XdpAttr& attr : stmt.settings) {
       if (attr.name.text != "mode") {
-        diags_.error("unknown-xdp-setting", attr.name.range,
-                     fmt::format("unknown xdp setting '{}'; the only one is `mode native` or `mode generic`",
-                                 attr.name.text));
+        diags_.error(
+            "unknown-xdp-setting", attr.name.range,
+            fmt::format("unknown xdp setting '{}'; the only one is `mode native` or `mode generic`",
+                        attr.name.text));
         continue;
       }
       if (mode) {
-        auto& d = diags_.error("duplicate-xdp-setting", attr.range, "xdp sets its mode twice; keep one");
+        auto& d =
+            diags_.error("duplicate-xdp-setting", attr.range, "xdp sets its mode twice; keep one");
         d.notes.push_back({mode->range, "first set here"});
         continue;
       }
@@ -81,10 +91,11 @@ void Analyzer::analyze_xdp() {
         std::string guess = v.kind == ast::Value::Kind::kIdent
                                 ? diag::closest_match(v.text, {"native", "generic"})
                                 : std::string();
-        diags_.error("unknown-xdp-mode", v.range,
-                     fmt::format("unknown xdp mode '{}'{}; use native (in the driver, for production) or "
-                                 "generic (any interface, for veth, lo and tests)",
-                                 v.text, guess.empty() ? "" : fmt::format(" (did you mean '{}'?)", guess)));
+        diags_.error(
+            "unknown-xdp-mode", v.range,
+            fmt::format("unknown xdp mode '{}'{}; use native (in the driver, for production) or "
+                        "generic (any interface, for veth, lo and tests)",
+                        v.text, guess.empty() ? "" : fmt::format(" (did you mean '{}'?)", guess)));
       }
     }
     // A bad statement still counts as the first one (the policy has errors

@@ -80,6 +80,30 @@ TEST_CASE("diagnostics are capped; the counts still add up", "[front][limits]") 
   CHECK(l.text().find("more errors and 0 more warnings not shown") != std::string::npos);
 }
 
+TEST_CASE("notes are counted apart, kept past the cap, and neither errors nor warnings", "[front][limits]") {
+  dnspc::diag::SourceManager sources;
+  dnspc::diag::Diagnostics diags(sources, 2);
+  for (int i = 0; i < 3; ++i) diags.warning("w", {}, "warning");
+  diags.note("n", {}, "a remark");
+  CHECK(diags.warning_count() == 3);
+  CHECK(diags.error_count() == 0);
+  CHECK(diags.note_count() == 1);
+  REQUIRE(diags.all().size() == 3);  // two warnings and the note
+  CHECK(diags.all()[2].severity == dnspc::diag::Severity::kNote);
+  CHECK(diags.omitted_count() == 1);
+  std::string text = dnspc::diag::render_text(diags);
+  CHECK(text.find("note: a remark [n]") != std::string::npos);
+  CHECK(text.find("0 more errors and 1 more warnings not shown (only the first 2 are)") != std::string::npos);
+  std::string json = dnspc::diag::render_json(diags);
+  CHECK(json.find("\"warnings\":3,\"notes\":1,\"omitted\":1") != std::string::npos);
+  // Joined from another engine (a chunk of a split parse), a note is kept too.
+  dnspc::diag::Diagnostics joined(sources, 2);
+  for (int i = 0; i < 2; ++i) joined.warning("w", {}, "warning");
+  joined.append(diags);
+  CHECK(joined.note_count() == 1);
+  CHECK(joined.all().size() == 3);
+}
+
 TEST_CASE("messages and excerpts are clipped: a huge name is never echoed whole", "[front][limits]") {
   std::string huge(1'000'000, 'x');
   Loaded l = load_wrapped("rule r: qname == \"" + huge + ".\" => drop;");

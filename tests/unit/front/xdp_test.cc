@@ -121,7 +121,9 @@ TEST_CASE("xdp is a statement anywhere at the top level, in a split parse too", 
   // Large files are parsed in chunks on several cores; the statement must
   // survive the join whichever chunk holds it.
   std::string text = "pool main { server 192.0.2.1; }\n";
-  for (int i = 0; i < 20'000; ++i) text += "rule r" + std::to_string(i) + ": qname suffix \"a" + std::to_string(i) + ".\" => drop;\n";
+  for (int i = 0; i < 20'000; ++i)
+    text +=
+        "rule r" + std::to_string(i) + ": qname suffix \"a" + std::to_string(i) + ".\" => drop;\n";
   text += "xdp \"eth0\" mode generic;\nrule default: true => pool main;\n";
   Loaded l = front_test::load(text);
   INFO(l.text());

@@ -44,8 +44,9 @@ struct Compiled {
   // The text the prefix's end range covers.
   std::string end_text() const {
     REQUIRE(prefix.end_range.valid());
-    return std::string(sources.text(prefix.end_range.file)
-                           .substr(prefix.end_range.begin, prefix.end_range.end - prefix.end_range.begin));
+    return std::string(
+        sources.text(prefix.end_range.file)
+            .substr(prefix.end_range.begin, prefix.end_range.end - prefix.end_range.begin));
   }
   ir::TestKind kind(uint32_t test) const { return program().tests.at(test).kind; }
 };
@@ -87,12 +88,14 @@ TEST_CASE("a policy whose every rule is eligible has no end reason", "[kernel]")
   CHECK(c.prefix.folds == std::vector<RuleFold>{RuleFold::kName, RuleFold::kGeneral});
 }
 
-TEST_CASE("folds: one name, source or destination test, or a qtype and a name, besides udp", "[kernel]") {
+TEST_CASE("folds: one name, source or destination test, or a qtype and a name, besides udp",
+          "[kernel]") {
   Compiled c(
       "suffixes bad = { \"bad.example.\", \"evil.example.\" };\n"
       "rule n1: qname suffix \"a.example.\" => drop;\n"
       "rule n2: qname in bad => refuse;\n"
-      "rule n3: qname == \"x.example.\" or qname suffix \"y.example.\" => drop;\n"  // merged into one test
+      "rule n3: qname == \"x.example.\" or qname suffix \"y.example.\" => drop;\n"  // merged into
+                                                                                    // one test
       "rule s1: src in { 192.0.2.0/24, 2001:db8::/32 } => drop;\n"
       "rule d1: dst in 198.51.100.0/24 => drop;\n"
       "rule q1: qtype == ANY and qname suffix \"b.example.\" => refuse;\n"
@@ -101,23 +104,26 @@ TEST_CASE("folds: one name, source or destination test, or a qtype and a name, b
       "rule g2: not qname suffix \"e.example.\" => drop;\n"
       "rule g3: qname suffix \"f.example.\" and tcp => drop;\n"  // never holds in the kernel: code
       "rule g4: qtype == ANY => drop;\n"
-      "rule t1: qname suffix \"f.example.\" => truncate;\n"  // `udp and (...)`: udp always holds there
+      "rule t1: qname suffix \"f.example.\" => truncate;\n"  // `udp and (...)`: udp always holds
+                                                             // there
       "rule t2: udp and qtype == ANY and qname suffix \"g.example.\" => drop;\n" +
       kTail);
   CHECK(c.prefix.rules == 13);
   using F = RuleFold;
-  CHECK(c.prefix.folds == std::vector<F>{F::kName, F::kName, F::kName, F::kSource, F::kDestination, F::kQtypeName,
-                                         F::kQtypeName, F::kGeneral, F::kGeneral, F::kGeneral, F::kGeneral,
-                                         F::kName, F::kQtypeName});
+  CHECK(c.prefix.folds == std::vector<F>{F::kName, F::kName, F::kName, F::kSource, F::kDestination,
+                                         F::kQtypeName, F::kQtypeName, F::kGeneral, F::kGeneral,
+                                         F::kGeneral, F::kGeneral, F::kName, F::kQtypeName});
   REQUIRE(c.prefix.fold_tests.size() == 13);
   REQUIRE(c.prefix.fold_qtype_tests.size() == 13);
-  for (uint32_t r : {0u, 1u, 2u, 5u, 6u, 11u, 12u}) CHECK(c.kind(c.prefix.fold_tests[r]) == ir::TestKind::kName);
+  for (uint32_t r : {0u, 1u, 2u, 5u, 6u, 11u, 12u})
+    CHECK(c.kind(c.prefix.fold_tests[r]) == ir::TestKind::kName);
   CHECK(c.kind(c.prefix.fold_tests[3]) == ir::TestKind::kSource);
   CHECK(c.kind(c.prefix.fold_tests[4]) == ir::TestKind::kDestination);
   CHECK(c.kind(c.prefix.fold_qtype_tests[5]) == ir::TestKind::kQtype);
   CHECK(c.kind(c.prefix.fold_qtype_tests[6]) == ir::TestKind::kQtype);
   CHECK(c.kind(c.prefix.fold_qtype_tests[12]) == ir::TestKind::kQtype);
-  for (uint32_t r : {0u, 1u, 2u, 3u, 4u, 11u}) CHECK(c.prefix.fold_qtype_tests[r] == kernel::kNoTest);
+  for (uint32_t r : {0u, 1u, 2u, 3u, 4u, 11u})
+    CHECK(c.prefix.fold_qtype_tests[r] == kernel::kNoTest);
   for (uint32_t r = 7; r < 11; ++r) {
     CHECK(c.prefix.fold_tests[r] == kernel::kNoTest);
     CHECK(c.prefix.fold_qtype_tests[r] == kernel::kNoTest);
@@ -127,7 +133,8 @@ TEST_CASE("folds: one name, source or destination test, or a qtype and a name, b
   CHECK(c.prefix.folded(F::kGeneral) == 4);
 }
 
-TEST_CASE("bits: each distinct test of a general rule, by kind; folded rules take none", "[kernel]") {
+TEST_CASE("bits: each distinct test of a general rule, by kind; folded rules take none",
+          "[kernel]") {
   Compiled c(
       "rule f1: qname suffix \"a.example.\" => drop;\n"  // folded: no bit
       "rule g1: qname suffix \"b.example.\" and rd => drop;\n"
@@ -149,9 +156,15 @@ TEST_CASE("bits: each distinct test of a general rule, by kind; folded rules tak
           names.push_back(bit);
         }
         break;
-      case ir::TestKind::kSource: sources.push_back(bit); break;
-      case ir::TestKind::kDestination: destinations.push_back(bit); break;
-      default: CHECK(bit == -1); break;
+      case ir::TestKind::kSource:
+        sources.push_back(bit);
+        break;
+      case ir::TestKind::kDestination:
+        destinations.push_back(bit);
+        break;
+      default:
+        CHECK(bit == -1);
+        break;
     }
   }
   std::sort(names.begin(), names.end());
@@ -172,15 +185,19 @@ TEST_CASE("tests the kernel cannot evaluate end the prefix, at the test", "[kern
   };
   const Case cases[] = {
       {"lua check", "lua check", "`lua check` runs Lua, which the kernel cannot"},
-      {"tagged \"seen\"", "tagged \"seen\"", "`tagged \"seen\"` reads tags, which only user space keeps"},
+      {"tagged \"seen\"", "tagged \"seen\"",
+       "`tagged \"seen\"` reads tags, which only user space keeps"},
       {"edns.option == NSID", "edns.option == NSID",
        "`edns.option == 3` needs the OPT record's options, which the kernel does not parse"},
   };
   for (const Case& k : cases) {
     SECTION(k.condition) {
-      std::string tagger = k.condition.starts_with("tagged") ? "rule t: rd => tag \"seen\" pool main;\n" : "";
-      Compiled c("rule a: qname suffix \"a.example.\" => drop;\n"
-                 "rule b: rd and " + k.condition + " => drop;\n" + tagger + kTail);
+      std::string tagger =
+          k.condition.starts_with("tagged") ? "rule t: rd => tag \"seen\" pool main;\n" : "";
+      Compiled c(
+          "rule a: qname suffix \"a.example.\" => drop;\n"
+          "rule b: rd and " +
+          k.condition + " => drop;\n" + tagger + kTail);
       CHECK(c.prefix.rules == 1);
       CHECK(c.prefix.end_reason == k.reason);
       CHECK(c.end_text() == k.at);
@@ -189,7 +206,8 @@ TEST_CASE("tests the kernel cannot evaluate end the prefix, at the test", "[kern
   }
 }
 
-TEST_CASE("actions and modifiers the kernel cannot take end the prefix, at what was written", "[kernel]") {
+TEST_CASE("actions and modifiers the kernel cannot take end the prefix, at what was written",
+          "[kernel]") {
   struct Case {
     std::string action, at, reason;
   };
@@ -204,14 +222,15 @@ TEST_CASE("actions and modifiers the kernel cannot take end the prefix, at what 
       {"pool main", "pool main", "`pool main` forwards to a backend, which only user space does"},
       {"allow", "allow", "`allow (pool main)` forwards to a backend, which only user space does"},
       {"spoof A 192.0.2.1", "spoof A 192.0.2.1",
-       "`spoof (1 record, ttl 60)` builds its answer in user space; the kernel answers only with drop, refuse, "
+       "`spoof (1 record, ttl 60)` builds its answer in user space; the kernel answers only with "
+       "drop, refuse, "
        "rcode and truncate"},
       {"lua act", "lua act", "`lua act` runs Lua, which the kernel cannot"},
   };
   for (const Case& k : cases) {
     SECTION(k.action) {
-      Compiled c("rule a: src in 192.0.2.0/24 => drop;\nrule b: qname suffix \"b.example.\" => " + k.action +
-                 ";\n" + kTail);
+      Compiled c("rule a: src in 192.0.2.0/24 => drop;\nrule b: qname suffix \"b.example.\" => " +
+                 k.action + ";\n" + kTail);
       CHECK(c.prefix.rules == 1);
       CHECK(c.prefix.end_reason == k.reason);
       CHECK(c.end_text() == k.at);
@@ -222,15 +241,17 @@ TEST_CASE("actions and modifiers the kernel cannot take end the prefix, at what 
 TEST_CASE("the `from rule` guard before a later Lua action holds in the kernel", "[kernel]") {
   // Rules up to the last Lua action carry `from rule N and (...)`; the kernel
   // decides from rule 0, where it holds, so the rules stay eligible and fold.
-  Compiled c("rule a: qname suffix \"a.example.\" => drop;\n"
-             "rule b: qtype == ANY and qname suffix \"b.example.\" => refuse;\n"
-             "rule c: src in 192.0.2.0/24 and rd => drop;\n"
-             "rule l: qname suffix \"l.example.\" => lua act;\n" +
-             kTail);
+  Compiled c(
+      "rule a: qname suffix \"a.example.\" => drop;\n"
+      "rule b: qtype == ANY and qname suffix \"b.example.\" => refuse;\n"
+      "rule c: src in 192.0.2.0/24 and rd => drop;\n"
+      "rule l: qname suffix \"l.example.\" => lua act;\n" +
+      kTail);
   const ir::Program& p = c.program();
   REQUIRE(p.nodes[p.rules[0].root].op == ir::Node::Op::kAnd);  // the guard is there
   CHECK(c.prefix.rules == 3);
-  CHECK(c.prefix.folds == std::vector<RuleFold>{RuleFold::kName, RuleFold::kQtypeName, RuleFold::kGeneral});
+  CHECK(c.prefix.folds ==
+        std::vector<RuleFold>{RuleFold::kName, RuleFold::kQtypeName, RuleFold::kGeneral});
   CHECK(c.prefix.general_tests == 2);  // the guard is not code
   CHECK(c.end_text() == "lua act");
 }
@@ -238,16 +259,19 @@ TEST_CASE("the `from rule` guard before a later Lua action holds in the kernel",
 TEST_CASE("budgets: the first general rule past one ends the prefix", "[kernel]") {
   SECTION("regexes") {
     std::string rules;
-    for (int i = 0; i < 34; ++i) rules += "rule r" + std::to_string(i) + ": qname ~ /^x" + std::to_string(i) + "y/ => drop;\n";
+    for (int i = 0; i < 34; ++i)
+      rules += "rule r" + std::to_string(i) + ": qname ~ /^x" + std::to_string(i) + "y/ => drop;\n";
     Compiled c(rules + kTail);
     CHECK(c.prefix.rules == 32);
-    CHECK(c.prefix.end_reason == "a 33rd regex outside a plain match exceeds the kernel's budget of 32");
+    CHECK(c.prefix.end_reason ==
+          "a 33rd regex outside a plain match exceeds the kernel's budget of 32");
     CHECK(c.end_text() == "qname ~ /^x32y/");
     CHECK(c.prefix.general_regexes == 32);
   }
   SECTION("the same regex twice counts once") {
     std::string rules;
-    for (int i = 0; i < 40; ++i) rules += "rule r" + std::to_string(i) + ": qname ~ /^same/ and rd => drop;\n";
+    for (int i = 0; i < 40; ++i)
+      rules += "rule r" + std::to_string(i) + ": qname ~ /^same/ and rd => drop;\n";
     Compiled c(rules + kTail);
     CHECK(c.prefix.rules == 40);
     CHECK(c.prefix.general_regexes == 1);
@@ -255,15 +279,17 @@ TEST_CASE("budgets: the first general rule past one ends the prefix", "[kernel]"
   SECTION("name bits") {
     KernelLimits limits;
     limits.name_bits = 3;
-    Compiled c("rule f: qname suffix \"f.example.\" => drop;\n"  // folded: free
-               "rule a: qname suffix \"a.example.\" and rd => drop;\n"
-               "rule b: qname suffix \"b.example.\" and (rd or qname suffix \"c.example.\") => drop;\n"
-               "rule d: qname suffix \"a.example.\" and cd => drop;\n"  // a's bit again: free
-               "rule e: qname suffix \"d.example.\" and qname suffix \"e.example.\" and rd => drop;\n" +
-                   kTail,
-               limits);
+    Compiled c(
+        "rule f: qname suffix \"f.example.\" => drop;\n"  // folded: free
+        "rule a: qname suffix \"a.example.\" and rd => drop;\n"
+        "rule b: qname suffix \"b.example.\" and (rd or qname suffix \"c.example.\") => drop;\n"
+        "rule d: qname suffix \"a.example.\" and cd => drop;\n"  // a's bit again: free
+        "rule e: qname suffix \"d.example.\" and qname suffix \"e.example.\" and rd => drop;\n" +
+            kTail,
+        limits);
     CHECK(c.prefix.rules == 4);
-    CHECK(c.prefix.end_reason == "a 4th name test outside a plain match exceeds the kernel's budget of 3");
+    CHECK(c.prefix.end_reason ==
+          "a 4th name test outside a plain match exceeds the kernel's budget of 3");
     CHECK(c.end_text() == "qname suffix \"d.example.\"");
     CHECK(c.prefix.name_bits == 3);
   }
@@ -271,14 +297,18 @@ TEST_CASE("budgets: the first general rule past one ends the prefix", "[kernel]"
     KernelLimits limits;
     limits.source_bits = 1;
     limits.destination_bits = 1;
-    Compiled src("rule a: src in 10.0.0.0/8 and rd => drop;\nrule b: src in 192.0.2.0/24 and rd => drop;\n" + kTail,
-                 limits);
+    Compiled src(
+        "rule a: src in 10.0.0.0/8 and rd => drop;\nrule b: src in 192.0.2.0/24 and rd => drop;\n" +
+            kTail,
+        limits);
     CHECK(src.prefix.rules == 1);
     CHECK(src.prefix.end_reason ==
           "a 2nd source netmask test outside a plain match exceeds the kernel's budget of 1");
     CHECK(src.end_text() == "src in 192.0.2.0/24");
-    Compiled dst("rule a: dst in 10.0.0.1 and rd => drop;\nrule b: dst in 10.0.0.2 and cd => drop;\n" + kTail,
-                 limits);
+    Compiled dst(
+        "rule a: dst in 10.0.0.1 and rd => drop;\nrule b: dst in 10.0.0.2 and cd => drop;\n" +
+            kTail,
+        limits);
     CHECK(dst.prefix.rules == 1);
     CHECK(dst.prefix.end_reason ==
           "a 2nd destination netmask test outside a plain match exceeds the kernel's budget of 1");
@@ -286,11 +316,14 @@ TEST_CASE("budgets: the first general rule past one ends the prefix", "[kernel]"
   SECTION("general rules; folded ones are free") {
     KernelLimits limits;
     limits.general_rules = 2;
-    Compiled c("rule a: rd => drop;\nrule f: qname suffix \"f.example.\" => drop;\nrule b: cd => drop;\n"
-               "rule c: ad => drop;\n" + kTail,
-               limits);
+    Compiled c(
+        "rule a: rd => drop;\nrule f: qname suffix \"f.example.\" => drop;\nrule b: cd => drop;\n"
+        "rule c: ad => drop;\n" +
+            kTail,
+        limits);
     CHECK(c.prefix.rules == 3);
-    CHECK(c.prefix.end_reason == "a 3rd rule that is not a plain match exceeds the kernel's budget of 2");
+    CHECK(c.prefix.end_reason ==
+          "a 3rd rule that is not a plain match exceeds the kernel's budget of 2");
     CHECK(c.end_text() == "c");
   }
   SECTION("general tests") {
@@ -299,7 +332,8 @@ TEST_CASE("budgets: the first general rule past one ends the prefix", "[kernel]"
     Compiled c("rule a: rd and cd => drop;\nrule b: ad and tc and rd => drop;\n" + kTail, limits);
     CHECK(c.prefix.rules == 1);
     CHECK(c.prefix.end_reason ==
-          "its 3 tests would bring the tests of rules that are not plain matches to 5, past the kernel's budget of 4");
+          "its 3 tests would bring the tests of rules that are not plain matches to 5, past the "
+          "kernel's budget of 4");
     CHECK(c.end_text() == "b");
     CHECK(c.prefix.general_tests == 2);
   }
@@ -307,10 +341,12 @@ TEST_CASE("budgets: the first general rule past one ends the prefix", "[kernel]"
     KernelLimits limits;
     limits.general_rules = 4096;
     std::string rules;
-    for (int i = 0; i < 4097; ++i) rules += "rule r" + std::to_string(i) + ": size > " + std::to_string(i) + " => drop;\n";
+    for (int i = 0; i < 4097; ++i)
+      rules += "rule r" + std::to_string(i) + ": size > " + std::to_string(i) + " => drop;\n";
     Compiled c(rules + kTail, limits);
     CHECK(c.prefix.rules == 4096);
-    CHECK(c.prefix.end_reason == "a 4,097th rule that is not a plain match exceeds the kernel's budget of 4,096");
+    CHECK(c.prefix.end_reason ==
+          "a 4,097th rule that is not a plain match exceeds the kernel's budget of 4,096");
   }
 }
 

@@ -45,7 +45,7 @@ class Diagnostics {
   Diagnostic& warning(std::string code, SourceRange range, std::string message);
   // A remark about a policy without a fault in it (what the kernel fast
   // path runs): shown with the others, never an error, not a warning for
-  // --werror.
+  // --werror. At most one per policy file, so kept past the limit.
   Diagnostic& note(std::string code, SourceRange range, std::string message);
 
   // The kept diagnostics; the counts below include those left out.

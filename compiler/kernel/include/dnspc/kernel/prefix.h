@@ -43,13 +43,16 @@ struct KernelLimits {
 inline constexpr uint32_t kNoTest = 0xffffffffu;
 
 struct KernelPrefix {
-  uint32_t rules = 0;                // rules [0, rules) run in the kernel
-  std::string end_reason;            // empty when every rule is eligible; else why rule `rules` is not
-  diag::SourceRange end_range;       // the construct that ends the prefix (the test, the action or the rule)
-  std::vector<RuleFold> folds;       // per prefix rule
-  std::vector<uint32_t> fold_tests;  // per prefix rule: the name, source or destination test (kNoTest for general)
+  uint32_t rules = 0;      // rules [0, rules) run in the kernel
+  std::string end_reason;  // empty when every rule is eligible; else why rule `rules` is not
+  diag::SourceRange
+      end_range;  // the construct that ends the prefix (the test, the action or the rule)
+  std::vector<RuleFold> folds;  // per prefix rule
+  std::vector<uint32_t>
+      fold_tests;  // per prefix rule: the name, source or destination test (kNoTest for general)
   std::vector<uint32_t> fold_qtype_tests;  // per prefix rule: kQtypeName's qtype test, else kNoTest
-  std::vector<int> test_bit;  // per test id: its bit in name_bits / source_bits / destination_bits (by kind), or -1
+  std::vector<int> test_bit;  // per test id: its bit in name_bits / source_bits / destination_bits
+                              // (by kind), or -1
 
   // Counts over the prefix, for reports.
   uint32_t folded(RuleFold fold) const;
