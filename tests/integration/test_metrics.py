@@ -46,7 +46,9 @@ class Metrics(unittest.TestCase):
 
         self.assertEqual(families["dnspc_build_info"].type, "gauge")
         # The parser names counter families without _total; the samples keep it.
-        queries = {labels["action"]: v for labels, v in samples("dnspc_queries", "_total")}
+        # Queries by action, where they were decided: here all in user space.
+        queries = {labels["action"]: v for labels, v in samples("dnspc_queries", "_total") if labels["path"] == "user"}
+        self.assertTrue(all(v == 0 for labels, v in samples("dnspc_queries", "_total") if labels["path"] == "kernel"))
         self.assertEqual(queries["pool"], 55)
         self.assertEqual(queries["refuse"], 7)
         self.assertEqual(sum(queries.values()), sum(stats["actions"].values()))
@@ -61,7 +63,7 @@ class Metrics(unittest.TestCase):
         self.assertEqual(backend[server], stats["servers"][server]["queries"])
         up = {labels["server"]: v for labels, v in samples("dnspc_backend_up")}
         self.assertEqual(up[server], 1)
-        hits = {labels["rule"]: v for labels, v in samples("dnspc_rule_hits", "_total")}
+        hits = {labels["rule"]: v for labels, v in samples("dnspc_rule_hits", "_total") if labels["path"] == "user"}
         self.assertEqual(hits, {"default": 55, "refused": 7})
         # Histograms in seconds: cumulative buckets ending at +Inf == _count.
         for family in ("dnspc_backend_latency_seconds", "dnspc_answer_latency_seconds"):

@@ -149,7 +149,7 @@ rule default: true => pool main;
         r = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True, timeout=30)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         every_rule = self.get("/metrics?all_rules=1", raw=True)
-        self.assertIn('dnspc_rule_hits_total{rule="filler_299"} 0', every_rule)
+        self.assertIn('dnspc_rule_hits_total{rule="filler_299",path="user"} 0', every_rule)
         self.assertNotIn('rule="filler_299"', text)
 
     def test_bad_parameters_are_400(self):

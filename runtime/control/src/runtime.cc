@@ -85,7 +85,8 @@ struct Main {
   std::unique_ptr<ActivePolicy> active;
   std::unique_ptr<BlockEvaluator> blocks;
   std::unique_ptr<KernelPath> kernel;
-  uv_timer_t kernel_tick;
+  uv_timer_t kernel_tick;  // KernelPath::tick, once a second
+  bool kernel_ticking = false;
   std::atomic<const ActivePolicy*> current{nullptr};
   std::vector<std::unique_ptr<WorkerThread>> workers;
   std::unique_ptr<HealthChecker> health;
@@ -159,6 +160,7 @@ struct Main {
     if (web) web->stop();
     if (console) console->stop();
     if (blocks) blocks->stop();
+    if (kernel_ticking) uv_close(reinterpret_cast<uv_handle_t*>(&kernel_tick), nullptr);
   }
 
   // The control socket's lines, through the one command table (commands.h).
@@ -387,6 +389,7 @@ int run(std::shared_ptr<const PolicyImage> image, const RunOptions& options) {
   m->series->start();
 
   uv_timer_init(&m->loop, &m->kernel_tick);
+  m->kernel_ticking = true;
   m->kernel_tick.data = m.get();
   uv_timer_start(&m->kernel_tick, [](uv_timer_t* t) {
     Main* mp = static_cast<Main*>(t->data);

@@ -40,6 +40,7 @@ void add_process_metrics(std::vector<MetricDef>& t);  // metric_defs_traffic.cc
 void add_traffic_metrics(std::vector<MetricDef>& t);  // metric_defs_traffic.cc
 void add_tcp_metrics(std::vector<MetricDef>& t);      // metric_defs_tcp.cc
 void add_policy_metrics(std::vector<MetricDef>& t);   // metric_defs_policy.cc
+void add_kernel_metrics(std::vector<MetricDef>& t);   // metric_defs_kernel.cc
 void add_server_metrics(std::vector<MetricDef>& t);   // metric_defs_servers.cc
 void add_lua_metrics(std::vector<MetricDef>& t);      // metric_defs_lua.cc
 void add_web_metrics(std::vector<MetricDef>& t);      // metric_defs_web.cc

@@ -5,6 +5,14 @@
 
 namespace dnspc::runtime {
 
+namespace {
+
+uint64_t kernel_rule_hits(const Registry& r, uint32_t id) {
+  return id < r.kernel.rule_hits.size() ? r.kernel.rule_hits[id] : 0;
+}
+
+}  // namespace
+
 void add_policy_metrics(std::vector<MetricDef>& t) {
   t.push_back({.name = "response_actions_total",
                .type = MetricType::kCounter,
@@ -34,19 +42,39 @@ void add_policy_metrics(std::vector<MetricDef>& t) {
                .read = sum_of(&WorkerCounters::delay_dropped)});
   // The running policy's names; a removed one keeps its counter in the
   // registry and shows again if a reload brings it back.
+  // Prometheus sees where each rule decided (path: the kernel fast path's
+  // XDP program or user space, docs/xdp.md); the document and `ctl` the sum.
   t.push_back({.name = "rule_hits_total",
                .type = MetricType::kCounter,
                .unit = "",
-               .help = "Queries each rule of the running policy decided (Prometheus: rules with hits only).",
-               .labels = {"rule"},
-               .json = "rules.{rule}",
+               .help = "Queries each rule of the running policy decided, in the kernel (XDP) or in user space "
+                       "(Prometheus: rules with hits only).",
+               .labels = {"rule", "path"},
                .sparse = true,
                .read = [](const MetricsContext& c, MetricSink& out) {
                  const Registry& r = *c.registry;
                  for (uint32_t id = 0; id < r.rule_count(); ++id) {
                    if (!r.rule_live(id)) continue;
-                   out.integer({{"rule", r.rule_name(id)}},
+                   out.integer({{"rule", r.rule_name(id)}, {"path", "user"}},
                                sum_workers(r, [id](const WorkerCounters& w) -> const Counter& { return w.rule_hits[id]; }));
+                   out.integer({{"rule", r.rule_name(id)}, {"path", "kernel"}}, kernel_rule_hits(r, id));
+                 }
+               }});
+  t.push_back({.name = "rule_hits_all_total",
+               .type = MetricType::kCounter,
+               .unit = "",
+               .help = "Queries each rule of the running policy decided, kernel and user space together.",
+               .labels = {"rule"},
+               .json = "rules.{rule}",
+               .sparse = true,
+               .prometheus = false,
+               .read = [](const MetricsContext& c, MetricSink& out) {
+                 const Registry& r = *c.registry;
+                 for (uint32_t id = 0; id < r.rule_count(); ++id) {
+                   if (!r.rule_live(id)) continue;
+                   out.integer({{"rule", r.rule_name(id)}},
+                               sum_workers(r, [id](const WorkerCounters& w) -> const Counter& { return w.rule_hits[id]; }) +
+                                   kernel_rule_hits(r, id));
                  }
                }});
   t.push_back({.name = "tag_hits_total",

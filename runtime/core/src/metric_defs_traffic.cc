@@ -78,13 +78,28 @@ void add_traffic_metrics(std::vector<MetricDef>& t) {
   t.push_back({.name = "queries_total",
                .type = MetricType::kCounter,
                .unit = "",
-               .help = "Queries decided (UDP and TCP), by the verdict's action.",
+               .help = "Queries decided (UDP and TCP), by the verdict's action, in the kernel (XDP) or in user space.",
+               .labels = {"action", "path"},
+               .read = [](const MetricsContext& c, MetricSink& out) {
+                 for (unsigned a = 0; a < kActionKindCount; ++a) {
+                   const char* name = action_kind_name(static_cast<ActionKind>(a));
+                   out.integer({{"action", name}, {"path", "user"}},
+                               sum_workers(*c.registry, [a](const WorkerCounters& w) -> const Counter& { return w.actions[a]; }));
+                   out.integer({{"action", name}, {"path", "kernel"}}, c.registry->kernel.actions[a]);
+                 }
+               }});
+  t.push_back({.name = "queries_all_total",
+               .type = MetricType::kCounter,
+               .unit = "",
+               .help = "Queries decided, by the verdict's action, kernel and user space together.",
                .labels = {"action"},
                .json = "actions.{action}",
+               .prometheus = false,
                .read = [](const MetricsContext& c, MetricSink& out) {
                  for (unsigned a = 0; a < kActionKindCount; ++a) {
                    out.integer({{"action", action_kind_name(static_cast<ActionKind>(a))}},
-                               sum_workers(*c.registry, [a](const WorkerCounters& w) -> const Counter& { return w.actions[a]; }));
+                               sum_workers(*c.registry, [a](const WorkerCounters& w) -> const Counter& { return w.actions[a]; }) +
+                                   c.registry->kernel.actions[a]);
                  }
                }});
   t.push_back({.name = "answers_total",

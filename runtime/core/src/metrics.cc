@@ -15,6 +15,7 @@ std::vector<MetricDef> make_table() {
   add_traffic_metrics(t);
   add_tcp_metrics(t);
   add_policy_metrics(t);
+  add_kernel_metrics(t);
   add_lua_metrics(t);
   add_server_metrics(t);
   add_cache_metrics(t);

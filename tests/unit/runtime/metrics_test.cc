@@ -139,7 +139,7 @@ TEST_CASE("label values are escaped as the exposition format wants", "[runtime][
   reg.worker(0).rule_hits[1].add(4);
   reg.worker(0).tag_hits[0].add();
   const std::string text = prometheus_text(c);
-  CHECK(text.find("dnspc_rule_hits_total{rule=\"odd\\\"rule\\\\\"} 4\n") != std::string::npos);
+  CHECK(text.find("dnspc_rule_hits_total{rule=\"odd\\\"rule\\\\\",path=\"user\"} 4\n") != std::string::npos);
   CHECK(text.find("dnspc_tag_hits_total{tag=\"line\\nbreak\"} 1\n") != std::string::npos);
   CHECK(text.find("rule=\"quiet\"") == std::string::npos);  // no hits: left out (sparse)
   CHECK(text.find("dnspc_backend_queries_total{pool=\"main\",server=\"main/192.0.2.1:53\"} 0\n") != std::string::npos);

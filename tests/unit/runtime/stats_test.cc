@@ -129,7 +129,7 @@ TEST_CASE("stats keeps its keys, nesting and integer values", "[runtime][metrics
   CHECK(keys(d) == Keys{"uptime_s", "workers", "queries", "answers", "acl", "malformed", "actions", "forwarded",
                         "no_server", "no_free_id", "protocol", "timeouts", "backend_answers", "send_errors", "log",
                         "tcp", "response_actions", "delay", "batches", "random_refills", "rules", "tags", "lua", "servers",
-                        "web", "cache", "console", "last_reload"});
+                        "web", "cache", "console", "kernel", "last_reload"});
   CHECK(keys(d["acl"]) == Keys{"refused", "dropped"});
   CHECK(keys(d["malformed"]) == Keys{"too_short", "not_a_query", "question_count", "label_too_long", "name_too_long",
                                      "bad_label_type", "compressed_question", "counts_past_end", "bad_opt",
@@ -306,6 +306,7 @@ TEST_CASE("every registry counter is in the metrics table", "[runtime][metrics]"
   WORKER(tag_hits);
   bumps.push_back({"tag", [](WorkerCounters& w) { w.tag_hits[0].add(); }});
   WORKER(servers);
+  WORKER(kernel_evaluated), counter("kernel_evaluated", &WorkerCounters::kernel_evaluated);
   WORKER(lua_no_verdict), counter("lua_no_verdict", &WorkerCounters::lua_no_verdict);
   WORKER(lua_hooks);
   for (auto field : {&HookStats::calls, &HookStats::errors, &HookStats::instruction_stops, &HookStats::memory_stops,

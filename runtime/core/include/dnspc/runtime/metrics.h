@@ -32,7 +32,7 @@ enum class MetricType { kCounter, kGauge, kHistogram };
 // Label names a metric may carry. `version` is build_info's only.
 inline constexpr const char* kMetricLabels[] = {"pool",   "server", "rule",   "tag",    "rcode", "transport",
                                                 "action", "reason", "source", "result", "hook",   "budget", "code",
-                                                "version"};
+                                                "path",   "version"};
 
 using Labels = std::vector<std::pair<const char*, std::string>>;
 
