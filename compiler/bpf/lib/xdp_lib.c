@@ -327,7 +327,17 @@ static long probe_suffix(uint32_t k, void *context) {
   key.hash = pr->hash;
   key.kind = DNSPC_K_NAME_SUFFIX;
   key.qtype = 0;
-  take_lookup(v, bpf_map_lookup_elem(MAP(NAMES), &key), &pr->bits);
+  const struct dnspc_k_lookup *suffix = bpf_map_lookup_elem(MAP(NAMES), &key);
+  take_lookup(v, suffix, &pr->bits);
+  if (suffix && suffix->regex_chain) {
+    uint32_t n = v->regex_head_count;
+    if (n < DNSPC_K_REGEX_CHAINS) {
+      v->regex_heads[n & (DNSPC_K_REGEX_CHAINS - 1)] = suffix->regex_chain;
+      v->regex_head_count = n + 1;
+    } else {
+      v->regex_overflow = 1;
+    }
+  }
   key.qtype = v->qtype + 1u;
   take_lookup(v, bpf_map_lookup_elem(MAP(NAMES), &key), &pr->bits);
   if (j == 0) {
@@ -443,6 +453,48 @@ EXPORTED uint32_t dnspc_k_regex_match(struct dnspc_k_view *v, uint32_t regex) {
   struct regex_run run = {.v = v, .r = r, .state = r->start, .accepts = r->start_accepts};
   bpf_loop(255, regex_step, &run, 0);
   return run.accepts;
+}
+
+/* The folded regex rules the name led to: each chain in rule order, up to
+ * the best rule found so far; the first rule whose DFA accepts ends its
+ * chain. Returns 0 when the work would pass DNSPC_K_REGEX_STEPS. */
+struct chain_walk {
+  struct dnspc_k_view *v;
+  uint32_t chain; /* index in regex_heads */
+  uint32_t node;  /* 1 + the regex rule to look at, 0: take the next chain */
+};
+
+static long chain_step(uint32_t i, void *context) {
+  (void)i;
+  struct chain_walk *w = context;
+  struct dnspc_k_view *v = w->v;
+  if (w->node == 0) {
+    uint32_t c = w->chain;
+    if (c >= v->regex_head_count || c >= DNSPC_K_REGEX_CHAINS) return 1;
+    w->node = v->regex_heads[c & (DNSPC_K_REGEX_CHAINS - 1)];
+    w->chain = c + 1;
+    return 0;
+  }
+  uint32_t index = w->node - 1;
+  const struct dnspc_k_regex_rule *r = bpf_map_lookup_elem(MAP(REGEX_RULES), &index);
+  if (!r || r->rule >= v->best) {  /* the rest of the chain comes later still */
+    w->node = 0;
+    return 0;
+  }
+  if (dnspc_k_regex_match(v, r->regex)) {
+    v->best = r->rule;
+    w->node = 0;
+    return 0;
+  }
+  w->node = r->next;
+  return 0;
+}
+
+INLINE int run_regex_chains(struct dnspc_k_view *v) {
+  if (v->regex_head_count == 0) return 1;
+  struct chain_walk w = {.v = v, .chain = 0, .node = 0};
+  bpf_loop(DNSPC_K_REGEX_STEPS, chain_step, &w, 0);
+  return w.node == 0 && w.chain >= v->regex_head_count;
 }
 
 /* GCRA, as RateLimiter::try_take: returns 1 when the traffic is over the
@@ -670,8 +722,16 @@ SEC("xdp") int dnspc_xdp(struct xdp_md *ctx) {
 
   v->best = config->prefix_rules;
   v->name_bits = v->source_bits = v->destination_bits = 0;
+  v->regex_head_count = 0;
+  v->regex_overflow = 0;
   probe_names(v, config);
   probe_addresses(v);
+  if (v->regex_overflow || !run_regex_chains(v)) {
+    /* More regex work than the kernel does per packet: user space decides. */
+    count(DNSPC_K_UNPARSED);
+    mark_evaluated(&p, 0);
+    return XDP_PASS;
+  }
   uint32_t rule = dnspc_k_decide(v);
   if (rule >= config->prefix_rules) {
     count(DNSPC_K_PASSED);

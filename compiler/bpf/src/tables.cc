@@ -2,12 +2,14 @@
 // merged lookups (folded rules give the first rule a key alone decides,
 // general tests their bit), actions per rule, regex DFAs, rate bounds.
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <map>
 #include <set>
 #include <unordered_map>
 
 #include "dnspc/bpf/kernel_code.h"
+#include "dnspc/wire.h"
 
 namespace dnspc::bpf {
 
@@ -48,6 +50,23 @@ class NameKeys {
       merge(it->second, rule, bits);
     }
   }
+  // A folded regex rule, chained under its DNS suffix's name key (rules
+  // arrive in order, so each chain is in rule order).
+  void add_regex_rule(const std::string& wire, uint32_t rule, uint32_t regex, KernelTables& t) {
+    kernel::dnspc_k_name_key key{};
+    key.hash = kernel::name_hash(seed_, reinterpret_cast<const uint8_t*>(wire.data()), wire.size());
+    key.kind = kernel::DNSPC_K_NAME_SUFFIX;
+    auto [it, fresh] = keys_.try_emplace(key, empty_lookup());
+    t.regex_rules.push_back({rule, regex, 0, 0});
+    const auto index = static_cast<uint32_t>(t.regex_rules.size());  // 1 + its position
+    auto [tail, first] = chain_tails_.try_emplace(key, index);
+    if (first) {
+      it->second.regex_chain = index;
+    } else {
+      t.regex_rules[tail->second - 1].next = index;
+      tail->second = index;
+    }
+  }
   void move_into(KernelTables& t) {
     t.names.reserve(keys_.size());
     for (auto& [k, v] : keys_) t.names.emplace_back(k, v);
@@ -56,6 +75,7 @@ class NameKeys {
  private:
   uint64_t seed_;
   std::map<kernel::dnspc_k_name_key, dnspc_k_lookup, NameKeyLess> keys_;
+  std::map<kernel::dnspc_k_name_key, uint32_t, NameKeyLess> chain_tails_;
 };
 
 // One address family's prefixes. The kernel's LPM lookup returns only the
@@ -149,7 +169,6 @@ void add_regex(const ir::Regex& r, KernelTables& t) {
   k.start_accepts = d.accepting[d.start];
   k.sink_count = d.sink_count;
   std::memcpy(k.classes, d.byte_class.data(), 256);
-  t.dfa.reserve(t.dfa.size() + d.next.size());
   for (uint16_t next : d.next) t.dfa.push_back(next | (uint32_t{d.accepting[next] != 0} << 16));
   t.regexes.push_back(k);
 }
@@ -176,6 +195,16 @@ KernelTables build_tables(const ir::Program& program, const KernelPrefix& prefix
       case RuleFold::kName: names.add(program.name_sets[test->table], 0, r, 0); break;
       case RuleFold::kSource: sources.add(program.prefix_sets[test->table], r, 0); break;
       case RuleFold::kDestination: destinations.add(program.prefix_sets[test->table], r, 0); break;
+      case RuleFold::kRegex: {
+        uint8_t wire[256];
+        const std::string& suffix = program.regexes[test->table].dns_suffix;
+        size_t n = encode_name(suffix, wire, sizeof wire);
+        for (size_t i = 0; i < n; ++i) wire[i] = static_cast<uint8_t>(std::tolower(wire[i]));
+        const auto regex = static_cast<uint32_t>(t.regexes.size());
+        add_regex(program.regexes[test->table], t);
+        names.add_regex_rule(std::string(reinterpret_cast<const char*>(wire), n), r, regex, t);
+        break;
+      }
       case RuleFold::kQtypeName: {
         const ir::Test& qt = program.tests[prefix.fold_qtype_tests[r]];
         for (uint16_t q : program.qtype_sets[qt.table].qtypes) {

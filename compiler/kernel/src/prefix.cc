@@ -187,6 +187,11 @@ Fold fold_of(const Program& p, uint32_t root) {
                               std::pair{TestKind::kDestination, RuleFold::kDestination}}) {
       if (uint32_t t = test_of(parts[0], kind); t != kNoTest) return {fold, t, kNoTest};
     }
+    // A regex every match of which lies under one name: its DFA runs only
+    // for names under it, found by the same name lookup.
+    if (uint32_t t = test_of(parts[0], TestKind::kRegex); t != kNoTest && !p.regexes[p.tests[t].table].dns_suffix.empty()) {
+      return {RuleFold::kRegex, t, kNoTest};
+    }
   }
   if (parts.size() == 2) {
     for (int first = 0; first < 2; ++first) {
@@ -212,6 +217,8 @@ const char* rule_fold_name(RuleFold fold) {
       return "destination";
     case RuleFold::kQtypeName:
       return "qtype-and-name";
+    case RuleFold::kRegex:
+      return "regex";
   }
   return "general";
 }

@@ -23,18 +23,21 @@ MapSpec spec(MapType type, uint32_t key, uint32_t value, size_t entries, const c
 
 template <typename Key, typename Value>
 bool fill(Map& map, const std::vector<std::pair<Key, Value>>& entries, std::string& error) {
-  for (const auto& [key, value] : entries) {
-    if (!map.update(bytes_of(key), bytes_of(value), error)) return false;
+  std::vector<uint8_t> keys(entries.size() * sizeof(Key)), values(entries.size() * sizeof(Value));
+  for (size_t i = 0; i < entries.size(); ++i) {
+    std::memcpy(keys.data() + i * sizeof(Key), &entries[i].first, sizeof(Key));
+    std::memcpy(values.data() + i * sizeof(Value), &entries[i].second, sizeof(Value));
   }
-  return true;
+  return map.update_many(keys, values, entries.size(), error);
 }
 
 template <typename Value>
 bool fill_array(Map& map, const std::vector<Value>& values, std::string& error) {
-  for (uint32_t i = 0; i < values.size(); ++i) {
-    if (!map.update(bytes_of(i), bytes_of(values[i]), error)) return false;
-  }
-  return true;
+  std::vector<uint32_t> keys(values.size());
+  for (uint32_t i = 0; i < keys.size(); ++i) keys[i] = i;
+  return map.update_many({reinterpret_cast<const uint8_t*>(keys.data()), keys.size() * 4},
+                         {reinterpret_cast<const uint8_t*>(values.data()), values.size() * sizeof(Value)}, values.size(),
+                         error);
 }
 
 }  // namespace
@@ -65,6 +68,7 @@ std::unique_ptr<KernelMaps> KernelMaps::create(const kernel::KernelTables& t, st
       spec(MapType::hash, sizeof(k::dnspc_k_listener), 4, kListeners, "dnspc_listeners"),
       spec(MapType::lpm_trie, sizeof(k::dnspc_k_lpm4), 4, t.acl4.size(), "dnspc_acl4"),
       spec(MapType::lpm_trie, sizeof(k::dnspc_k_lpm6), 4, t.acl6.size(), "dnspc_acl6"),
+      spec(MapType::array, 4, sizeof(k::dnspc_k_regex_rule), t.regex_rules.size(), "dnspc_regex_rules"),
   };
   for (size_t i = 0; i < specs.size(); ++i) {
     m->maps_[i] = Map::create(specs[i], error);
@@ -79,6 +83,7 @@ std::unique_ptr<KernelMaps> KernelMaps::create(const kernel::KernelTables& t, st
       !fill_array(*maps[k::DNSPC_K_MAP_ACTIONS], t.actions, error) ||
       !fill_array(*maps[k::DNSPC_K_MAP_DFA], t.dfa, error) ||
       !fill_array(*maps[k::DNSPC_K_MAP_REGEXES], t.regexes, error) ||
+      !fill_array(*maps[k::DNSPC_K_MAP_REGEX_RULES], t.regex_rules, error) ||
       !m->set_random(0x9e3779b97f4a7c15ull, error)) {
     return nullptr;
   }

@@ -124,6 +124,34 @@ bool Map::update(std::span<const uint8_t> key, std::span<const uint8_t> value, s
   return false;
 }
 
+bool Map::update_many(std::span<const uint8_t> keys, std::span<const uint8_t> values, size_t count,
+                      std::string& error) {
+  if (keys.size() != count * spec_.key_size || values.size() != count * value_buffer_size_) {
+    error = fmt::format("BPF map {}: {} updates with {} B of keys and {} B of values", spec_.name, count, keys.size(),
+                        values.size());
+    return false;
+  }
+  size_t done = 0;
+  // Batches of at most 64k entries: one system call each.
+  while (done < count) {
+    uint32_t n = static_cast<uint32_t>(std::min<size_t>(count - done, 65536));
+    bpf_map_batch_opts opts{};
+    opts.sz = sizeof opts;
+    int rc = bpf_map_update_batch(fd_, keys.data() + done * spec_.key_size, values.data() + done * value_buffer_size_,
+                                  &n, &opts);
+    if (rc != 0) break;
+    done += n;
+  }
+  // A map type without batches (LPM tries): one entry at a time.
+  for (; done < count; ++done) {
+    if (!update(keys.subspan(done * spec_.key_size, spec_.key_size),
+                values.subspan(done * value_buffer_size_, value_buffer_size_), error)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool Map::lookup(std::span<const uint8_t> key, std::span<uint8_t> value) const {
   if (key.size() != spec_.key_size || value.size() != value_buffer_size_) return false;
   return bpf_map_lookup_elem(fd_, key.data(), value.data()) == 0;

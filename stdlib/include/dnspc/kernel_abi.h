@@ -35,6 +35,7 @@ enum dnspc_k_map {
   DNSPC_K_MAP_LISTENERS,     /* hash: dnspc_k_listener -> uint32_t (1) */
   DNSPC_K_MAP_ACL4,          /* LPM trie: dnspc_k_lpm4 -> uint32_t (1): sources the ACL allows */
   DNSPC_K_MAP_ACL6,
+  DNSPC_K_MAP_REGEX_RULES,   /* array: dnspc_k_regex_rule, the chains of folded regex rules */
   DNSPC_K_MAP_COUNT
 };
 
@@ -87,8 +88,18 @@ enum dnspc_k_name_kind { DNSPC_K_NAME_EXACT = 0, DNSPC_K_NAME_SUFFIX = 1 };
  * of the tests of other rules that hold. */
 struct dnspc_k_lookup {
   uint32_t min_rule;
-  uint32_t pad;
+  uint32_t regex_chain; /* names only: 1 + the first of the folded regex rules under this name, or 0 */
   uint64_t bits;
+};
+
+/* A folded regex rule: its rule and its regex (DNSPC_K_MAP_REGEXES), and
+ * 1 + the next rule of its chain (0: the end). A chain holds the rules whose
+ * regexes lie under one name, in rule order. */
+struct dnspc_k_regex_rule {
+  uint32_t rule;
+  uint32_t regex;
+  uint32_t next;
+  uint32_t pad;
 };
 enum { DNSPC_K_NO_RULE = 0xffffffffu };
 
@@ -135,6 +146,12 @@ struct dnspc_k_listener {
   uint8_t addr[16];
 };
 
+/* Chains of folded regex rules a name may lead to (one per suffix whose
+ * name key has one), and DFA runs over them per query; past either the
+ * query goes up unevaluated, so the kernel's work per packet stays bounded. */
+#define DNSPC_K_REGEX_CHAINS 8
+#define DNSPC_K_REGEX_STEPS 64
+
 /* The packet's facts the decision code reads; one per CPU (BPF stacks are
  * 512 bytes). Offsets are read by the generated code through offsetof. */
 struct dnspc_k_view {
@@ -161,6 +178,11 @@ struct dnspc_k_view {
   uint32_t best;            /* first folded rule that holds, or prefix_rules */
   uint32_t pad2;
   uint64_t now_ns;
+  /* The folded regex rules' chains the name's suffixes lead to, to run
+   * after the lookups; more than fit and the query goes up unevaluated. */
+  uint32_t regex_heads[DNSPC_K_REGEX_CHAINS];
+  uint32_t regex_head_count;
+  uint32_t regex_overflow;
 };
 
 /* The name hash: FNV-1a over the suffix's bytes read from its end (the root

@@ -25,6 +25,7 @@ struct KernelTables {
   std::vector<dnspc_k_action> actions;  // per prefix rule
   std::vector<uint32_t> dfa;            // every general regex's transitions
   std::vector<dnspc_k_regex> regexes;
+  std::vector<dnspc_k_regex_rule> regex_rules;  // folded regex rules' chains
   std::vector<int32_t> regex_of_test;   // per test id: its regex, or -1
   std::vector<KernelLimiter> limiters;  // per program limiter (the rates map's index)
   uint32_t source_rate_entries = 0;     // the per-source LRU's size (0: no per-source bound)

@@ -24,6 +24,7 @@ enum class RuleFold : uint8_t {
   kSource,       // one source-prefix test: the source LPM tries
   kDestination,  // one destination-prefix test: the destination LPM tries
   kQtypeName,    // one qtype test and one name test: names map keys carry the qtype
+  kRegex,        // one regex test with a DNS suffix: its DFA runs when the suffix's name key holds
 };
 const char* rule_fold_name(RuleFold fold);
 

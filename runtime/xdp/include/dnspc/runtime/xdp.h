@@ -56,6 +56,9 @@ class Map {
   // (a full hash map: E2BIG; a key or value of the wrong size).
   bool update(std::span<const uint8_t> key, std::span<const uint8_t> value, std::string& error);
   // False when the key is absent (or the sizes are wrong).
+  // `count` keys and values, packed, in as few system calls as the map type
+  // allows (a 100k-rule policy's DFA tables are millions of entries).
+  bool update_many(std::span<const uint8_t> keys, std::span<const uint8_t> values, size_t count, std::string& error);
   bool lookup(std::span<const uint8_t> key, std::span<uint8_t> value) const;
   // False when the key was absent; arrays cannot remove.
   bool remove(std::span<const uint8_t> key);
