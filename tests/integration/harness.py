@@ -387,7 +387,7 @@ class Dnspc:
 
     count = 0
 
-    def __init__(self, workdir, policy, extra_args=(), port=None, wait=True, log_format=None, env=None):
+    def __init__(self, workdir, policy, extra_args=(), port=None, wait=True, log_format=None, env=None, wrapper=()):
         self.workdir = Path(workdir)
         self.port = port or free_port()
         Dnspc.count += 1
@@ -395,7 +395,8 @@ class Dnspc:
         self.control = str(self.workdir / f"control-{tag}.sock")
         self.policy_path = self.workdir / f"policy-{tag}.dp"
         self.policy_path.write_text(policy.replace("{port}", str(self.port)).replace("{control}", self.control))
-        argv = [DNSPC, "run"]
+        # wrapper: a command dnspc runs under (setpriv dropping capabilities).
+        argv = [*wrapper, DNSPC, "run"]
         if log_format:
             argv += ["--log-format", log_format]
         argv += [*extra_args, str(self.policy_path)]

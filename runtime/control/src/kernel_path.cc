@@ -89,13 +89,16 @@ void KernelPath::swap(const ActivePolicy& running, ActivePolicy& next) {
   // From here a marked query is evaluated whole under the running policy:
   // right whichever program marked it.
   running.kernel_trust_from_ns.store(UINT64_MAX, std::memory_order_release);
-  if (attachment_) fold_counters(/*final=*/true);
+  // The old program's counters are read for the last time once it no longer
+  // runs (replaced or detached): read before, what it decided in between
+  // would be lost from the kernel's counts at every reload.
   if (!image.kernel_wanted || !image.kernel) {
     if (image.kernel_wanted && image.kernel_problem != problem_said_) {
       log(LogLevel::kWarning, "running without the kernel fast path", {{"reason", image.kernel_problem}});
       problem_said_ = image.kernel_problem;
     }
     attachment_.reset();  // detaches
+    fold_counters(/*final=*/true);
     program_.reset();
     registry_.kernel.attached = false;
     return;
@@ -107,12 +110,15 @@ void KernelPath::swap(const ActivePolicy& running, ActivePolicy& next) {
     if (!attachment_->replace(*image.kernel->program, error)) {
       log(LogLevel::kWarning, "the kernel fast path could not be replaced; running without it", {{"reason", error}});
       attachment_.reset();
+      fold_counters(/*final=*/true);
       program_.reset();
       registry_.kernel.attached = false;
       return;
     }
+    fold_counters(/*final=*/true);
   } else {
     attachment_.reset();
+    fold_counters(/*final=*/true);
     attachment_ = xdp::Attachment::attach(image.kernel->interface, image.kernel->mode, *image.kernel->program, error);
     if (!attachment_) {
       if (error != problem_said_) log(LogLevel::kWarning, "running without the kernel fast path", {{"reason", error}});
