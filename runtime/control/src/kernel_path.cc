@@ -84,6 +84,19 @@ void KernelPath::start(ActivePolicy& policy) {
        {"first_rule_in_user_space", program_->end_reason.empty() ? "none" : program_->end_reason}});
 }
 
+// Without a program from here on. Queries the old one marked may still sit
+// in socket buffers: `next` keeps its interface (with no rules and no
+// trust), so their mark is cleared and they are evaluated whole.
+void KernelPath::stop(const ActivePolicy& running, ActivePolicy& next) {
+  const int ifindex = attachment_ ? attachment_->ifindex() : running.kernel_ifindex;
+  attachment_.reset();  // detaches
+  fold_counters();      // the old program's last counts, now that it no longer runs
+  program_.reset();
+  registry_.kernel.attached = false;
+  next.kernel_ifindex = ifindex;
+  next.kernel_rules = 0;
+}
+
 void KernelPath::swap(const ActivePolicy& running, ActivePolicy& next) {
   const PolicyImage& image = *next.image;
   // From here a marked query is evaluated whole under the running policy:
@@ -97,10 +110,7 @@ void KernelPath::swap(const ActivePolicy& running, ActivePolicy& next) {
       log(LogLevel::kWarning, "running without the kernel fast path", {{"reason", image.kernel_problem}});
       problem_said_ = image.kernel_problem;
     }
-    attachment_.reset();  // detaches
-    fold_counters(/*final=*/true);
-    program_.reset();
-    registry_.kernel.attached = false;
+    stop(running, next);
     return;
   }
   std::string error;
@@ -109,29 +119,23 @@ void KernelPath::swap(const ActivePolicy& running, ActivePolicy& next) {
   if (same_place) {
     if (!attachment_->replace(*image.kernel->program, error)) {
       log(LogLevel::kWarning, "the kernel fast path could not be replaced; running without it", {{"reason", error}});
-      attachment_.reset();
-      fold_counters(/*final=*/true);
-      program_.reset();
-      registry_.kernel.attached = false;
+      stop(running, next);
       return;
     }
-    fold_counters(/*final=*/true);
+    fold_counters();
   } else {
-    attachment_.reset();
-    fold_counters(/*final=*/true);
+    stop(running, next);
     attachment_ = xdp::Attachment::attach(image.kernel->interface, image.kernel->mode, *image.kernel->program, error);
     if (!attachment_) {
       if (error != problem_said_) log(LogLevel::kWarning, "running without the kernel fast path", {{"reason", error}});
       problem_said_ = error;
-      program_.reset();
-      registry_.kernel.attached = false;
       return;
     }
   }
   adopt(next, image.kernel);
 }
 
-void KernelPath::fold_counters(bool final) {
+void KernelPath::fold_counters() {
   if (!program_) return;
   KernelCounters& c = registry_.kernel;
   const std::vector<uint64_t> hits = program_->maps->rule_hits();
@@ -156,7 +160,6 @@ void KernelPath::fold_counters(bool final) {
   c.actions[static_cast<unsigned>(ActionKind::kRefuse)] += delta(k::DNSPC_K_ACTION_REFUSE);
   c.actions[static_cast<unsigned>(ActionKind::kRcode)] += delta(k::DNSPC_K_ACTION_RCODE);
   c.actions[static_cast<unsigned>(ActionKind::kTruncate)] += delta(k::DNSPC_K_ACTION_TRUNCATE);
-  (void)final;
 }
 
 void KernelPath::sync_blocks(const ActivePolicy& running) {
@@ -185,7 +188,7 @@ void KernelPath::sync_blocks(const ActivePolicy& running) {
 }
 
 void KernelPath::tick(const ActivePolicy& running) {
-  fold_counters(false);
+  fold_counters();
   sync_blocks(running);
 }
 

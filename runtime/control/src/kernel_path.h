@@ -44,7 +44,8 @@ class KernelPath {
   bool attached() const { return attachment_ != nullptr; }
 
  private:
-  void fold_counters(bool final);
+  void fold_counters();
+  void stop(const ActivePolicy& running, ActivePolicy& next);
   void sync_blocks(const ActivePolicy& running);
   void adopt(ActivePolicy& next, std::shared_ptr<xdp::KernelProgram> program);
 
