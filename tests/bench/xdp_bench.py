@@ -4,7 +4,7 @@ rule in the kernel against the same rule in user space, and CPU per answered
 query with and without the fast path in front.
 
     xdp_bench.py [--runs 3] [--duration 5] [--modes generic,native]
-                 [--flood-qps max] [--senders 1] [--answer-qps max] [--json FILE] [--keep]
+                 [--flood-qps max] [--senders 1] [--answer-qps 20000,max] [--pin] [--json FILE] [--keep]
 
 Needs root (network namespaces, veth pairs, XDP); otherwise it says why and
 exits with status 77. Holds /tmp/dnspc-build.lock (flock) while it measures,
@@ -31,32 +31,44 @@ each round):
   drops: each query it sends holds a slot until its timeout), unpaced by
   default (`--flood-qps max`: the highest rate one sending thread reaches),
   for --duration seconds. Variants: xdp-generic, xdp-native (the kernel
-  drops), user (the same rule in user space). Per query sent: dnspc's own
-  CPU (utime+stime of all its threads, /proc/PID/stat) and the whole
-  machine's (/proc/stat: all non-idle time, and the softirq part of it).
-  The figures are read before the flood and 1.5 s after it ends (user space
-  may still be draining its socket, and the kernel's counters are folded
-  into dnspc's registry once a second). Cross-checks: dnspc0's received
-  packets, the kernel's `dnspc_xdp_packets_total{result="seen"}` and
-  `dnspc_rule_hits_total{rule="flood",path=...}` from `ctl metrics`, the
-  server namespace's UDP receive-buffer drops.
-- pass: client 2 runs dnsperf (`-c 4 -q 100 -t 2`, as run.py) at
-  --answer-qps (default max: saturation), names NSD answers, forwarded by
-  user space after the kernel's rule did not hold. Variants: xdp-generic,
-  xdp-native, user. Per answered query: dnspc's CPU and the machine's.
+  drops), user (the same rule in user space). Per query sent.
+- pass: client 2 runs dnsperf (`-c 4 -q 100 -t 2`, as run.py) at each load
+  of --answer-qps (default 20000 and max: saturation), names NSD answers,
+  forwarded by user space after the kernel's rule did not hold. Variants:
+  xdp-generic, xdp-native, user. Per answered query.
 
-Why the machine's CPU too: XDP runs in softirq context, which is charged to
+What each run reads, before the traffic and after it (for a flood, 1.5 s
+after it ends: user space may still be draining its socket, and the
+kernel's counters are folded into dnspc's registry once a second):
+
+- dnspc's CPU: utime+stime of all its threads (/proc/PID/stat). What the
+  issue's targets are about.
+- the generator's CPU (wait4 on flood_sender or dnsperf), NSD's (all its
+  processes), the ksoftirqd threads', and their sum with dnspc's: the CPU
+  the traffic cost wherever it was charged.
+- the machine's non-idle CPU (/proc/stat), net of its background: the
+  machine's CPU over one second with dnspc up and no traffic, measured
+  right before, times the run's length. Only as good as the background is
+  steady: on a shared machine, read the sum above instead.
+- cross-checks, with a warning when they disagree: dnspc0's received
+  packets, the kernel's `dnspc_xdp_packets_total{result="seen"}` and
+  `dnspc_rule_hits_total{rule="flood",path=...}` from `ctl metrics` (the
+  drop counted on the expected path), `dnspc_xdp_marked_total` (pass: the
+  queries came up through the program), the server namespace's UDP
+  receive-buffer drops, the answers' rcodes.
+
+Why more than dnspc's CPU: XDP runs in softirq context, which is charged to
 whatever task the CPU was running (here mostly the flood sender, whose
 sendmmsg carries each datagram through the veth, the bridge and dnspc0's
 receive path on the same CPU) or to no task at all: never to dnspc. dnspc's
 own CPU per dropped query with the fast path is therefore close to zero by
-construction; the machine's CPU per query is the honest cost of a drop.
+construction; the sum is the honest cost of a drop (it includes the
+sender's own sending, the same in every variant).
 
-Reported: per group and variant, medians with the spread (min-max) over the
-rounds; the ratios kernel/user per group, each as the median of the
-per-round ratios with their min-max. Targets (issue #19): dnspc CPU per
-dropped query xdp/user at most 0.1; CPU per answered query xdp/user at most
-1.05.
+Reported: per group, load and variant, medians with the spread (min-max)
+over the rounds; the ratios kernel/user, each the median of the per-round
+ratios with their min-max. Targets (issue #19): dnspc CPU per dropped query
+xdp/user at most 0.1; dnspc CPU per answered query xdp/user at most 1.05.
 """
 
 import argparse
@@ -89,11 +101,15 @@ SETTLE_S = 1.5  # after a flood: user space drains, the kernel's counters are fo
 SKIP = 77
 BACKGROUND_S = 1.0  # the machine's CPU with dnspc up and no traffic, before each run
 KSOFTIRQD = []  # filled in main()
+NSD = []  # NSD's processes (it forks), filled in main()
+# --pin: dnspc alone on the last CPU; this script, NSD and the generators on the first.
+DNSPC_CPU, OTHERS_CPU = os.cpu_count() - 1, 0
 
 
 @dataclass
 class Variant:
     group: str  # drop or pass
+    load: str  # queries per second offered, or max
     mode: Optional[str]  # generic, native; None: no xdp statement (user space)
 
     @property
@@ -175,6 +191,16 @@ def machine_jiffies():
     return (total - v[3] - v[4]) / run.CLK_TCK, v[6] / run.CLK_TCK
 
 
+def pids_with_argument(arg):
+    pids = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            with contextlib.suppress(OSError):
+                if arg.encode() in (d / "cmdline").read_bytes().split(b"\0"):
+                    pids.append(int(d.name))
+    return pids
+
+
 def ksoftirqd_pids():
     """The per-CPU threads that run softirq work a CPU could not finish on
     the way out of an interrupt or a bh-enable (under load, the deferred part
@@ -208,6 +234,7 @@ class Snapshot:
 
     def cpu(self):
         self.dnspc_cpu = run.cpu_seconds(self.proc.pid)
+        self.nsd = sum(run.cpu_seconds(p) for p in NSD)
         self.ksoftirqd = ksoftirqd_seconds(KSOFTIRQD)
         self.machine, self.softirq = machine_jiffies()
         self.wall = time.monotonic()
@@ -221,6 +248,7 @@ class Snapshot:
 
     def delta(self, before):
         d = {"dnspc_cpu_s": self.dnspc_cpu - before.dnspc_cpu,
+             "nsd_cpu_s": self.nsd - before.nsd,
              "ksoftirqd_s": self.ksoftirqd - before.ksoftirqd,
              "machine_cpu_s": self.machine - before.machine,
              "softirq_s": self.softirq - before.softirq,
@@ -242,37 +270,45 @@ def build_sender(workdir):
     return binary
 
 
-def flood(ctx, net):
+def flood(ctx, net, load):
     """--senders flood_senders in the flood client; (sent, their CPU seconds, argv)."""
-    rate = 0 if ctx.args.flood_qps == "max" else int(ctx.args.flood_qps) / ctx.args.senders
+    rate = 0 if load == "max" else int(load) / ctx.args.senders
     names = [f"{owner}.{run.ZONE}" for owner, _ in run.ZONE_HOSTS if owner != "@"]
     argv = [str(ctx.sender), netns.SERVER_ADDRESS, str(DNS_PORT), str(ctx.args.duration), str(rate)] + names
-    procs = [net.popen_in(net.client(FLOOD_CLIENT), argv, stdout=subprocess.PIPE, text=True)
+    procs = [net.popen_in(net.client(FLOOD_CLIENT), argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
              for _ in range(ctx.args.senders)]
     sent, cpu = 0, 0.0
     for p in procs:
-        # wait4 rather than wait: the sender's own CPU (`ip netns exec` execs it, same pid).
-        _, status, usage = os.wait4(p.pid, 0)
-        p.returncode = os.waitstatus_to_exitcode(status)
-        out = p.stdout.read()
+        code, out, used = wait_with_cpu(p)
         m = re.match(r"sent (\d+) seconds ([\d.]+) errors (\d+)", out)
-        if p.returncode != 0 or not m:
-            raise RuntimeError(f"flood_sender failed (exit {p.returncode}): {out}")
+        if code != 0 or not m:
+            raise RuntimeError(f"flood_sender failed (exit {code}): {out}")
         sent += int(m.group(1))
-        cpu += usage.ru_utime + usage.ru_stime
+        cpu += used
     return sent, cpu, shlex.join(argv)
 
 
-def dnsperf(ctx, net):
+def wait_with_cpu(p):
+    """(exit code, output, CPU seconds) of a process popen_in started: wait4
+    rather than wait gives its own utime+stime (`ip netns exec` execs the
+    command, so the pid is the command's). Its output must fit a pipe's
+    buffer (a summary line or a few)."""
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return p.returncode, p.stdout.read(), usage.ru_utime + usage.ru_stime
+
+
+def dnsperf(ctx, net, load):
     argv = ["dnsperf", "-s", netns.SERVER_ADDRESS, "-p", str(DNS_PORT), "-d", str(ctx.query_file),
             "-l", str(ctx.args.duration), "-c", str(ctx.args.clients), "-T", "1",
             "-q", str(ctx.args.outstanding), "-t", str(ctx.args.timeout)]
-    if ctx.args.answer_qps != "max":
-        argv += ["-Q", ctx.args.answer_qps]
-    done = net.run_in(net.client(PASS_CLIENT), argv, timeout=ctx.args.duration + ctx.args.timeout + 30)
-    if done.returncode != 0:
-        raise RuntimeError(f"dnsperf failed (exit {done.returncode}): {done.stdout[-2000:]} {done.stderr[-2000:]}")
-    return run.parse_dnsperf(done.stdout), shlex.join(argv)
+    if load != "max":
+        argv += ["-Q", load]
+    p = net.popen_in(net.client(PASS_CLIENT), argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    code, out, cpu = wait_with_cpu(p)
+    if code != 0:
+        raise RuntimeError(f"dnsperf failed (exit {code}): {out[-2000:]}")
+    return run.parse_dnsperf(out), cpu, shlex.join(argv)
 
 
 # ---------------------------------------------------------------- one run
@@ -283,7 +319,8 @@ def start_dnspc(ctx, v):
     control = str(ctx.workdir / f"{v.group}-{v.name}.sock")
     path = ctx.workdir / f"{v.group}-{v.name}.dp"
     path.write_text(policy(v, ctx.nsd_port, control))
-    proc = run.start_process(ctx, f"dnspc-{v.group}-{v.name}", [str(ctx.args.dnspc), "run", str(path)])
+    pin = ["taskset", "-c", str(DNSPC_CPU)] if ctx.args.pin else []  # taskset execs: the pid stays dnspc's
+    proc = run.start_process(ctx, f"dnspc-{v.group}-{v.name}", pin + [str(ctx.args.dnspc), "run", str(path)])
     deadline = time.monotonic() + run.START_TIMEOUT
     while time.monotonic() < deadline:
         if not proc.alive():
@@ -318,28 +355,25 @@ def measure(ctx, net, v):
         background = (machine_jiffies()[0] - idle_from[0]) / (time.monotonic() - idle_from[1])
         before = Snapshot(proc, net, control).counts().cpu()
         if v.group == "drop":
-            sent, sender_cpu, argv = flood(ctx, net)
+            sent, sender_cpu, argv = flood(ctx, net, v.load)
             time.sleep(SETTLE_S)
             res = Snapshot(proc, net, control).cpu().counts().delta(before)
-            res.update(sent=sent, sender_cpu_s=sender_cpu, generator=argv, per=sent,
+            res.update(sent=sent, generator_cpu_s=sender_cpu, generator=argv, per=sent,
                        offered_qps=sent / ctx.args.duration)
         else:
-            perf, argv = dnsperf(ctx, net)
+            perf, generator_cpu, argv = dnsperf(ctx, net, v.load)
             res = Snapshot(proc, net, control).cpu().counts().delta(before)
             res.update(perf)
-            res.update(generator=argv, per=perf["completed"], offered_qps=perf["qps"], sender_cpu_s=None)
+            res.update(generator=argv, per=perf["completed"], offered_qps=perf["qps"], generator_cpu_s=generator_cpu)
         if not proc.alive():
             raise RuntimeError(f"dnspc ({v.name}) died; see {proc.log}")
     finally:
         proc.stop()
     res["background_cores"] = background
     res["machine_net_cpu_s"] = max(0.0, res["machine_cpu_s"] - background * res["wall_s"])
-    if res["sender_cpu_s"] is not None:
-        res["traffic_cpu_s"] = res["dnspc_cpu_s"] + res["sender_cpu_s"] + res["ksoftirqd_s"]
-    else:
-        res["traffic_cpu_s"] = None
+    res["traffic_cpu_s"] = res["dnspc_cpu_s"] + res["generator_cpu_s"] + res["nsd_cpu_s"] + res["ksoftirqd_s"]
     n = res["per"]
-    for k in ("dnspc_cpu_s", "sender_cpu_s", "ksoftirqd_s", "traffic_cpu_s", "machine_cpu_s",
+    for k in ("dnspc_cpu_s", "generator_cpu_s", "nsd_cpu_s", "ksoftirqd_s", "traffic_cpu_s", "machine_cpu_s",
               "machine_net_cpu_s", "softirq_s"):
         res[k.replace("_s", "_us_per_q")] = res[k] * 1e6 / n if n and res[k] is not None else None
     return res, None
@@ -367,8 +401,9 @@ def check(v, res):
     return out
 
 
-def run_group(ctx, net, group, modes):
-    variants = [Variant(group, m) for m in modes] + [Variant(group, None)]
+def run_group(ctx, net, group, load, modes):
+    variants = [Variant(group, load, m) for m in modes] + [Variant(group, load, None)]
+    label = f"{group} @ {load}"
     records, unavailable = [], {}
     for r in range(ctx.args.runs):
         k = r % len(variants)
@@ -378,13 +413,13 @@ def run_group(ctx, net, group, modes):
             res, problem = measure(ctx, net, v)
             if res is None:
                 unavailable[v.name] = problem
-                run.log(f"  [{group}] {v.name}: cannot run, left out: {problem}")
+                run.log(f"  [{label}] {v.name}: cannot run, left out: {problem}")
                 continue
-            res.update(group=group, variant=v.name, round=r + 1, warnings=check(v, res))
+            res.update(group=label, load=load, variant=v.name, round=r + 1, warnings=check(v, res))
             records.append(res)
-            run.log(f"  [{group}] round {r + 1}/{ctx.args.runs} {v.name:11s} {res['offered_qps']:9.0f} qps  "
+            run.log(f"  [{label}] round {r + 1}/{ctx.args.runs} {v.name:11s} {res['offered_qps']:9.0f} qps  "
                     f"dnspc {res['dnspc_cpu_s']:5.2f} s = {run.fmt(res['dnspc_cpu_us_per_q'], 3):>6s} us/q  "
-                    f"sender {run.fmt(res['sender_cpu_us_per_q'], 3)} ksoftirqd {run.fmt(res['ksoftirqd_us_per_q'], 3)} "
+                    f"generator {run.fmt(res['generator_cpu_us_per_q'], 3)} nsd {run.fmt(res['nsd_cpu_us_per_q'], 3)} ksoftirqd {run.fmt(res['ksoftirqd_us_per_q'], 3)} "
                     f"traffic {run.fmt(res['traffic_cpu_us_per_q'], 3)} us/q  "
                     f"machine {run.fmt(res['machine_net_cpu_us_per_q'], 3)} us/q net of "
                     f"{res['background_cores']:.2f} cores background (softirq {run.fmt(res['softirq_us_per_q'], 3)})")
@@ -409,12 +444,12 @@ def spread(vals, digits):
 
 
 COLUMNS = [("offered_qps", "queries/s", 0), ("dnspc_cpu_s", "dnspc CPU s", 2),
-           ("dnspc_cpu_us_per_q", "dnspc µs/q", 3), ("sender_cpu_us_per_q", "sender µs/q", 3),
-           ("ksoftirqd_us_per_q", "ksoftirqd µs/q", 3), ("traffic_cpu_us_per_q", "dnspc+sender+ksoftirqd µs/q", 3),
+           ("dnspc_cpu_us_per_q", "dnspc µs/q", 3), ("generator_cpu_us_per_q", "generator µs/q", 3),
+           ("nsd_cpu_us_per_q", "NSD µs/q", 3), ("ksoftirqd_us_per_q", "ksoftirqd µs/q", 3),
+           ("traffic_cpu_us_per_q", "sum µs/q", 3),
            ("machine_net_cpu_us_per_q", "machine µs/q (net of background)", 3),
            ("background_cores", "background (cores)", 2)]
-RATIOS = [("dnspc_cpu_us_per_q", "dnspc CPU"), ("traffic_cpu_us_per_q", "dnspc+sender+ksoftirqd CPU"),
-          ("machine_net_cpu_us_per_q", "machine CPU (net of background)")]
+RATIOS = [("dnspc_cpu_us_per_q", "dnspc CPU"), ("traffic_cpu_us_per_q", "dnspc+generator+NSD+ksoftirqd CPU")]
 
 
 def report(records):
@@ -470,9 +505,15 @@ def parse_args(argv=None):
     ap.add_argument("--modes", default="generic,native",
                     help="XDP modes to measure (generic: every interface; native: the driver's hook, veth has one)")
     ap.add_argument("--groups", default="drop,pass")
-    ap.add_argument("--flood-qps", default="max", help="the flood's rate over all senders, or max (unpaced)")
+    ap.add_argument("--flood-qps", default="max",
+                    help="comma list of the flood's rates over all senders; max: unpaced")
     ap.add_argument("--senders", type=int, default=1, help="flood_sender processes in the flood client")
-    ap.add_argument("--answer-qps", default="max", help="dnsperf -Q for the pass group, or max (no -Q)")
+    ap.add_argument("--answer-qps", default="20000,max",
+                    help="comma list of dnsperf -Q for the pass group; max: no -Q (saturation)")
+    ap.add_argument("--pin", action="store_true",
+                    help="dnspc on the last CPU, NSD and the generators on the first: softirq work of the "
+                         "clients' packets (the XDP program included) then runs on the senders' CPU and is "
+                         "never charged to dnspc")
     run.add_common_args(ap)
     args = ap.parse_args(argv)
     args.modes = [m for m in args.modes.split(",") if m]
@@ -484,9 +525,11 @@ def parse_args(argv=None):
         if g not in ("drop", "pass"):
             ap.error(f"--groups: {g!r} is neither drop nor pass")
     for name in ("flood_qps", "answer_qps"):
-        val = getattr(args, name)
-        if val != "max" and not val.isdigit():
-            ap.error(f"--{name.replace('_', '-')}: {val!r} is neither a number nor max")
+        loads = [q.strip() for q in getattr(args, name).split(",") if q.strip()]
+        for val in loads:
+            if val != "max" and not val.isdigit():
+                ap.error(f"--{name.replace('_', '-')}: {val!r} is neither a number nor max")
+        setattr(args, name, loads)
     if args.runs < 1 or args.duration < 1 or args.senders < 1:
         ap.error("--runs, --duration and --senders must be at least 1")
     return run.finish_common_args(ap, args)
@@ -504,16 +547,20 @@ def main(argv=None):
     records, unavailable = [], {}
     with netns.Topology(clients=2) as net, net.entered(net.server), contextlib.ExitStack() as cleanup:
         # From here this thread, and every process it starts, is in the server namespace.
+        if args.pin:
+            os.sched_setaffinity(0, {OTHERS_CPU})  # this thread; what it starts inherits it
         ctx = run.prepare(args, cleanup)
         ctx.sender = build_sender(ctx.workdir)
         KSOFTIRQD[:] = ksoftirqd_pids()
+        NSD[:] = pids_with_argument(str(ctx.workdir / "nsd.conf"))
         run.log(f"NSD on 127.0.0.1:{ctx.nsd_port} in {net.server.name}; {facts['cpus']} CPUs, "
                 f"load average {facts['loadavg_at_start']}")
         with build_lock():
             for group in args.groups:
-                recs, gone = run_group(ctx, net, group, args.modes)
-                records += recs
-                unavailable.update({f"{group}/{k}": v for k, v in gone.items()})
+                for load in args.flood_qps if group == "drop" else args.answer_qps:
+                    recs, gone = run_group(ctx, net, group, load, args.modes)
+                    records += recs
+                    unavailable.update({f"{group} @ {load}/{k}": v for k, v in gone.items()})
     table, ratios = report(records)
     print()
     print(table)
