@@ -329,7 +329,7 @@ def dnsperf(ctx, net, load):
 # ---------------------------------------------------------------- one run
 
 
-def start_dnspc(ctx, v):
+def start_dnspc(ctx, net, v):
     """dnspc with v's policy, answering through NSD; None (and why) when it cannot start."""
     control = str(ctx.workdir / f"{v.group}-{v.name}.sock")
     path = ctx.workdir / f"{v.group}-{v.name}.dp"
@@ -348,6 +348,13 @@ def start_dnspc(ctx, v):
         proc.stop()
         raise RuntimeError(f"dnspc ({v.name}) did not answer within {run.START_TIMEOUT}s; see {proc.log}")
     attached = counters(control)["kernel_attached"]
+    # What the kernel says is attached, in which mode: `ip link` shows
+    # xdpgeneric for generic, xdp for the driver's hook (native).
+    link = net.run_in(net.server, ["ip", "link", "show", netns.SERVER_INTERFACE], check=True).stdout.split()
+    if v.mode and {"generic": "xdpgeneric", "native": "xdp"}[v.mode] not in link:
+        proc.stop()
+        raise RuntimeError(f"dnspc ({v.name}) runs, but `ip link` shows no {v.mode} XDP program on "
+                           f"{netns.SERVER_INTERFACE}: {' '.join(link)}")
     if bool(attached) != bool(v.mode):
         proc.stop()
         state = "not attached" if v.mode else "attached without an xdp statement"
@@ -356,7 +363,7 @@ def start_dnspc(ctx, v):
 
 
 def measure(ctx, net, v):
-    proc, control, problem = start_dnspc(ctx, v)
+    proc, control, problem = start_dnspc(ctx, net, v)
     if proc is None:
         return None, problem
     try:
