@@ -113,10 +113,27 @@ class Variant:
     group: str  # drop or pass
     load: str  # queries per second offered, or max
     mode: Optional[str]  # generic, native; None: no xdp statement (user space)
+    foreign: Optional[str] = None  # user space, with PASS_PROGRAM attached in this mode
 
     @property
     def name(self):
+        if self.foreign:
+            return f"user+pass-{self.foreign}"
         return f"xdp-{self.mode}" if self.mode else "user"
+
+
+# --pass-program: user space decides, behind an XDP program that passes every
+# packet. What any XDP program on the interface costs the kernel (on a veth,
+# generic mode copies each skb that lacks XDP's headroom; native mode hands
+# the packet to veth's NAPI instead of the backlog), apart from what dnspc's
+# program and its hand-over add.
+PASS_PROGRAM = """
+#include <linux/bpf.h>
+__attribute__((section("xdp"), used)) int pass(struct xdp_md *ctx) { return XDP_PASS; }
+char _license[] __attribute__((section("license"), used)) = "GPL";
+"""
+IP_LINK_MODE = {"generic": "xdpgeneric", "native": "xdpdrv"}  # `ip link set dev D MODE obj F`
+IP_LINK_SHOWS = {"generic": "xdpgeneric", "native": "xdp"}  # what `ip link show` prints then
 
 
 def policy(v, nsd_port, control):
@@ -351,7 +368,7 @@ def start_dnspc(ctx, net, v):
     # What the kernel says is attached, in which mode: `ip link` shows
     # xdpgeneric for generic, xdp for the driver's hook (native).
     link = net.run_in(net.server, ["ip", "link", "show", netns.SERVER_INTERFACE], check=True).stdout.split()
-    if v.mode and {"generic": "xdpgeneric", "native": "xdp"}[v.mode] not in link:
+    if v.mode and IP_LINK_SHOWS[v.mode] not in link:
         proc.stop()
         raise RuntimeError(f"dnspc ({v.name}) runs, but `ip link` shows no {v.mode} XDP program on "
                            f"{netns.SERVER_INTERFACE}: {' '.join(link)}")
@@ -362,7 +379,28 @@ def start_dnspc(ctx, net, v):
     return proc, control, None
 
 
+def pass_program(ctx):
+    """PASS_PROGRAM compiled (clang-19, as tests/integration/test_netns.py): its path."""
+    source, obj = ctx.workdir / "pass.c", ctx.workdir / "pass.o"
+    source.write_text(PASS_PROGRAM)
+    subprocess.run(["clang-19", "-O2", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu", "-c", str(source),
+                    "-o", str(obj)], check=True, timeout=120)
+    return obj
+
+
 def measure(ctx, net, v):
+    if v.foreign:
+        net.run_in(net.server, ["ip", "link", "set", "dev", netns.SERVER_INTERFACE, IP_LINK_MODE[v.foreign],
+                                "obj", str(ctx.pass_program), "sec", "xdp"], check=True)
+    try:
+        return measure_started(ctx, net, v)
+    finally:
+        if v.foreign:
+            net.run_in(net.server, ["ip", "link", "set", "dev", netns.SERVER_INTERFACE,
+                                    IP_LINK_MODE[v.foreign], "off"], check=True)
+
+
+def measure_started(ctx, net, v):
     proc, control, problem = start_dnspc(ctx, net, v)
     if proc is None:
         return None, problem
@@ -425,8 +463,9 @@ def check(v, res):
     return out
 
 
-def run_group(ctx, net, group, load, modes):
-    variants = [Variant(group, load, m) for m in modes] + [Variant(group, load, None)]
+def run_group(ctx, net, group, load, modes, pass_modes):
+    variants = ([Variant(group, load, m) for m in modes] + [Variant(group, load, None)]
+                + [Variant(group, load, None, foreign=m) for m in pass_modes])
     label = f"{group} @ {load}"
     records, unavailable = [], {}
     for r in range(ctx.args.runs):
@@ -542,6 +581,9 @@ def parse_args(argv=None):
     ap.add_argument("--modes", default="generic,native",
                     help="XDP modes to measure (generic: every interface; native: the driver's hook, veth has one)")
     ap.add_argument("--groups", default="drop,pass")
+    ap.add_argument("--pass-program", default="generic",
+                    help="XDP modes of an extra user-space variant behind a program that passes everything "
+                         "(what any XDP program costs, apart from dnspc's); empty: none")
     ap.add_argument("--flood-qps", default="max",
                     help="comma list of the flood's rates over all senders; max: unpaced")
     ap.add_argument("--senders", type=int, default=1, help="flood_sender processes in the flood client")
@@ -555,7 +597,8 @@ def parse_args(argv=None):
     args = ap.parse_args(argv)
     args.modes = [m for m in args.modes.split(",") if m]
     args.groups = [g for g in args.groups.split(",") if g]
-    for m in args.modes:
+    args.pass_program = [m for m in args.pass_program.split(",") if m]
+    for m in args.modes + args.pass_program:
         if m not in ("generic", "native"):
             ap.error(f"--modes: {m!r} is neither generic nor native")
     for g in args.groups:
@@ -588,6 +631,7 @@ def main(argv=None):
             os.sched_setaffinity(0, {OTHERS_CPU})  # this thread; what it starts inherits it
         ctx = run.prepare(args, cleanup)
         ctx.sender = build_sender(ctx.workdir)
+        ctx.pass_program = pass_program(ctx) if args.pass_program else None
         KSOFTIRQD[:] = ksoftirqd_pids()
         NSD[:] = pids_with_argument(str(ctx.workdir / "nsd.conf"))
         run.log(f"NSD on 127.0.0.1:{ctx.nsd_port} in {net.server.name}; {facts['cpus']} CPUs, "
@@ -595,7 +639,7 @@ def main(argv=None):
         with build_lock():
             for group in args.groups:
                 for load in args.flood_qps if group == "drop" else args.answer_qps:
-                    recs, gone = run_group(ctx, net, group, load, args.modes)
+                    recs, gone = run_group(ctx, net, group, load, args.modes, args.pass_program)
                     records += recs
                     unavailable.update({f"{group} @ {load}/{k}": v for k, v in gone.items()})
     table, ratios = report(records)
