@@ -4,7 +4,7 @@ rule in the kernel against the same rule in user space, and CPU per answered
 query with and without the fast path in front.
 
     xdp_bench.py [--runs 3] [--duration 5] [--modes generic,native]
-                 [--flood-qps max] [--senders 1] [--answer-qps 20000,max] [--pin] [--json FILE] [--keep]
+                 [--flood-qps max,150000] [--senders 1] [--answer-qps 20000,max] [--pin] [--json FILE] [--keep]
 
 Needs root (network namespaces, veth pairs, XDP); otherwise it says why and
 exits with status 77. Holds /tmp/dnspc-build.lock (flock) while it measures,
@@ -28,14 +28,21 @@ Groups, each variant measured in turn for --runs rounds (the order rotating
 each round):
 
 - drop: client 1 runs flood_sender.c (dnsperf cannot flood a server that
-  drops: each query it sends holds a slot until its timeout), unpaced by
-  default (`--flood-qps max`: the highest rate one sending thread reaches),
-  for --duration seconds. Variants: xdp-generic, xdp-native (the kernel
-  drops), user (the same rule in user space). Per query sent.
+  drops: each query it sends holds a slot until its timeout) for --duration
+  seconds at each rate of --flood-qps: max (unpaced: the highest rate one
+  sending thread reaches) and 150,000 (one rate for every variant, which
+  user space keeps up with here). Per query sent.
 - pass: client 2 runs dnsperf (`-c 4 -q 100 -t 2`, as run.py) at each load
   of --answer-qps (default 20000 and max: saturation), names NSD answers,
-  forwarded by user space after the kernel's rule did not hold. Variants:
-  xdp-generic, xdp-native, user. Per answered query.
+  forwarded by user space after the kernel's rule did not hold. Per
+  answered query.
+
+Variants in each group: xdp-generic, xdp-native (--modes: the policy's xdp
+statement; in drop the kernel drops, in pass it evaluates the rule and
+passes the query up marked), user (no xdp statement: the same rules in user
+space), and user+pass-generic (--pass-program: user space behind an XDP
+program that passes everything, attached with `ip link`: what any XDP
+program on the interface costs, apart from dnspc's program and hand-over).
 
 What each run reads, before the traffic and after it (for a flood, 1.5 s
 after it ends: user space may still be draining its socket, and the
@@ -584,7 +591,7 @@ def parse_args(argv=None):
     ap.add_argument("--pass-program", default="generic",
                     help="XDP modes of an extra user-space variant behind a program that passes everything "
                          "(what any XDP program costs, apart from dnspc's); empty: none")
-    ap.add_argument("--flood-qps", default="max",
+    ap.add_argument("--flood-qps", default="max,150000",
                     help="comma list of the flood's rates over all senders; max: unpaced")
     ap.add_argument("--senders", type=int, default=1, help="flood_sender processes in the flood client")
     ap.add_argument("--answer-qps", default="20000,max",
