@@ -156,12 +156,12 @@ def _first_a(msg):
     return rcode, None
 
 
-def probe(port, name=CHECK_NAME, timeout=0.5):
+def probe(port, name=CHECK_NAME, timeout=0.5, address="127.0.0.1"):
     """One A query over UDP; (rcode, address) or None when nothing came back."""
     qid = random.randrange(65536)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.settimeout(timeout)
-        s.sendto(_build_query(name, qid), ("127.0.0.1", port))
+        s.sendto(_build_query(name, qid), (address, port))
         try:
             msg = s.recv(4096)
         except socket.timeout:
