@@ -51,7 +51,8 @@ std::string kernel_prefix_sentence(const pipeline::CompiledPolicy& policy,
     const std::pair<RuleFold, const char*> folds[] = {{RuleFold::kName, "name"},
                                                       {RuleFold::kSource, "source"},
                                                       {RuleFold::kDestination, "destination"},
-                                                      {RuleFold::kQtypeName, "qtype-and-name"}};
+                                                      {RuleFold::kQtypeName, "qtype-and-name"},
+                                                      {RuleFold::kRegex, "name-and-regex"}};
     std::vector<std::string> parts;
     for (auto [fold, what] : folds) {
       if (uint32_t n = prefix.folded(fold)) {

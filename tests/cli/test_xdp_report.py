@@ -38,9 +38,9 @@ class ExplainSection(unittest.TestCase):
         self.assertEqual(r.stderr, "")  # the note is check's; explain has its section
         self.assertEqual(section(r.stdout), [
             "  xdp eth0 (native): all 6 rules run in the kernel (1 folded into name lookups, 1 into source "
-            "lookups, 1 into qtype-and-name lookups, 3 as general code)",
+            "lookups, 1 into qtype-and-name lookups, 1 into name-and-regex lookups, 2 as general code)",
             "  budgets used by general code: name bits 1/64, source bits 0/64, destination bits 0/64, "
-            "regexes 1/32, rules 3/4,096, tests 4/8,192",  # randsub 1, shaped 2, default 1
+            "regexes 0/32, rules 2/4,096, tests 3/8,192",  # randsub folds: shaped 2, default 1
             "  every UDP query the kernel parses is decided there; TCP queries are evaluated whole in user space",
         ])
 

@@ -137,8 +137,7 @@ std::string RandomPolicy::policy(unsigned max_rules) {
   return out;
 }
 
-std::string with_lua_actions(const std::string& policy, uint64_t seed) {
-  std::mt19937_64 rng(seed);
+std::string with_actions(const std::string& policy, const std::function<std::string()>& pick) {
   std::string out;
   size_t begin = 0;
   while (begin < policy.size()) {
@@ -150,13 +149,17 @@ std::string with_lua_actions(const std::string& policy, uint64_t seed) {
     // (conditions hold no "=>"), the action runs to the ';'.
     const size_t arrow = line.rfind(" => ");
     const size_t semi = line.rfind(';');
-    if (line.starts_with("rule r") && arrow != std::string::npos && semi > arrow &&
-        rng() % 4 == 0) {
-      line.replace(arrow + 4, semi - arrow - 4, "lua act");
+    if (line.starts_with("rule r") && arrow != std::string::npos && semi > arrow) {
+      if (std::string action = pick(); !action.empty()) line.replace(arrow + 4, semi - arrow - 4, action);
     }
     out += line;
   }
   return out;
+}
+
+std::string with_lua_actions(const std::string& policy, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  return with_actions(policy, [&] { return rng() % 4 == 0 ? std::string("lua act") : std::string(); });
 }
 
 std::string address_near(const std::vector<std::string>& netmasks, bool v6, std::mt19937_64& rng) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -25,6 +26,10 @@ struct RandomQuery {
 // numbered rules' actions replaced by `lua act`, so some rules can be
 // resumed past (a Lua action that fell back); the catch-all stays as it is.
 std::string with_lua_actions(const std::string& policy, uint64_t seed);
+
+// `policy` with the action of each numbered rule ("rule rN: ... => ACTION;")
+// replaced by what `pick` returns, or kept when it returns empty.
+std::string with_actions(const std::string& policy, const std::function<std::string()>& pick);
 
 // An address inside one of `netmasks` (usually) or outside them all, with
 // the host part varied a little so prefixes match at several lengths.

@@ -42,21 +42,7 @@ constexpr int kQueriesPerPolicy = 1000;
 // Numbered rules get an action the kernel runs nine times in ten.
 std::string kernel_actions(const std::string& policy, std::mt19937_64& rng) {
   static const char* actions[] = {"drop", "refuse", "truncate", "rcode NXDOMAIN", "rcode SERVFAIL"};
-  std::string out;
-  size_t begin = 0;
-  while (begin < policy.size()) {
-    size_t end = policy.find('\n', begin);
-    end = end == std::string::npos ? policy.size() : end + 1;
-    std::string line = policy.substr(begin, end - begin);
-    begin = end;
-    const size_t arrow = line.rfind(" => ");
-    const size_t semi = line.rfind(';');
-    if (line.starts_with("rule r") && arrow != std::string::npos && semi > arrow && rng() % 10 != 0) {
-      line.replace(arrow + 4, semi - arrow - 4, actions[rng() % 5]);
-    }
-    out += line;
-  }
-  return out;
+  return with_actions(policy, [&] { return rng() % 10 != 0 ? std::string(actions[rng() % 5]) : std::string(); });
 }
 
 // What the kernel parses (docs/xdp.md, "What the kernel reads"): the rest

@@ -64,5 +64,36 @@ TEST_CASE("a small policy's kernel program passes the verifier and decides frame
   CHECK(h->maps().rule_hits() == std::vector<uint64_t>{1, 1, 1, 1});
 }
 
+TEST_CASE("a dynamic block in the kernel's maps decides before the rules, until it expires") {
+  auto policy = compile(
+      "listen 127.0.0.1:5353;\npool main { server 192.0.2.1; }\n"
+      "rule nx: qname suffix \"gone.example.\" => rcode NXDOMAIN;\n"
+      "rule e: true => pool main;\n");
+  const ir::Program& p = policy.optimized.program;
+  std::string error;
+  auto h = KernelHarness::load(p, general_prefix(p), 1, error);
+  INFO(error);
+  REQUIRE(h);
+  const NetAddress blocked = *NetAddress::parse("203.0.113.7"), other = *NetAddress::parse("203.0.113.8");
+  const NetAddress us = *NetAddress::parse("127.0.0.1");
+  auto run = [&](const NetAddress& from, const char* name) {
+    return h->run(udp_frame(PacketBuilder().header(9, 0x0100, 1).question(name, 1).bytes(), from, us, 5000, 53)).action;
+  };
+  const uint64_t far = uint64_t{1} << 62;  // CLOCK_MONOTONIC never gets there
+  REQUIRE(h->maps().block(blocked, 32, kernel::DNSPC_K_DROP, 0, far, error));
+  CHECK(run(blocked, "www.gone.example.") == XDP_DROP);  // the block, not the rule
+  CHECK(run(blocked, "www.example.") == XDP_DROP);
+  CHECK(run(other, "www.gone.example.") == XDP_TX);      // the rule
+  CHECK(run(other, "www.example.") == XDP_PASS);
+  CHECK(h->maps().counter(kernel::DNSPC_K_DYNBLOCKED) == 2);
+  CHECK(h->maps().rule_hits() == std::vector<uint64_t>{1});
+  // A refusing block for a whole /24 answers REFUSED; an expired one is ignored.
+  REQUIRE(h->maps().block(other, 24, kernel::DNSPC_K_REFUSE, 0, far, error));
+  CHECK(run(other, "www.example.") == XDP_TX);
+  h->maps().unblock(other, 24);
+  REQUIRE(h->maps().block(other, 32, kernel::DNSPC_K_DROP, 0, 1, error));  // expired long ago
+  CHECK(run(other, "www.example.") == XDP_PASS);
+}
+
 }  // namespace
 }  // namespace dnspc::testing

@@ -381,3 +381,16 @@ TEST_CASE("a hand-built program: no rules, and ranges missing", "[kernel]") {
   CHECK(lua.end_reason == "`lua f` runs Lua, which the kernel cannot");
   CHECK(lua.test_bit == std::vector<int>{-1});
 }
+
+TEST_CASE("a regex under one name folds; one that may match anywhere is general code", "[kernel]") {
+  Compiled c(
+      "rule r1: qname ~ /^[a-z0-9]{12,}\\.rand\\.example\\.$/ => drop;\n"  // under rand.example.
+      "rule r2: qname ~ /^www[0-9]*\\./ => drop;\n"                           // no DNS suffix
+      "rule r3: qname ~ /^x\\.rand\\.example\\.$/ and rd => drop;\n" +         // a compound condition
+      kTail);
+  REQUIRE(c.prefix.rules == 3);
+  using F = RuleFold;
+  CHECK(c.prefix.folds == std::vector<F>{F::kRegex, F::kGeneral, F::kGeneral});
+  CHECK(c.kind(c.prefix.fold_tests[0]) == ir::TestKind::kRegex);
+  CHECK(c.prefix.general_regexes == 2);  // only the general rules' regexes use the budget
+}
