@@ -382,7 +382,7 @@ TEST_CASE("a hand-built program: no rules, and ranges missing", "[kernel]") {
   CHECK(lua.test_bit == std::vector<int>{-1});
 }
 
-TEST_CASE("a regex under one name folds; one that may match anywhere is general code", "[kernel]") {
+TEST_CASE("a regex under one name folds, one that may match anywhere is general code", "[kernel]") {
   Compiled c(
       "rule r1: qname ~ /^[a-z0-9]{12,}\\.rand\\.example\\.$/ => drop;\n"  // under rand.example.
       "rule r2: qname ~ /^www[0-9]*\\./ => drop;\n"                           // no DNS suffix
