@@ -205,7 +205,8 @@ struct Main {
     reloader->reload("", [this](const ReloadOutcome& o) {
       if (signals > 0) return;  // stopping: STOPPING=1 stands
       notifier.ready(o.ok ? serving_status + "; reloaded: " + o.message
-                          : serving_status + "; the last reload failed, the previous policy runs: " + o.message);
+                          : serving_status +
+                                "; the last reload failed, the previous policy runs: " + o.message);
     });
   }
 

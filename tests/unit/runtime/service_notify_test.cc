@@ -66,7 +66,8 @@ TEST_CASE("notify: READY, RELOADING and STOPPING reach a path socket") {
   uint64_t usec = std::stoull(r.substr(at, r.find('\n', at) - at));
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  uint64_t now = static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
+  uint64_t now =
+      static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
   CHECK(usec <= now);
   CHECK(now - usec < 10'000'000u);
   REQUIRE(n.stopping(""));

@@ -36,6 +36,7 @@ class ServiceNotifier {
 };
 
 // The lines of one message, for tests: "READY=1\nSTATUS=...".
-std::string notify_message(std::string_view state, std::string_view status, uint64_t monotonic_usec = 0);
+std::string notify_message(std::string_view state, std::string_view status,
+                           uint64_t monotonic_usec = 0);
 
 }  // namespace dnspc::runtime
