@@ -27,6 +27,7 @@
 #include "kernel_path.h"
 #include "reloader.h"
 #include "dnspc/runtime/series.h"
+#include "dnspc/runtime/service_notify.h"
 #include "dnspc/runtime/sockets.h"
 #include "dnspc/runtime/stats.h"
 #include "dnspc/runtime/tcp_admission.h"
@@ -106,12 +107,17 @@ struct Main {
   int signals = 0;
   bool closing = false;
   bool deadline_started = false;
+  // systemd's Type=notify (docs/reliability.md, "systemd"); inert without
+  // $NOTIFY_SOCKET.
+  ServiceNotifier notifier;
+  std::string serving_status;  // STATUS= while serving
 
   void on_signal(int signum) {
     ++signals;
     if (signals == 1) {
       log(LogLevel::kInfo, "stopping: answering or timing out the queries in flight",
           {{"signal", signum == SIGINT ? "SIGINT" : "SIGTERM"}});
+      notifier.stopping("stopping: answering or timing out the queries in flight");
       if (reloader) reloader->refuse_new();
       for (auto& w : workers) w->drain();
       // A bound beyond the workers' own: every UDP query in flight times out
@@ -191,8 +197,17 @@ struct Main {
   }
 
   // SIGHUP and --watch: reload the current policy file; the outcome is logged.
+  // Under systemd each is RELOADING=1, then READY=1 once the outcome is
+  // known (a rejected policy leaves the old one serving: ready all the same).
   void reload_current() {
-    if (reloader) reloader->reload("", [](const ReloadOutcome&) {});
+    if (!reloader) return;
+    notifier.reloading("reloading the policy");
+    reloader->reload("", [this](const ReloadOutcome& o) {
+      if (signals > 0) return;  // stopping: STOPPING=1 stands
+      notifier.ready(o.ok ? serving_status + "; reloaded: " + o.message
+                          : serving_status +
+                                "; the last reload failed, the previous policy runs: " + o.message);
+    });
   }
 
   // A start that failed once the loop exists: every handle closed and every
@@ -237,6 +252,7 @@ int run(std::shared_ptr<const PolicyImage> image, const RunOptions& options) {
   }
 
   auto m = std::make_unique<Main>();
+  m->notifier = ServiceNotifier::from_environment();
   m->started = std::chrono::steady_clock::now();
   unsigned nworkers = image->options.workers;
   if (nworkers == 0) nworkers = std::max(1u, std::thread::hardware_concurrency());
@@ -460,6 +476,14 @@ int run(std::shared_ptr<const PolicyImage> image, const RunOptions& options) {
        {"control", m->control && !m->control->path().empty() ? m->control->path() : std::string("none")},
        {"web", image->web ? image->web->address.to_string(true) : std::string("none")},
        {"console", m->console ? image->console->address.to_string(true) : std::string("none")}});
+
+  // The listeners are bound and the workers read them: what a client sends
+  // from now on is answered (an integration test checks it, test_systemd.py).
+  m->serving_status = "serving " + join_addresses(image->listeners) + " from " + image->path;
+  std::string notify_error;
+  if (m->notifier.active() && !m->notifier.ready(m->serving_status, &notify_error)) {
+    log(LogLevel::kWarning, "cannot tell systemd dnspc is ready", {{"reason", notify_error}});
+  }
 
   // From here on the registry and the active policy hold what runs; a reload
   // frees this image with its policy.
