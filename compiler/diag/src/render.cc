@@ -10,9 +10,22 @@ namespace dnspc::diag {
 
 namespace {
 
+// A set file, a binary policy or a name in a message may hold control bytes;
+// printed raw, an ESC sequence would drive the reader's terminal (set its
+// title, hide text). Each becomes '?', one byte for one, so the caret under
+// a snippet stays in its column. Tabs stay: the caret line copies them.
+std::string printable(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    const auto b = static_cast<unsigned char>(c);
+    if ((b < 0x20 && b != '\t') || b == 0x7f) c = '?';
+  }
+  return out;
+}
+
 void render_location(std::string& out, const SourceManager& sm, SourceRange r) {
   LineColumn lc = sm.position(r.file, r.begin);
-  out += fmt::format("{}:{}:{}: ", sm.path(r.file), lc.line, lc.column);
+  out += fmt::format("{}:{}:{}: ", printable(sm.path(r.file)), lc.line, lc.column);
 }
 
 // The source line, then a caret under the first character of the range and
@@ -37,7 +50,7 @@ void render_snippet(std::string& out, const SourceManager& sm, SourceRange r) {
     line = line.substr(from, to - from);
   }
   const char* left = cut_left ? "..." : "";
-  out += fmt::format("  {}{}{}\n  {}", left, line, cut_right ? "..." : "", left[0] ? "   " : "");
+  out += fmt::format("  {}{}{}\n  {}", left, printable(line), cut_right ? "..." : "", left[0] ? "   " : "");
   uint32_t shown_column = column - from;
   for (uint32_t i = 1; i < shown_column && i <= line.size(); ++i) out += line[i - 1] == '\t' ? '\t' : ' ';
   out += '^';
@@ -65,14 +78,14 @@ std::string render_text(const Diagnostics& diags, bool color) {
       const char* c = d.severity == Severity::kError     ? "\033[1;31m"
                       : d.severity == Severity::kWarning ? "\033[1;35m"
                                                          : "\033[1;36m";
-      out += fmt::format("{}{}:\033[0m \033[1m{}\033[0m [{}]\n", c, sev, d.message, d.code);
+      out += fmt::format("{}{}:\033[0m \033[1m{}\033[0m [{}]\n", c, sev, printable(d.message), d.code);
     } else {
-      out += fmt::format("{}: {} [{}]\n", sev, d.message, d.code);
+      out += fmt::format("{}: {} [{}]\n", sev, printable(d.message), d.code);
     }
     if (d.range.valid()) render_snippet(out, sm, d.range);
     for (const Note& n : d.notes) {
       if (n.range.valid()) render_location(out, sm, n.range);
-      out += fmt::format("note: {}\n", n.message);
+      out += fmt::format("note: {}\n", printable(n.message));
       if (n.range.valid()) render_snippet(out, sm, n.range);
     }
   }

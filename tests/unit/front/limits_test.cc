@@ -156,3 +156,23 @@ TEST_CASE("set files must be regular files with sane lines", "[front][limits][fi
   std::remove(path.c_str());
   ::rmdir(dir.c_str());
 }
+
+TEST_CASE("control bytes from a file are not printed raw", "[front][limits]") {
+  // A set file holding a terminal escape (set the title, turn text red):
+  // the message quotes the entry and the snippet shows its line.
+  dnspc::diag::SourceManager sources;
+  const std::string line = "\x1b]0;pwned\x07\x1b[31mRED\tx";
+  dnspc::diag::FileId file = sources.add("set.txt", line + "\n");
+  dnspc::diag::Diagnostics diags(sources);
+  const dnspc::diag::SourceRange whole{file, 0, static_cast<uint32_t>(line.size())};
+  diags.error("bad-set-entry", whole, "'" + line + "' is not a valid netmasks entry");
+  for (bool color : {false, true}) {
+    std::string text = dnspc::diag::render_text(diags, color);
+    CHECK(text.find('\x07') == std::string::npos);
+    CHECK(text.find("\x1b]") == std::string::npos);
+    CHECK(text.find("\x1b[31m") == std::string::npos);
+    CHECK(text.find("'?]0;pwned??[31mRED\tx' is not a valid") != std::string::npos);
+    // One byte for one: the tildes still end under the last byte of the line.
+    CHECK(text.find("  ?]0;pwned??[31mRED\tx\n  ^" + std::string(line.size() - 1, '~') + "\n") != std::string::npos);
+  }
+}
