@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build run test test-asan fuzz bench format clean
+.PHONY: all deps build run test test-asan test-tsan fuzz bench soak format clean
 
 all: build
 
@@ -45,6 +45,13 @@ fuzz: deps
 
 bench: build
 	python3 tests/bench/run.py
+
+# The soak (docs/reliability.md): load, malformed queries, a backend killed
+# and restarted, reloads, web and console polling; 3 minutes unless
+# SOAK_MINUTES says otherwise.
+SOAK_MINUTES ?= 3
+soak: build
+	DNSPC_BIN=$(BUILD)/cli/dnspc python3 tests/soak/soak.py --minutes $(SOAK_MINUTES)
 
 format:
 	find stdlib compiler runtime lua cli tests -name '*.cc' -o -name '*.h' | xargs clang-format -i
