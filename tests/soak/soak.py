@@ -171,7 +171,8 @@ def tcp_client(port, stop, tally, pipeline=20):
                 tally.add("tcp_answered")
                 check_answer(tally, name, rdtype, msg)
         except (OSError, struct.error, KeyError) as e:  # dnspc closes after N queries (tcp.closed)
-            tally.add(f"tcp_error {type(e).__name__}")
+            # struct.error: a short read, dnspc closed the connection (its per-connection query limit).
+            tally.add(f"tcp_error {'closed by dnspc' if isinstance(e, struct.error) else type(e).__name__}")
             if sock:
                 sock.close()
             sock = None
