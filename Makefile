@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build run test test-asan test-tsan fuzz bench soak format clean
+.PHONY: all deps build run test test-asan fuzz bench soak format clean
 
 all: build
 
