@@ -55,7 +55,7 @@ pool pair { server B FAST; server C FAST; on_no_server servfail; }
 netmasks office = file "SETFILE";
 
 rule marker: qname suffix "marker.test." => spoof A MARKER;
-rule office: source in office and qname suffix "office.test." => spoof A 192.0.2.2;
+rule office: src in office and qname suffix "office.test." => spoof A 192.0.2.2;
 rule qr0: qname suffix "qr0.test." => pool qr0;
 rule garbage: qname suffix "garbage.test." => pool garbage;
 rule pair: qname suffix "pair.who.quickstart.test." => pool pair;
@@ -469,14 +469,22 @@ class Faults(unittest.TestCase):
 
     def test_bad_policy_files_are_clean_errors_and_keep_the_old_policy(self):
         """`dnspc check` on an empty, missing, binary, huge, directory,
-        /dev/zero or FIFO policy exits 1 within seconds with a message naming
-        the file; a reload onto it is rejected and the old policy keeps
+        /dev/zero or FIFO policy ends within seconds naming the file: exit 1
+        with a diagnostic code when it was read (empty, binary), exit 3 with
+        the reason when it cannot be; a reload onto it is rejected and the old policy keeps
         answering."""
+        # Exit 1 with a located diagnostic for a file that was read; exit 3
+        # (docs/diagnostics.md) for one that cannot be, with the reason.
+        want = {"empty": (1, "[empty-policy]"), "binary": (1, "[bad-encoding]"), "missing": (3, "No such file"),
+                "huge": (3, "the limit is 256.0 MiB"), "directory": (3, "it is a directory"),
+                "dev_zero": (3, "character device"), "fifo": (3, "it is a FIFO")}
         for name, path in self.bad_files("policy").items():
             with self.subTest(name):
                 r = self.check(path)
-                self.assertEqual(r.returncode, 1, f"{name}: {r.returncode}\n{r.stdout}{r.stderr}")
+                code, text = want[name]
+                self.assertEqual(r.returncode, code, f"{name}: {r.returncode}\n{r.stdout}{r.stderr}")
                 self.assertIn(str(path), r.stdout + r.stderr, name)
+                self.assertIn(text, r.stdout + r.stderr, name)
                 self.reload_rejected(path, f"policy {name}")
         self.assertLess(rss_kib(self.d.proc.pid), 512 * 1024)
 
@@ -485,8 +493,13 @@ class Faults(unittest.TestCase):
         /dev/zero, FIFO, long-line or bad-entry set file: `dnspc check` exits
         1 naming the set file; a reload is rejected and the old set still
         matches (x.office.test. spoofed). An empty set file is a valid empty
-        set: accepted, and the rule stops matching until the good file is
+        set: accepted with the warning `empty-set`, and the rule stops matching until the good file is
         back."""
+        want = {"missing": "[missing-file]", "binary": "[bad-set-entry]", "huge": "limit is 256.0 MiB [bad-file]",
+                "directory": "directory, not a regular file [bad-file]",
+                "dev_zero": "character device, not a regular file [bad-file]",
+                "fifo": "FIFO, not a regular file [bad-file]", "long_line": "[line-too-long]",
+                "bad_entry": "bad_entry:2:1: error: 'not-a-netmask' is not a valid netmasks entry"}
         for name, path in self.bad_files("set").items():
             with self.subTest(name):
                 policy = self.work.path / f"set-{name}.dp"
@@ -495,13 +508,16 @@ class Faults(unittest.TestCase):
                 r = self.check(policy)
                 self.assertEqual(r.returncode, 1, f"{name}: {r.returncode}\n{r.stdout}{r.stderr}")
                 self.assertIn(os.path.basename(str(path)), r.stdout + r.stderr, name)
+                self.assertIn(want[name], r.stdout + r.stderr, name)
                 self.reload_rejected(policy, f"set file {name}")
         empty = self.work.path / "empty-set.txt"
         empty.write_text("")
         policy = self.work.path / "set-empty.dp"
         policy.write_text(self.policy(str(empty)).replace("{port}", str(self.d.port))
                           .replace("{control}", self.d.control))
-        self.assertEqual(self.check(policy).returncode, 0)
+        r = self.check(policy)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("[empty-set]", r.stdout + r.stderr)  # a warning
         r = subprocess.run([DNSPC, "reload", "--control", self.d.control, str(policy)],
                            capture_output=True, text=True, timeout=20)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
