@@ -26,7 +26,6 @@ what NSD will not do: answer with QR=0 or garbage):
 
 import os
 import random
-import signal
 import socket
 import struct
 import subprocess
