@@ -44,6 +44,7 @@ listen 127.0.0.1:{port};
 control "{control}";
 option workers 2;
 option udp_timeout 400ms;
+option timeout_answer servfail;
 option tcp_idle_timeout 1s;
 
 pool main { server MAIN; }
