@@ -14,11 +14,18 @@ namespace {
 // printed raw, an ESC sequence would drive the reader's terminal (set its
 // title, hide text). Each becomes '?', one byte for one, so the caret under
 // a snippet stays in its column. Tabs stay: the caret line copies them.
+// Bytes outside well-formed UTF-8 become '?' too: the text also travels in
+// JSON (the reload status in `stats`, the web API), which must be UTF-8.
 std::string printable(std::string_view text) {
   std::string out(text);
-  for (char& c : out) {
-    const auto b = static_cast<unsigned char>(c);
-    if ((b < 0x20 && b != '\t') || b == 0x7f) c = '?';
+  for (size_t i = 0; i < out.size();) {
+    const auto b = static_cast<unsigned char>(out[i]);
+    size_t n = utf8_sequence_length(out, i);
+    if (n == 0 || (b < 0x20 && b != '\t') || b == 0x7f) {
+      out[i] = '?';
+      n = 1;
+    }
+    i += n;
   }
   return out;
 }
@@ -107,7 +114,7 @@ std::string render_json(const Diagnostics& diags) {
     LineColumn b = sm.position(r.file, r.begin);
     LineColumn e = sm.position(r.file, r.end);
     w.Key("file");
-    w.String(sm.path(r.file).c_str());
+    w.String(printable(sm.path(r.file)).c_str());
     w.Key("line");
     w.Uint(b.line);
     w.Key("column");
@@ -139,14 +146,14 @@ std::string render_json(const Diagnostics& diags) {
     w.Key("code");
     w.String(d.code.c_str());
     w.Key("message");
-    w.String(d.message.c_str());
+    w.String(printable(d.message).c_str());
     w.Key("notes");
     w.StartArray();
     for (const Note& n : d.notes) {
       w.StartObject();
       place(n.range);
       w.Key("message");
-      w.String(n.message.c_str());
+      w.String(printable(n.message).c_str());
       w.EndObject();
     }
     w.EndArray();

@@ -83,25 +83,8 @@ std::unique_ptr<ast::Policy> parse_chunk(ChunkState& state, std::string_view tex
 // sequence, or npos. ANTLR's input stream throws on such text.
 size_t first_bad_utf8(std::string_view text) {
   for (size_t i = 0; i < text.size();) {
-    auto b = static_cast<unsigned char>(text[i]);
-    if (b < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t n = 0;
-    if (b >= 0xc2 && b <= 0xdf) n = 2;
-    if (b >= 0xe0 && b <= 0xef) n = 3;
-    if (b >= 0xf0 && b <= 0xf4) n = 4;
-    if (n == 0 || i + n > text.size()) return i;
-    auto second = static_cast<unsigned char>(text[i + 1]);
-    // No overlong forms, no surrogates, nothing past U+10FFFF.
-    if ((b == 0xe0 && second < 0xa0) || (b == 0xed && second > 0x9f) ||
-        (b == 0xf0 && second < 0x90) || (b == 0xf4 && second > 0x8f)) {
-      return i;
-    }
-    for (size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) return i;
-    }
+    size_t n = diag::utf8_sequence_length(text, i);
+    if (n == 0) return i;
     i += n;
   }
   return std::string_view::npos;

@@ -176,3 +176,23 @@ TEST_CASE("control bytes from a file are not printed raw", "[front][limits]") {
     CHECK(text.find("  ?]0;pwned??[31mRED\tx\n  ^" + std::string(line.size() - 1, '~') + "\n") != std::string::npos);
   }
 }
+
+TEST_CASE("bytes outside UTF-8 are not printed raw", "[front][limits]") {
+  // A binary policy's first line: the text and JSON renderings carry it to
+  // `stats` and the web API, whose JSON must be UTF-8. Well-formed
+  // sequences (é, €) stay; stray, cut and overlong bytes become '?'.
+  dnspc::diag::SourceManager sources;
+  const std::string line = "yB\xbd\xf2!\xc3\xa9\xe2\x82\xac\xc0\xaf\xe2\x82";
+  dnspc::diag::FileId file = sources.add("bin\xff.dp", line + "\n");
+  dnspc::diag::Diagnostics diags(sources);
+  diags.error("bad-encoding", {file, 2, 3}, "byte \xbd here");
+  const std::string text = dnspc::diag::render_text(diags);
+  CHECK(text.find("bin?.dp:1:3: error: byte ? here") != std::string::npos);
+  CHECK(text.find("  yB?" "?!\xc3\xa9\xe2\x82\xac?" "?" "?" "?\n") != std::string::npos);
+  const std::string json = dnspc::diag::render_json(diags);
+  CHECK(json.find("\"file\":\"bin?.dp\"") != std::string::npos);
+  CHECK(json.find("\"message\":\"byte ? here\"") != std::string::npos);
+  CHECK(dnspc::diag::utf8_sequence_length("\xed\xa0\x80", 0) == 0);  // a surrogate
+  CHECK(dnspc::diag::utf8_sequence_length("\xf4\x90\x80\x80", 0) == 0);  // past U+10FFFF
+  CHECK(dnspc::diag::utf8_sequence_length("\xf0\x9f\x98\x80", 0) == 4);
+}

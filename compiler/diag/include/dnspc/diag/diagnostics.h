@@ -76,6 +76,10 @@ class Diagnostics {
   Diagnostic discarded_;  // what a caller adds notes to once the limit is reached
 };
 
+// The length of the well-formed UTF-8 sequence that starts at text[i] (1
+// for ASCII), or 0 when none does there (a stray, overlong or cut byte).
+size_t utf8_sequence_length(std::string_view text, size_t i);
+
 // `text` cut to at most `max_bytes` (on a UTF-8 boundary) with "..." added
 // when it was longer.
 std::string clip_text(std::string_view text, size_t max_bytes);
