@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build run test test-asan fuzz bench soak format clean
+.PHONY: all deps build run test test-asan test-tsan test-tsan-integration tsan-configure fuzz bench soak format clean
 
 all: build
 
@@ -26,14 +26,42 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	$(MAKE) test-asan
 
-# The sanitizer job: unit tests only, ASan + UBSan, its own build directory
-# (ccache shares object files where the flags allow).
+# The sanitizer job, ASan + UBSan in its own build directory (ccache shares
+# object files where the flags allow): the unit tests, then the integration
+# tests against the sanitized dnspc; any sanitizer report fails it
+# (docs/reliability.md, "Sanitizers").
 test-asan: deps
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DDNSPC_SANITIZE=ON \
-	  -DDNSPC_UNIT_TESTS_ONLY=ON $(CMAKE_ARGS)
+	  -DDNSPC_UNIT_TESTS_ONLY=ON -DDNSPC_SANITIZED_DNSPC=ON $(CMAKE_ARGS)
 	ninja -C $(ASAN_BUILD)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS) -L unit
+	rm -rf $(ASAN_BUILD)/sanitizer-reports && mkdir -p $(ASAN_BUILD)/sanitizer-reports
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L integration; \
+	  status=$$?; cd $(CURDIR) && scripts/check-sanitizer-reports $(ASAN_BUILD)/sanitizer-reports && exit $$status
+
+# ThreadSanitizer (not in `make test`; docs/reliability.md, "Sanitizers",
+# has the measured cost): test-tsan-integration builds only the TSan dnspc
+# and runs the integration tests of many workers, reloads, Lua and the cache
+# against it (the cheap part, about 2 minutes from a warm ccache);
+# test-tsan first adds the unit tests of the threaded parts (runtime, Lua,
+# the cache's store) built with TSan.
+TSAN_BUILD ?= build-tsan
+TSAN_UNIT_TARGETS = dnspc_runtime_tests dnspc_lua_tests dnspc_stdlib_tests dnspc_packet_cache_tsan
+TSAN_INTEGRATION = integration_(lb|reload|lua_hooks|cache)$$
+tsan-configure: deps
+	cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDNSPC_TSAN=ON \
+	  -DDNSPC_UNIT_TESTS_ONLY=ON -DDNSPC_SANITIZED_DNSPC=ON $(CMAKE_ARGS)
+test-tsan-integration: tsan-configure
+	ninja -C $(TSAN_BUILD) dnspc
+	rm -rf $(TSAN_BUILD)/sanitizer-reports && mkdir -p $(TSAN_BUILD)/sanitizer-reports
+	cd $(TSAN_BUILD) && ctest --output-on-failure -j $(JOBS) -R '$(TSAN_INTEGRATION)'; \
+	  status=$$?; cd $(CURDIR) && scripts/check-sanitizer-reports $(TSAN_BUILD)/sanitizer-reports && exit $$status
+test-tsan: tsan-configure
+	ninja -C $(TSAN_BUILD) $(TSAN_UNIT_TARGETS)
+	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1 \
+	  ctest --output-on-failure -j $(JOBS) -L unit -R '^(runtime|lua|stdlib|packet_cache)'
+	$(MAKE) test-tsan-integration
 
 # A long fuzzing run (default one hour): `make fuzz FUZZ_SECONDS=600`;
 # FUZZ_TARGET=web_request fuzzes the web server's request path instead of
@@ -57,4 +85,4 @@ format:
 	find stdlib compiler runtime lua cli tests -name '*.cc' -o -name '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)

@@ -18,7 +18,7 @@ import subprocess
 import time
 import unittest
 
-from harness import DNSPC, ZONE, Dnspc, Nsd, Workdir, dns, free_port, query, rss_kib, wait_until
+from harness import DNSPC, SANITIZED, ZONE, Dnspc, Nsd, Workdir, dns, free_port, query, rss_kib, wait_until
 from test_reload import dnsperf
 
 import nacl.bindings as nb  # after harness: it finds Debian's packages for a Python without them
@@ -379,6 +379,9 @@ rule default: true => pool main;
         self.assertEqual(self.metric("frames_refused"), before + 3)
         self.assertLess(rss_kib(self.d.proc.pid) - rss, 2048)
 
+    @unittest.skipIf(SANITIZED, "ASan's quarantine keeps freed answers resident and TSan's shadow memory adds "
+                     "several bytes per byte touched, so RSS is no measure here (LeakSanitizer checks the frees): "
+                     "the main build runs it")
     def test_a_client_that_does_not_read_cannot_pile_up_answers(self):
         raw = Raw(self.console_port)
         raw.handshake()

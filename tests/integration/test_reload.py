@@ -22,7 +22,8 @@ import threading
 import time
 import unittest
 
-from harness import DNSPC, Dnspc, Nsd, Workdir, ZONE, answer_a, dns, free_port, query, rss_kib, wait_until, who
+from harness import (DNSPC, SANITIZED, SANITIZER, Dnspc, Nsd, Workdir, ZONE, answer_a, dns, free_port, query, rss_kib,
+                     wait_until, who)
 
 RATE = 30000  # queries a second dnsperf asks for
 
@@ -252,6 +253,12 @@ class Reload(unittest.TestCase):
         finally:
             w.stop()
 
+    # Under TSan it runs (RelWithDebInfo compiles fast enough, and 200 swaps
+    # under TSan are what the reload's ownership wants checked); its RSS
+    # bound held there as written (docs/reliability.md, "Sanitizers").
+    @unittest.skipIf(SANITIZED and SANITIZER != "thread",
+                     "200 policy compiles take minutes in an ASan Debug dnspc, and ASan's quarantine and shadow "
+                     "memory make RSS no measure of a leak (LeakSanitizer is): the main build runs it")
     def test_7_memory_after_200_reloads(self):
         for i in range(20):
             self.reload(self.p1 if i % 2 else self.p2)
