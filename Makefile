@@ -22,9 +22,13 @@ build: deps $(BUILD)/build.ninja
 run: build
 	@scripts/quickstart $(BUILD)/cli/dnspc
 
+# CI: the main build's tests, then the two sanitizer jobs (docs/reliability.md,
+# "Sanitizers"): ASan+UBSan over the unit and integration tests, TSan over the
+# integration tests of many workers, reloads, Lua and the cache.
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	$(MAKE) test-asan
+	$(MAKE) test-tsan-integration
 
 # The sanitizer job, ASan + UBSan in its own build directory (ccache shares
 # object files where the flags allow): the unit tests, then the integration
@@ -40,8 +44,8 @@ test-asan: deps
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L integration; \
 	  status=$$?; cd $(CURDIR) && scripts/check-sanitizer-reports $(ASAN_BUILD)/sanitizer-reports && exit $$status
 
-# ThreadSanitizer (not in `make test`; docs/reliability.md, "Sanitizers",
-# has the measured cost): test-tsan-integration builds only the TSan dnspc
+# ThreadSanitizer (docs/reliability.md, "Sanitizers", has the measured
+# cost): test-tsan-integration, the part `make test` runs, builds only the TSan dnspc
 # and runs the integration tests of many workers, reloads, Lua and the cache
 # against it (the cheap part, about 2 minutes from a warm ccache);
 # test-tsan first adds the unit tests of the threaded parts (runtime, Lua,
