@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: all deps build run test test-asan test-tsan test-tsan-integration tsan-configure fuzz bench soak format clean
+.PHONY: all deps build run test test-asan test-tsan test-tsan-integration tsan-configure fuzz fuzz-long bench soak format clean
 
 all: build
 
@@ -74,6 +74,11 @@ FUZZ_SECONDS ?= 3600
 FUZZ_TARGET ?= query_parser
 fuzz: deps
 	tests/fuzz/run-fuzzer $(CURDIR) $(BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGET)
+
+# Every fuzz target in turn, FUZZ_SECONDS each: `make fuzz-long FUZZ_SECONDS=300`.
+FUZZ_TARGETS = query_parser web_request console_session backend_answer tcp_framing regex_dfa packet_cache
+fuzz-long: deps
+	set -e; for t in $(FUZZ_TARGETS); do tests/fuzz/run-fuzzer $(CURDIR) $(BUILD) $(FUZZ_SECONDS) $$t; done
 
 bench: build
 	python3 tests/bench/run.py
