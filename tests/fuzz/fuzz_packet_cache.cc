@@ -49,6 +49,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static PacketCache cache(16, kEntry, 0x5eed);
   cache.hash_key(key);
   std::vector<uint8_t> answer(data + qlen, data + size);
+  // The cache keeps only answers that matched their query (the answer path
+  // checks first); an unmatched one could not be served as this query's.
+  if (!answer_matches(answer.data(), answer.size(), v.id, v)) return 0;
   std::vector<uint8_t> prepared(kEntry);
   const PreparedAnswer p = prepare_cache_answer(answer.data(), answer.size(), CacheTtls{}, prepared.data(),
                                                 prepared.size());
