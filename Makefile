@@ -76,7 +76,8 @@ fuzz: deps
 	tests/fuzz/run-fuzzer $(CURDIR) $(BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGET)
 
 # Every fuzz target in turn, FUZZ_SECONDS each: `make fuzz-long FUZZ_SECONDS=300`.
-FUZZ_TARGETS = query_parser web_request console_session backend_answer tcp_framing regex_dfa packet_cache
+FUZZ_TARGETS = query_parser web_request console_session backend_answer tcp_framing regex_dfa packet_cache \
+               policy_frontend set_file
 fuzz-long: deps
 	set -e; for t in $(FUZZ_TARGETS); do tests/fuzz/run-fuzzer $(CURDIR) $(BUILD) $(FUZZ_SECONDS) $$t; done
 
