@@ -1,8 +1,8 @@
 // libFuzzer target: set-file reading (`suffixes|names|netmasks|qtypes NAME =
 // file "..."`, Analyzer::load_set_file in compiler/sema/src/analyze_sets.cc).
-// The input is written as a set file and read, through the front end as
-// `dnspc check` reads it, by a policy that loads it as each of the four
-// kinds. Expected: entries or located diagnostics (a bad line at its own
+// The input is written as a set file and read, by sema as `dnspc check`
+// runs it, for a policy that loads it as each of the four kinds (parsed
+// once: the parse is most of a load's time and not what is fuzzed here). Expected: entries or located diagnostics (a bad line at its own
 // place in the set file, an over-long line once), never a crash; what an
 // accepted set holds is well formed: lower-case names with the trailing
 // dot and at most 255 bytes, prefixes within their family with host bits
@@ -14,11 +14,13 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <set>
 #include <string>
 
 #include "dnspc/diag/diagnostics.h"
-#include "dnspc/frontend/frontend.h"
+#include "dnspc/parse/parse.h"
+#include "dnspc/sema/sema.h"
 
 namespace {
 
@@ -27,6 +29,7 @@ void check(bool ok) {
 }
 
 std::string dir;
+std::unique_ptr<dnspc::ast::Policy> policy;  // kPolicy, parsed once
 
 constexpr char kPolicy[] = R"(pool main { server 192.0.2.1; }
 suffixes s = file "set.txt";
@@ -68,6 +71,10 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/dnspc-fuzz-set-XXXXXX";
   check(mkdtemp(tmpl.data()) != nullptr);
   dir = tmpl;
+  static dnspc::diag::SourceManager sources;  // kept with the tree
+  dnspc::diag::Diagnostics diags(sources);
+  policy = dnspc::parse::parse_policy(sources.add(dir + "/fuzz.dp", kPolicy), diags);
+  check(policy != nullptr && !diags.has_errors());
   std::atexit([] {
     std::remove((dir + "/set.txt").c_str());
     rmdir(dir.c_str());
@@ -83,16 +90,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check(std::fwrite(data, 1, size, f) == size || size == 0);
   check(std::fclose(f) == 0);
 
+  // The policy is file 0 again, as the parsed tree's ranges say.
   diag::SourceManager sources;
   diag::Diagnostics diags(sources);
-  frontend::LoadResult r = frontend::load_policy_text(dir + "/fuzz.dp", kPolicy, diags);
-  check(r.status == frontend::LoadStatus::kOk || r.status == frontend::LoadStatus::kErrors);
-  check((r.status == frontend::LoadStatus::kOk) == !diags.has_errors());
+  check(sources.add(dir + "/fuzz.dp", kPolicy) == 0);
+  sema::Config config;
+  config.base_dir = dir;
+  config.check_lua = false;
+  sema::Model model = sema::analyze(*policy, diags, config);
   const size_t lines = std::count(data, data + size, '\n') + 1;
-  if (r.model) {
-    check(r.model->sets.size() == 4);
-    for (const sema::NamedSet& set : r.model->sets) check_set(set, lines);
-  }
+  check(model.sets.size() == 4);
+  // Bad lines are reported and left out; what was kept is well formed,
+  // whatever else the file held.
+  for (const sema::NamedSet& set : model.sets) check_set(set, lines);
   for (const diag::Diagnostic& d : diags.all()) {
     // Every problem of a set file is placed in it (not in the policy),
     // within its text.
