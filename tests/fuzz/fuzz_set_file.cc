@@ -2,11 +2,12 @@
 // file "..."`, Analyzer::load_set_file in compiler/sema/src/analyze_sets.cc).
 // The input is written as a set file and read, by sema as `dnspc check`
 // runs it, for a policy that loads it as each of the four kinds (parsed
-// once: the parse is most of a load's time and not what is fuzzed here). Expected: entries or located diagnostics (a bad line at its own
-// place in the set file, an over-long line once), never a crash; what an
-// accepted set holds is well formed: lower-case names with the trailing
-// dot and at most 255 bytes, prefixes within their family with host bits
-// cleared, no duplicates, no more entries than lines.
+// once: the parse is most of a load's time and not what is fuzzed here).
+// Expected: entries or located diagnostics (a bad line at its own place in
+// the set file, an over-long line once), never a crash; what a set keeps is
+// well formed whatever else the file held: lower-case names with the
+// trailing dot and at most 255 bytes, prefixes within their family with
+// host bits cleared, no duplicates, no more entries than lines.
 #include <unistd.h>
 
 #include <algorithm>
@@ -57,7 +58,8 @@ void check_set(const dnspc::sema::NamedSet& set, size_t lines) {
     check(set.kind == SetKind::kNetmasks);
     const size_t bits = p.address.is_v6() ? 128 : 32;
     check(p.length <= bits);
-    for (size_t b = p.length; b < bits; ++b) check((p.address.bytes[b / 8] >> (7 - b % 8) & 1) == 0);
+    for (size_t b = p.length; b < bits; ++b)
+      check((p.address.bytes[b / 8] >> (7 - b % 8) & 1) == 0);
   }
   std::set<uint16_t> qtypes(set.qtypes.begin(), set.qtypes.end());
   check(qtypes.size() == set.qtypes.size());
