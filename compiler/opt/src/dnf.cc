@@ -31,6 +31,12 @@ std::optional<std::vector<Conjunction>> to_dnf(const ir::Program& p, uint32_t in
   for (uint32_t c : n.children) {
     auto d = to_dnf(p, c, neg, max_terms);
     if (!d) return std::nullopt;
+    if (d->size() == 1) {
+      // One term: extend each term in place; copying them for every child
+      // made a flat chain of n tests cost n^2.
+      for (Conjunction& a : out) a.insert(a.end(), d->front().begin(), d->front().end());
+      continue;
+    }
     std::vector<Conjunction> next;
     for (const Conjunction& a : out) {
       for (const Conjunction& b : *d) {

@@ -75,9 +75,12 @@ diag::SourceRange SyntaxErrorListener::token_range(const antlr4::Token* t) const
   return {file_, offsets_.byte_offset(t->getStartIndex()), offsets_.byte_offset(t->getStopIndex() + 1)};
 }
 
+// The character after the token; at the end of the file there is none, and
+// the range is empty there rather than one byte past the text (found by
+// the policy_frontend fuzz target: renderers and JSON readers slice by it).
 diag::SourceRange SyntaxErrorListener::after(const antlr4::Token* t) const {
   uint32_t end = offsets_.byte_offset(t->getStopIndex() + 1);
-  return {file_, end, end + 1};
+  return {file_, end, end < diags_.sources().text(file_).size() ? end + 1 : end};
 }
 
 void SyntaxErrorListener::syntaxError(antlr4::Recognizer* recognizer, antlr4::Token* offending,

@@ -57,6 +57,13 @@ std::optional<Dnf> to_dnf(const Cond& c, bool neg) {
     for (const Cond& child : c.children) {
       auto d = to_dnf(child, neg);
       if (!d) return std::nullopt;
+      if (d->size() == 1) {
+        // One term (a plain test, the usual case): extend each term where
+        // it is. Copying them for every child made a flat chain of n tests
+        // cost n^2 (100,000 `and`s: seconds).
+        for (Conjunction& a : out) a.insert(a.end(), d->front().begin(), d->front().end());
+        continue;
+      }
       Dnf next;
       for (const Conjunction& a : out) {
         for (const Conjunction& b : *d) {

@@ -17,6 +17,18 @@ TEST_CASE("syntax-semicolon points just after the statement missing its semicolo
   CHECK_CLEAN(load("listen 127.0.0.1:5353;\npool main { server 192.0.2.1; }\nrule default: true => pool main;\n"));
 }
 
+TEST_CASE("syntax-semicolon at the very end of the file stays inside the file", "[front][syntax]") {
+  // From the policy_frontend fuzz target: the range was one byte past the text.
+  const std::string text = "pool main { server 192.0.2.1; }\nrule default: true => pool main";
+  Loaded l = load(text);
+  const auto& d = l.first("syntax-semicolon");
+  CHECK(d.range.begin == text.size());
+  CHECK(d.range.end == text.size());
+  CHECK(l.begin(d.range).line == 2);
+  CHECK(l.begin(d.range).column == 32);
+  CHECK(l.text().find("expected ';' after 'main'") != std::string::npos);
+}
+
 TEST_CASE("syntax-arrow when the rule's '=>' is missing", "[front][syntax]") {
   Loaded l = load_wrapped("rule r: qname suffix \"x.example.\" drop;");
   const auto& d = l.first("syntax-arrow");
