@@ -14,27 +14,21 @@
 
 #include "dnspc/cache_wire.h"
 #include "dnspc/wire.h"
+#include "fuzz_support.h"
 
-namespace {
-void check(bool ok) {
-  if (!ok) std::abort();
-}
-}  // namespace
+using fuzz_support::check;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace dnspc;
-  if (size < 3) return 0;
-  const uint8_t control = data[0];
-  const size_t qlen = static_cast<size_t>(data[1]) << 8 | data[2];
-  data += 3;
-  size -= 3;
-  if (qlen > size) return 0;
-  // Exact-size copies: ASan sees any read past either packet.
-  std::vector<uint8_t> query(data, data + qlen);
+  fuzz_support::QueryInput in;
+  if (!fuzz_support::split_query_input(data, size, in)) return 0;
+  const uint8_t control = in.control;
+  const std::vector<uint8_t>& query = in.query;
   const Transport t = (control & 1) ? Transport::kTcp : Transport::kUdp;
   QueryView v;
   if (parse_query(query.data(), query.size(), t, v) != ParseError::kOk) return 0;
-  std::vector<uint8_t> packet(data + qlen, data + size);
+  // An exact-size copy, as the query: ASan sees any read past it.
+  std::vector<uint8_t> packet(in.rest, in.rest + in.rest_size);
   const size_t n = packet.size();
 
   answer_rcode(packet.data(), n);

@@ -14,22 +14,16 @@
 #include "dnspc/cache_wire.h"
 #include "dnspc/packet_cache.h"
 #include "dnspc/wire.h"
+#include "fuzz_support.h"
 
-namespace {
-void check(bool ok) {
-  if (!ok) std::abort();
-}
-}  // namespace
+using fuzz_support::check;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace dnspc;
-  if (size < 3) return 0;
-  const uint8_t control = data[0];
-  const size_t qlen = static_cast<size_t>(data[1]) << 8 | data[2];
-  data += 3;
-  size -= 3;
-  if (qlen > size) return 0;
-  std::vector<uint8_t> query(data, data + qlen);
+  fuzz_support::QueryInput in;
+  if (!fuzz_support::split_query_input(data, size, in)) return 0;
+  const uint8_t control = in.control;
+  const std::vector<uint8_t>& query = in.query;
   QueryView v;
   const Transport t = (control & 1) ? Transport::kTcp : Transport::kUdp;
   if (parse_query(query.data(), query.size(), t, v) != ParseError::kOk) return 0;
@@ -43,12 +37,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check(kv.qtype == v.qtype && kv.name_length == v.qname_length);
   check(std::memcmp(kv.name, v.qname_lower, kv.name_length) == 0);
   // Garbage keys are read without a fault.
-  read_cache_key(data, std::min<size_t>(size, kCacheKeyMax), kv);
+  read_cache_key(data + 3, std::min<size_t>(size - 3, kCacheKeyMax), kv);
 
   static constexpr uint32_t kEntry = 1232;
   static PacketCache cache(16, kEntry, 0x5eed);
   cache.hash_key(key);
-  std::vector<uint8_t> answer(data + qlen, data + size);
+  std::vector<uint8_t> answer(in.rest, in.rest + in.rest_size);
   // The cache keeps only answers that matched their query (the answer path
   // checks first); an unmatched one could not be served as this query's.
   if (!answer_matches(answer.data(), answer.size(), v.id, v)) return 0;

@@ -18,12 +18,11 @@
 #include "dnspc/frontend/frontend.h"
 #include "dnspc/parse/parse.h"
 #include "dnspc/pipeline/pipeline.h"
+#include "fuzz_support.h"
+
+using fuzz_support::check;
 
 namespace {
-
-void check(bool ok) {
-  if (!ok) std::abort();
-}
 
 std::string policy_path;
 

@@ -14,12 +14,9 @@
 #include "dnspc/regex/compile.h"
 #include "dnspc/regex/literals.h"
 #include "dnspc/regex/parse.h"
+#include "fuzz_support.h"
 
-namespace {
-void check(bool ok) {
-  if (!ok) std::abort();
-}
-}  // namespace
+using fuzz_support::check;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace dnspc;

@@ -22,12 +22,11 @@
 #include "dnspc/diag/diagnostics.h"
 #include "dnspc/parse/parse.h"
 #include "dnspc/sema/sema.h"
+#include "fuzz_support.h"
+
+using fuzz_support::check;
 
 namespace {
-
-void check(bool ok) {
-  if (!ok) std::abort();
-}
 
 std::string dir;
 std::unique_ptr<dnspc::ast::Policy> policy;  // kPolicy, parsed once

@@ -13,12 +13,9 @@
 #include <vector>
 
 #include "dnspc/runtime/stream_io.h"
+#include "fuzz_support.h"
 
-namespace {
-void check(bool ok) {
-  if (!ok) std::abort();
-}
-}  // namespace
+using fuzz_support::check;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using dnspc::runtime::FrameReader;
