@@ -37,7 +37,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // AnswerStage::deliver's rewrites.
   const uint16_t client_id = static_cast<uint16_t>(v.id ^ 0x5a5a);
   set_id(packet.data(), client_id);
-  if (packet[5] != 0) std::memcpy(packet.data() + kHeaderSize, v.packet + kHeaderSize, v.qname_length);
+  if (packet[5] != 0)
+    std::memcpy(packet.data() + kHeaderSize, v.packet + kHeaderSize, v.qname_length);
   set_flag(packet.data(), header_bits::kRD, v.has_flag(header_bits::kRD));
   set_flag(packet.data(), header_bits::kCD, v.has_flag(header_bits::kCD));
   // Still the answer to the client's query, under the client's ID.

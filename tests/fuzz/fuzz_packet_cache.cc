@@ -47,20 +47,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // checks first); an unmatched one could not be served as this query's.
   if (!answer_matches(answer.data(), answer.size(), v.id, v)) return 0;
   std::vector<uint8_t> prepared(kEntry);
-  const PreparedAnswer p = prepare_cache_answer(answer.data(), answer.size(), CacheTtls{}, prepared.data(),
-                                                prepared.size());
+  const PreparedAnswer p = prepare_cache_answer(answer.data(), answer.size(), CacheTtls{},
+                                                prepared.data(), prepared.size());
   if (p.refusal != CacheRefusal::kNone) return 0;
   check(p.size <= kEntry);
   const uint64_t now = 1'000'000'000ull * (1 + (control >> 4));
-  const CacheStore s = cache.insert(key, prepared.data(), p.size, now, p.lifetime_s * 1'000'000'000ull,
-                                    (control & 8) ? 60'000'000'000ull : 0);
+  const CacheStore s =
+      cache.insert(key, prepared.data(), p.size, now, p.lifetime_s * 1'000'000'000ull,
+                   (control & 8) ? 60'000'000'000ull : 0);
   check(s == CacheStore::kStored || s == CacheStore::kEvicted);
   std::vector<uint8_t> out(kEntry + 8);
   const CacheLookup l = cache.lookup(key, now, false, out.data());
   if (p.lifetime_s > 0) {
     check(l.result == CacheFind::kFresh && l.size == p.size);
     check(std::memcmp(out.data(), prepared.data(), p.size) == 0);
-    if (serve_cache_answer(out.data(), l.size, v, 0, false)) check(answer_matches(out.data(), l.size, v.id, v));
+    if (serve_cache_answer(out.data(), l.size, v, 0, false))
+      check(answer_matches(out.data(), l.size, v.id, v));
   }
   // Purge by name and type, as the control thread does; the entry is gone.
   const uint64_t purged = cache.purge([&](const uint8_t* k, size_t n) {

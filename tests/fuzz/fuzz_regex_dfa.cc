@@ -38,7 +38,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto dfa = regex::compile_dfa(parsed.value(), options);
   if (!dfa) return 0;
   const DfaTable& t = dfa.value();
-  check(t.state_count >= 1 && t.state_count <= options.state_budget + 2);  // + the dead state and the sink
+  check(t.state_count >= 1 &&
+        t.state_count <= options.state_budget + 2);  // + the dead state and the sink
   check(t.class_count >= 1 && t.start < t.state_count && t.sink_count <= t.state_count);
   check(t.next.size() == static_cast<size_t>(t.state_count) * t.class_count);
   check(t.accepting.size() == t.state_count && t.accept_begin.size() == t.state_count + 1u);

@@ -16,7 +16,7 @@ inline void check(bool ok) {
 }
 
 struct QueryInput {
-  uint8_t control = 0;        // bits the target reads as options
+  uint8_t control = 0;         // bits the target reads as options
   std::vector<uint8_t> query;  // an exact-size copy: ASan sees a read past it
   const uint8_t* rest = nullptr;
   size_t rest_size = 0;

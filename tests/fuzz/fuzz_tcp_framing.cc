@@ -54,7 +54,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     uv_buf_t b = r.space();
     check(b.len > 0);
     // Reads of 1..b.len bytes: small ones split prefixes and messages.
-    size_t want = (s & 0x3f) == 0 ? b.len : std::min<size_t>(b.len, (s & 0x3f) * ((s & 0x80) ? 1021 : 1));
+    size_t want =
+        (s & 0x3f) == 0 ? b.len : std::min<size_t>(b.len, (s & 0x3f) * ((s & 0x80) ? 1021 : 1));
     want = std::min(want, len - fed);
     std::memcpy(b.base, stream + fed, want);
     r.received(want);

@@ -18,7 +18,8 @@
 namespace dnspc::runtime {
 // The page's files, as the build embeds them (web_assets.h), without the build.
 std::span<const WebAsset> web_assets() {
-  static const WebAsset assets[] = {{"/", "text/html; charset=utf-8", "<html></html>", "\x1f\x8b gzip"}};
+  static const WebAsset assets[] = {
+      {"/", "text/html; charset=utf-8", "<html></html>", "\x1f\x8b gzip"}};
   return assets;
 }
 }  // namespace dnspc::runtime

@@ -13,8 +13,8 @@ size_t utf8_sequence_length(std::string_view text, size_t i) {
   if (n == 0 || i + n > text.size()) return 0;
   auto second = static_cast<unsigned char>(text[i + 1]);
   // No overlong forms, no surrogates, nothing past U+10FFFF.
-  if ((b == 0xe0 && second < 0xa0) || (b == 0xed && second > 0x9f) || (b == 0xf0 && second < 0x90) ||
-      (b == 0xf4 && second > 0x8f)) {
+  if ((b == 0xe0 && second < 0xa0) || (b == 0xed && second > 0x9f) ||
+      (b == 0xf0 && second < 0x90) || (b == 0xf4 && second > 0x8f)) {
     return 0;
   }
   for (size_t k = 1; k < n; ++k) {
