@@ -27,9 +27,11 @@ void Worker::deliver_answer(Backend& b, const InFlightQuery& q, uint8_t* packet,
     if (q.tcp) end_tcp_client_after_drop(*q.tcp);
     return;
   }
-  send_answer(q, r.data, r.size, true);
+  // Counted before it is sent, as reply() does: a client holding its answer
+  // must find it in the counters (a scrape right after raced it before).
   record_answer({q.qname, q.qname_length, q.qtype, q.client_address(), q.transport, r.data, r.size,
                  static_cast<uint32_t>(r.latency_us), q.server, q.rule, ActionKind::kPool, AnswerSource::kBackend});
+  send_answer(q, r.data, r.size, true);
 }
 
 void Worker::send_answer(const InFlightQuery& q, const uint8_t* data, size_t len, bool may_delay) {
@@ -47,9 +49,9 @@ bool Worker::answer_servfail(const InFlightQuery& q, AnswerSource source) {
   const size_t n = answer_stage_.servfail(q, destination_of(q), out, kLocalAnswerSize);
   if (!n) return false;
   ++local_used_;
-  send_answer(q, out, n, false);
   record_answer({q.qname, q.qname_length, q.qtype, q.client_address(), q.transport, out, n, 0, q.server, q.rule,
                  ActionKind::kPool, source});
+  send_answer(q, out, n, false);
   return true;
 }
 

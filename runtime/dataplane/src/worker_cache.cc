@@ -109,10 +109,10 @@ bool Worker::answer_stale_on_timeout(const InFlightQuery& q) {
     if (q.tcp) end_tcp_client_after_drop(*q.tcp);
     return true;
   }
-  send_answer(q, r.data, r.size, true);
   record_answer({q.qname, q.qname_length, q.qtype, q.client_address(), q.transport, r.data, r.size,
                  static_cast<uint32_t>(waited_us), TrafficRecord::kNone, q.rule, ActionKind::kPool,
                  AnswerSource::kCache});
+  send_answer(q, r.data, r.size, true);
   return true;
 }
 
