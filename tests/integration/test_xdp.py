@@ -11,6 +11,10 @@ it on 127.0.0.1, clients in their own namespaces behind a bridge.
 - The kernel's own answers (NXDOMAIN, TC, REFUSED) are, byte for byte, the
   answers user space gives the same query arriving over loopback (where the
   XDP program does not run), with checksums a client's stack accepts.
+- Odd and malformed datagrams (every truncation, one change at a time to
+  header, name and OPT, random bytes, bit flips) get through the kernel
+  exactly what user space alone gives them; a client's own Z bit sent over
+  loopback is not taken for the kernel's sealed mark.
 - A reload under the flood loses no normal query, and the new rule runs in
   the kernel as written.
 - An interface that does not exist, and a process without the capabilities,
@@ -23,6 +27,7 @@ import contextlib
 import ctypes
 import fcntl
 import os
+import random
 import re
 import select
 import socket
@@ -187,6 +192,107 @@ def query_with_cookie(name, qid):
     q = build_query(name, qid=qid, edns=(4096, 0, True))
     cookie = struct.pack("!HH", 10, 8) + bytes(range(1, 9))
     return q[:-2] + struct.pack("!H", len(cookie)) + cookie
+
+
+def odd_packets():
+    """(what, bytes) of datagrams that are not plain queries: every
+    truncation of a query the kernel answers (EDNS with a cookie option),
+    one change at a time to its header, name and OPT record, and random
+    bytes and bit flips (seeded, so a failure repeats)."""
+    rng = random.Random(20)
+    base = query_with_cookie("t.gone.example.", 0x0a0b)
+    plain = build_query("u.gone.example.", qid=0x0c0d)
+    out = [(f"{n} bytes of {len(base)}", base[:n]) for n in range(len(base))]
+    out += [(f"{n} bytes of {len(plain)} (no EDNS)", plain[:n]) for n in range(12, len(plain))]
+
+    def header(packet, flags=None, counts=None):
+        qid, f, *c = struct.unpack("!HHHHHH", packet[:12])
+        return struct.pack("!HHHHHH", qid, f if flags is None else flags, *(counts or c)) + packet[12:]
+
+    name = b"\x01v\x04gone\x07example\x00"
+    question = lambda n, qtype=1, qclass=1: struct.pack("!HHHHHH", 0x0e0f, 0x0100, 1, 0, 0, 0) + n + \
+        struct.pack("!HH", qtype, qclass)  # noqa: E731
+    opt = lambda payload=4096, version=0, rdata=b"", owner=b"\0": owner + struct.pack(  # noqa: E731
+        "!HHBBHH", 41, payload, 0, version, 0x8000, len(rdata)) + rdata
+    with_ar = lambda packet, n: header(packet, counts=(1, 0, 0, n))  # noqa: E731
+    out += [
+        ("QR=1", header(plain, flags=0x8100)),
+        ("TC=1", header(plain, flags=0x0300)),
+        ("Z=1", header(plain, flags=0x0140)),
+        ("AA=1", header(plain, flags=0x0500)),
+        ("rcode 3 in a query", header(plain, flags=0x0103)),
+        ("qdcount 0", header(plain, counts=(0, 0, 0, 0))),
+        ("qdcount 2", header(plain, counts=(2, 0, 0, 0))),
+        ("ancount 1", header(plain, counts=(1, 1, 0, 0))),
+        ("nscount 1", header(plain, counts=(1, 0, 1, 0))),
+        ("arcount 1, no record", header(plain, counts=(1, 0, 0, 1))),
+        ("arcount 2, one OPT", header(base, counts=(1, 0, 0, 2))),
+        ("bytes after the question", plain + b"\0\0\0\0"),
+        ("bytes after the OPT", base + b"\xff"),
+        ("label of 64 (bad type)", question(b"\x40" + b"a" * 64 + b"\x04gone\x07example\x00")),
+        ("label type 0x80", question(b"\x81a\x04gone\x07example\x00")),
+        ("compression pointer to the header", question(b"\xc0\x00")),
+        ("compression pointer to itself", question(b"\xc0\x0c")),
+        ("pointer after a label", question(b"\x01v\xc0\x0c")),
+        ("name of 256 bytes", question(b"\x01a" * 127 + b"\x01b\x00")),
+        ("name of 255 bytes", question(b"\x01a" * 126 + b"\x02bb\x00")),
+        ("a NUL inside a label", question(b"\x03v\x00w\x04gone\x07example\x00")),
+        ("a dot inside a label", question(b"\x03v.w\x04gone\x07example\x00")),
+        ("upper-case name", question(b"\x01V\x04GONE\x07EXAMPLE\x00")),
+        ("root name", question(b"\x00")),
+        ("class CH", question(name, qclass=3)),
+        ("class ANY", question(name, qclass=255)),
+        ("qtype 0", question(name, qtype=0)),
+        ("qtype AXFR", question(name, qtype=252)),
+        ("qtype ANY", question(name, qtype=255)),
+        ("opcode NOTIFY", header(plain, flags=0x2100)),
+        ("opcode UPDATE", header(plain, flags=0x2900)),
+        ("opcode 15", header(plain, flags=0x7900)),
+        ("OPT version 1", with_ar(question(name), 1) + opt(version=1)),
+        ("OPT payload 0", with_ar(question(name), 1) + opt(payload=0)),
+        ("OPT payload 65535", with_ar(question(name), 1) + opt(payload=65535)),
+        ("OPT owner not the root", with_ar(question(name), 1) + opt(owner=b"\x01x\x00")),
+        ("OPT rdlength past the end", with_ar(question(name), 1) + opt()[:-2] + b"\x00\x10"),
+        ("OPT option past its rdata", with_ar(question(name), 1) + opt(rdata=b"\x00\x0a\x00\x10abcd")),
+        ("two OPTs", with_ar(question(name), 2) + opt() + opt()),
+        ("OPT and a second record", with_ar(question(name), 2) + opt() + b"\0" + struct.pack("!HHIH", 1, 1, 0, 4) +
+         bytes(4)),
+        ("ECS option", with_ar(question(name), 1) + opt(rdata=struct.pack("!HHHBB", 8, 7, 1, 24, 0) + bytes(3))),
+    ]
+    for i in range(150):
+        out.append((f"random {i}", bytes(rng.randrange(256) for _ in range(rng.randrange(0, 300)))))
+    for i in range(150):
+        flipped = bytearray(base)
+        for _ in range(rng.randrange(1, 4)):
+            flipped[rng.randrange(len(flipped))] ^= 1 << rng.randrange(8)
+        out.append((f"bit flips {i}", bytes(flipped)))
+    return out
+
+
+def exchange_all(ns, packets, wait=1.5):
+    """Sends each datagram from `ns` on a socket of its own (so answers are
+    told apart by port, whatever their bytes), all at once; the answer to
+    each, or None, after `wait` seconds without a new one."""
+    answers = [None] * len(packets)
+    with net.entered(ns):
+        socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in packets]
+    try:
+        for s, p in zip(socks, packets):
+            s.setblocking(False)
+            s.sendto(p, (SERVER, PORT))
+        index = {s.fileno(): i for i, s in enumerate(socks)}
+        waiting = list(socks)
+        while waiting:
+            ready, _, _ = select.select(waiting, [], [], wait)
+            if not ready:
+                break
+            for s in ready:
+                answers[index[s.fileno()]] = s.recv(65535)
+                waiting.remove(s)
+    finally:
+        for s in socks:
+            s.close()
+    return answers
 
 
 def setUpModule():
@@ -383,6 +489,41 @@ class FastPath(unittest.TestCase):
         self.assertEqual(udp_checksum_errors(net, net.server), 0)
         self.assertEqual(udp_checksum_errors(net, net.client(1)), 0)
         self.wait_rule_hits("nx", "kernel", nx_before + 1, "the query counted in the kernel")
+
+    def test_3_odd_and_malformed_packets_get_what_user_space_gives(self):
+        """Every truncation of a query the kernel answers, a change at a time
+        to its header, name and OPT, and random bytes and bit flips, sent
+        from client2 (through the XDP program) and over loopback (user space
+        only): the same answer or the same silence for each. The kernel may
+        answer only what user space would answer with the same bytes; the
+        rest it passes up, where a malformed one is counted and dropped.
+        Afterwards the kernel's counters still account for every packet and
+        a normal query is answered."""
+        cases = odd_packets()
+        malformed_before = sum(self.d.stats()["malformed"].values())
+        answers, wrong = {}, []
+        for start in range(0, len(cases), 100):  # 100 sockets at a time
+            chunk = [p for _, p in cases[start:start + 100]]
+            through_kernel = exchange_all(net.client(1), chunk)
+            user_only = exchange_all(net.server, chunk)
+            for i, (kernel, user) in enumerate(zip(through_kernel, user_only)):
+                what = cases[start + i][0]
+                answers[what] = kernel
+                if kernel != user:
+                    wrong.append(f"{what}: through the kernel {kernel.hex() if kernel else None}, "
+                                 f"user space {user.hex() if user else None}")
+        self.assertEqual(wrong, [], "\n".join(wrong))
+        # The oracle is not silent: both paths answered some and dropped others.
+        self.assertIsNone(answers["11 bytes of %d" % len(query_with_cookie("t.gone.example.", 0))])
+        self.assertIsNotNone(answers["upper-case name"])
+        self.assertIsNone(answers["compression pointer to itself"])
+        # A client's own Z bit is not the kernel's mark: over loopback (where
+        # IP_PKTINFO names dnspc0 all the same) the nx rule still ran.
+        self.assertEqual(answers["Z=1"][3] & 0xf, dns.rcode.NXDOMAIN)
+        self.assertGreater(sum(self.d.stats()["malformed"].values()) - malformed_before, 2 * 12)
+        wait_until(self.kernel_accounts_for_every_packet, 3, 0.1, "seen = unparsed + blocked + passed + rule hits")
+        self.assertEqual(ask(net, net.client(1), WWW).answer[0][0].address, WWW_ADDRESS)
+        self.assertEqual(ask(net, net.client(1), "v.gone.example.").rcode(), dns.rcode.NXDOMAIN)
 
     # ------------------------------------------------------------ 4. reload under the flood
 

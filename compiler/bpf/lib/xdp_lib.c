@@ -10,8 +10,11 @@
  * header's Z bit saying whether this program evaluated it (Z=1: no prefix
  * rule and no block holds, user space starts after the prefix) or not
  * (Z=0: user space evaluates from the first rule). Z is reserved and zero
- * in every query (RFC 1035 4.1.1), so setting or clearing it loses nothing;
- * user space clears it again before the query goes anywhere. */
+ * in every query (RFC 1035 4.1.1), so setting or clearing it loses nothing.
+ * An evaluated query also carries the process's seal (kernel_seal.h), eight
+ * random bytes appended to the message: a Z bit without it is the client's
+ * (the query did not pass here), and user space evaluates it whole. User
+ * space removes the seal and the bit before the query goes anywhere. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -176,6 +179,70 @@ INLINE int mark_evaluated(struct packet *p, int evaluated) {
   return 1;
 }
 
+/* The packet's pointers again, after a helper that may move the data
+ * (bpf_xdp_adjust_tail) made the verifier forget them. Returns 0 when the
+ * UDP or DNS header is no longer there. */
+INLINE int find_again(struct xdp_md *ctx, struct packet *p) {
+  uint32_t l3 = p->l3 & 0x3f; /* at most Ethernet and one VLAN tag */
+  uint32_t l4 = p->l4 & 0x7f; /* IPv4 without options, or IPv6 */
+  p->data = (void *)(long)ctx->data;
+  p->end = (void *)(long)ctx->data_end;
+  uint8_t *ip = (uint8_t *)p->data + l3;
+  struct udphdr *udp = (struct udphdr *)((uint8_t *)p->data + l4);
+  if ((void *)(udp + 1) > p->end || (void *)(ip + sizeof(struct ipv6hdr)) > p->end) return 0;
+  if (p->ip4) p->ip4 = (struct iphdr *)ip;
+  if (p->ip6) p->ip6 = (struct ipv6hdr *)ip;
+  p->udp = udp;
+  p->dns = (uint8_t *)(udp + 1);
+  return 1;
+}
+
+/* Seals a query this program evaluated without a decision: sets Z and
+ * appends the seal, keeping the IP and UDP lengths and checksums right.
+ * Returns 0 when it has bytes past its UDP message (Ethernet padding) or no
+ * room to grow: it then goes up with Z clear, unevaluated. */
+INLINE int seal_evaluated(struct xdp_md *ctx, struct packet *p, const struct dnspc_k_config *config) {
+  uint32_t udp_len = (p->dns_len + sizeof(struct udphdr)) & 0xfff;
+  if ((uint8_t *)p->end - (uint8_t *)p->data != (p->l4 & 0x7f) + udp_len) {
+    mark_evaluated(p, 0);
+    return 0;
+  }
+  if (bpf_xdp_adjust_tail(ctx, DNSPC_K_SEAL_SIZE)) {
+    if (find_again(ctx, p)) mark_evaluated(p, 0);
+    return 0;
+  }
+  if (!find_again(ctx, p) || !mark_evaluated(p, 1)) return 0;
+  uint8_t *seal = (uint8_t *)p->udp + udp_len;
+  if ((void *)(seal + DNSPC_K_SEAL_SIZE) > p->end) return 0;
+  /* The sum of the seal's bytes where they sit (RFC 1071: at an odd offset
+   * the first pairs with the message's last byte) and of the two length
+   * fields the UDP checksum covers, each 8 more. */
+  uint64_t added = 2 * DNSPC_K_SEAL_SIZE;
+  const uint8_t *s = config->seal;
+  if (udp_len & 1) {
+    added += s[0] + (s[1] << 8 | s[2]) + (s[3] << 8 | s[4]) + (s[5] << 8 | s[6]) + (s[7] << 8);
+  } else {
+    added += (s[0] << 8 | s[1]) + (s[2] << 8 | s[3]) + (s[4] << 8 | s[5]) + (s[6] << 8 | s[7]);
+  }
+  __builtin_memcpy(seal, s, DNSPC_K_SEAL_SIZE);
+  uint16_t new_len = bpf_htons(udp_len + DNSPC_K_SEAL_SIZE);
+  p->udp->len = new_len;
+  if (p->udp->check) {
+    uint16_t check = (uint16_t)~fold((uint16_t)~bpf_ntohs(p->udp->check) + added);
+    p->udp->check = bpf_htons(check ? check : 0xffff);
+  }
+  if (p->ip4) {
+    struct iphdr *ip = p->ip4;
+    uint16_t old_total = ip->tot_len;
+    uint16_t new_total = bpf_htons(bpf_ntohs(old_total) + DNSPC_K_SEAL_SIZE);
+    ip->tot_len = new_total;
+    ip->check = checksum_replace(ip->check, old_total, new_total);
+  } else if (p->ip6) {
+    p->ip6->payload_len = new_len;
+  }
+  return 1;
+}
+
 /* Loops run through bpf_loop: the verifier checks a callback once, where an
  * inlined loop would be walked once per iteration and per path, which
  * multiplies past its budget as soon as a loop carries state. */
@@ -237,7 +304,7 @@ INLINE int parse_dns(struct packet *p, struct dnspc_k_view *v) {
   if ((void *)(dns + DNS_HEADER) > end) return 0;
   uint32_t len = p->dns_len;
   if ((uint8_t *)end - dns < len) return 0; /* the UDP length promises more than arrived */
-  if (len > 4096 || len < DNS_HEADER) return 0;
+  if (len > 4096 - DNSPC_K_SEAL_SIZE || len < DNS_HEADER) return 0; /* sealed, it still fits user space's 4096 */
   uint16_t flags = get16(dns + 2);
   if (flags & FLAG_QR) return 0;
   if (get16(dns + 4) != 1 || get16(dns + 6) != 0 || get16(dns + 8) != 0) return 0;
@@ -735,7 +802,7 @@ SEC("xdp") int dnspc_xdp(struct xdp_md *ctx) {
   uint32_t rule = dnspc_k_decide(v);
   if (rule >= config->prefix_rules) {
     count(DNSPC_K_PASSED);
-    mark_evaluated(&p, 1);
+    if (!seal_evaluated(ctx, &p, config)) count(DNSPC_K_UNSEALED);
     return XDP_PASS;
   }
   uint64_t *hits = bpf_map_lookup_elem(MAP(RULE_HITS), &rule);

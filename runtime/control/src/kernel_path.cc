@@ -155,6 +155,7 @@ void KernelPath::fold_counters() {
   c.seen += delta(k::DNSPC_K_SEEN);
   c.passed += delta(k::DNSPC_K_PASSED);
   c.unparsed += delta(k::DNSPC_K_UNPARSED);
+  c.unsealed += delta(k::DNSPC_K_UNSEALED);
   c.blocked += delta(k::DNSPC_K_DYNBLOCKED);
   c.actions[static_cast<unsigned>(ActionKind::kDrop)] += delta(k::DNSPC_K_ACTION_DROP);
   c.actions[static_cast<unsigned>(ActionKind::kRefuse)] += delta(k::DNSPC_K_ACTION_REFUSE);

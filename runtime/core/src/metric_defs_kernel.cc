@@ -35,11 +35,18 @@ void add_kernel_metrics(std::vector<MetricDef>& t) {
                  out.integer({{"result", "passed"}}, k.passed);
                  out.integer({{"result", "unparsed"}}, k.unparsed);
                }});
+  t.push_back({.name = "xdp_unsealed_total",
+               .type = MetricType::kCounter,
+               .unit = "",
+               .help = "Of the passed up evaluated: queries the XDP program could not seal (bytes past the UDP "
+                       "message, no room to grow), passed up unmarked, so user space evaluated them whole.",
+               .json = "kernel.unsealed",
+               .read = [](const MetricsContext& c, MetricSink& out) { out.integer({}, c.registry->kernel.unsealed); }});
   t.push_back({.name = "xdp_marked_total",
                .type = MetricType::kCounter,
                .unit = "",
-               .help = "UDP queries user space received marked by the XDP program as evaluated (it starts after the "
-                       "kernel's rules, once the policy trusts the mark).",
+               .help = "UDP queries user space received marked and sealed by the XDP program as evaluated (it starts "
+                       "after the kernel's rules, once the policy trusts the mark).",
                .json = "kernel.marked",
                .read = sum_of(&WorkerCounters::kernel_evaluated)});
 }

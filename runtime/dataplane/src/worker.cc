@@ -491,8 +491,9 @@ void Worker::handle_query(Listener& l, RxBatch& rx, unsigned i) {
   c.listener = &l;
   c.address = &rx.names[i];
   c.address_len = m.msg_hdr.msg_namelen;
-  if (policy_->kernel_ifindex) c.first_rule = kernel_first_rule(rx.buffer(i), m.msg_len, m.msg_hdr);
-  process_query(c, rx.buffer(i), m.msg_len, Transport::kUdp);
+  size_t size = m.msg_len;
+  if (policy_->kernel_ifindex) c.first_rule = kernel_first_rule(rx.buffer(i), size, m.msg_hdr);
+  process_query(c, rx.buffer(i), size, Transport::kUdp);
 }
 
 void Worker::reply(const Client& c, const uint8_t* data, size_t len, AnswerSource source) {

@@ -190,9 +190,9 @@ class Worker {
   void flush();
   void handle_query(Listener& l, RxBatch& rx, unsigned i);
   // The kernel fast path's hand-over (worker_kernel.cc): where a UDP query's
-  // evaluation starts, clearing the kernel's mark; and the listeners asked
+  // evaluation starts, removing the kernel's mark and seal; and the listeners asked
   // for the arrival interface once a policy has a kernel program.
-  uint32_t kernel_first_rule(uint8_t* packet, size_t size, const msghdr& header);
+  uint32_t kernel_first_rule(uint8_t* packet, size_t& size, const msghdr& header);
   void want_arrival_interface();
   void process_query(const Client& c, uint8_t* packet, size_t size, Transport transport);
   // `stale`: an expired cache entry (worker_cache.cc) served when the pool has no usable server.

@@ -1,12 +1,17 @@
 // The user-space half of the kernel fast path's hand-over (docs/xdp.md,
-// "Runtime"). The XDP program passes up a query it evaluated without a
-// decision with the DNS header's Z bit set, and clears the bit on any query
-// it passes up unevaluated, so a query that came in on the program's
-// interface carries the program's word, never the client's. Queries from
-// other interfaces keep their bits and are evaluated from the first rule.
+// "The hand-over"). The XDP program passes up a query it evaluated without
+// a decision with the DNS header's Z bit set and the process's seal
+// appended (kernel_seal.h), and clears the bit on any query it passes up
+// unevaluated. Only the bit and the seal together, on a query that arrived
+// on the program's interface, are the program's word: a Z bit alone is the
+// client's (the query did not pass the program), it stays as sent and the
+// query is evaluated from the first rule, as from any other interface.
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <cstring>
+
+#include "dnspc/kernel_seal.h"
 #include "dnspc/runtime/active_policy.h"
 #include "dnspc/wire.h"
 #include "worker.h"
@@ -35,11 +40,15 @@ int arrival_ifindex(const msghdr& h) {
 
 }  // namespace
 
-uint32_t Worker::kernel_first_rule(uint8_t* packet, size_t size, const msghdr& header) {
+uint32_t Worker::kernel_first_rule(uint8_t* packet, size_t& size, const msghdr& header) {
   const ActivePolicy& p = *policy_;
-  if (size < kHeaderSize || !(packet[3] & kZInLowByte)) return 0;
+  if (size < kHeaderSize + kernel::kSealSize || !(packet[3] & kZInLowByte)) return 0;
   if (arrival_ifindex(header) != p.kernel_ifindex) return 0;  // not through the program: the client's own bit
-  packet[3] &= static_cast<uint8_t>(~kZInLowByte);  // the mark is ours: the query goes on as it was sent
+  const kernel::Seal& seal = kernel::process_seal();
+  if (std::memcmp(packet + size - seal.size(), seal.data(), seal.size()) != 0) return 0;  // the client's own bit
+  // The mark is ours: the query goes on as it was sent.
+  packet[3] &= static_cast<uint8_t>(~kZInLowByte);
+  size -= seal.size();
   counters_.kernel_evaluated.add();
   if (now_ns_ < p.kernel_trust_from_ns.load(std::memory_order_acquire)) return 0;
   return p.kernel_rules;

@@ -1,6 +1,9 @@
 #include "dnspc/runtime/kernel_maps.h"
 
+#include <algorithm>
 #include <cstring>
+
+#include "dnspc/kernel_seal.h"
 
 namespace dnspc::xdp {
 
@@ -45,6 +48,8 @@ bool fill_array(Map& map, const std::vector<Value>& values, std::string& error) 
 std::unique_ptr<KernelMaps> KernelMaps::create(const kernel::KernelTables& t, std::string& error) {
   std::unique_ptr<KernelMaps> m(new KernelMaps);
   m->config_ = t.config;
+  const kernel::Seal& seal = kernel::process_seal();
+  std::copy(seal.begin(), seal.end(), m->config_.seal);
   m->rules_ = t.actions.size();
   const std::array<MapSpec, k::DNSPC_K_MAP_COUNT> specs = {
       spec(MapType::array, 4, sizeof(k::dnspc_k_config), 1, "dnspc_config"),
@@ -76,7 +81,7 @@ std::unique_ptr<KernelMaps> KernelMaps::create(const kernel::KernelTables& t, st
   }
   auto& maps = m->maps_;
   const uint32_t zero = 0;
-  if (!maps[k::DNSPC_K_MAP_CONFIG]->update(bytes_of(zero), bytes_of(t.config), error) ||
+  if (!maps[k::DNSPC_K_MAP_CONFIG]->update(bytes_of(zero), bytes_of(m->config_), error) ||
       !fill(*maps[k::DNSPC_K_MAP_NAMES], t.names, error) || !fill(*maps[k::DNSPC_K_MAP_SRC4], t.source4, error) ||
       !fill(*maps[k::DNSPC_K_MAP_SRC6], t.source6, error) || !fill(*maps[k::DNSPC_K_MAP_DST4], t.destination4, error) ||
       !fill(*maps[k::DNSPC_K_MAP_DST6], t.destination6, error) ||

@@ -49,6 +49,7 @@ enum dnspc_k_counter {
   DNSPC_K_ACTION_REFUSE,
   DNSPC_K_ACTION_RCODE,
   DNSPC_K_ACTION_TRUNCATE,
+  DNSPC_K_UNSEALED,         /* of PASSED: not sealed (padding, no room), so evaluated whole */
   DNSPC_K_COUNTER_COUNT
 };
 
@@ -66,11 +67,16 @@ struct dnspc_k_action {
   uint16_t pad;
 };
 
+/* The bytes the program appends to a query it evaluated without a
+ * decision, after setting its Z bit (docs/xdp.md, "The hand-over"). */
+#define DNSPC_K_SEAL_SIZE 8
+
 struct dnspc_k_config {
   uint64_t hash_seed;    /* keys the name hash; random per compiled program */
   uint64_t now_override; /* tests: when non-zero, the clock the rate bounds read */
   uint32_t prefix_rules; /* rules the kernel owns; "no match" is this value */
   uint32_t pad;
+  uint8_t seal[DNSPC_K_SEAL_SIZE]; /* random per process (kernel_seal.h) */
 };
 
 /* A name key: the keyed hash of one suffix of the lower-case wire name

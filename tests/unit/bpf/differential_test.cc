@@ -8,8 +8,9 @@
 //   - dropped, when the reference says a prefix rule drops it;
 //   - turned around (XDP_TX) with the answer build_rcode_answer or
 //     build_truncated_answer makes, and right checksums, when it answers;
-//   - passed with the DNS header's Z bit set (and the UDP checksum still
-//     right), when no prefix rule holds;
+//   - passed with the DNS header's Z bit set and the process's seal
+//     appended (IP and UDP lengths and checksums still right), when no
+//     prefix rule holds;
 //   - passed with Z clear, when the kernel does not parse it.
 // DNSPC_KERNEL_DIFF_POLICIES=N runs N policies (the long run).
 #include <fmt/core.h>
@@ -26,6 +27,7 @@
 #include "dnspc/interp/interpreter.h"
 #include "dnspc/ir/state.h"
 #include "dnspc/kernel/prefix.h"
+#include "dnspc/kernel_seal.h"
 #include "dnspc/pipeline/pipeline.h"
 #include "dnspc/wire.h"
 #include "kernel_harness.h"
@@ -51,7 +53,7 @@ std::string kernel_actions(const std::string& policy, std::mt19937_64& rng) {
 bool kernel_evaluates(const QueryView& v) {
   return v.ancount == 0 && v.nscount == 0 && v.arcount <= 1 && (v.arcount == 0 || v.edns_present) &&
          v.trailing == 0 && !v.dot_in_label && v.edns_version == 0 && !v.ecs_present &&
-         v.edns_option_count <= 16 && v.size <= 4096;
+         v.edns_option_count <= 16 && v.size <= 4096 - kernel::kSealSize;
 }
 
 uint16_t ones_sum(const uint8_t* p, size_t n, uint32_t sum = 0) {
@@ -138,15 +140,20 @@ void check_policy(RandomPolicy& generator, std::mt19937_64& rng, unsigned index,
     if (expected.rule >= prefix.rules) {
       ++totals.passed;
       REQUIRE(got.action == XDP_PASS);
-      REQUIRE(got.frame.size() == frame.size());
       CHECK((got.frame[dns_at + 3] & 0x40) != 0);
       CHECK(udp_checksum_holds(got.frame, v4));
-      // Nothing else changes: the mark and the checksum it moves.
-      frame[dns_at + 3] |= 0x40;
-      const size_t check_at = dns_at - 2;
-      frame[check_at] = got.frame[check_at];
-      frame[check_at + 1] = got.frame[check_at + 1];
-      CHECK(got.frame == frame);
+      if (v4) CHECK(ones_sum(got.frame.data() + 14, 20) == 0xffff);
+      // Nothing else changes: the frame is the query with the mark and the
+      // seal, lengths and checksums to match.
+      std::vector<uint8_t> sealed = q.packet;
+      sealed[3] |= 0x40;
+      const kernel::Seal& seal = kernel::process_seal();
+      sealed.insert(sealed.end(), seal.begin(), seal.end());
+      std::vector<uint8_t> want = udp_frame(sealed, q.source, q.destination, 40000, 53);
+      const size_t check_at = dns_at - 2;  // 0xffff and 0 are the same sum: take the program's
+      want[check_at] = got.frame[check_at];
+      want[check_at + 1] = got.frame[check_at + 1];
+      CHECK(got.frame == want);
       continue;
     }
     INFO("expected rule " << expected.rule << " " << action_kind_name(expected.action));

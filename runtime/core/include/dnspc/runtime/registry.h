@@ -185,7 +185,7 @@ struct KernelCounters {
   std::string end_reason;
   std::vector<uint64_t> rule_hits;    // by registry rule id
   uint64_t actions[kActionKindCount]{};
-  uint64_t seen = 0, passed = 0, unparsed = 0, blocked = 0;
+  uint64_t seen = 0, passed = 0, unparsed = 0, blocked = 0, unsealed = 0;
 };
 
 class Registry {
