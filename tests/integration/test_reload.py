@@ -25,7 +25,11 @@ import unittest
 from harness import (DNSPC, SANITIZED, SANITIZER, Dnspc, Nsd, Workdir, ZONE, answer_a, dns, free_port, query, rss_kib,
                      wait_until, who)
 
-RATE = 30000  # queries a second dnsperf asks for
+# Queries a second dnsperf asks for. Under a sanitizer (CI's second and
+# third runs of this file) the point is what the sanitizer sees under
+# reloads, not the rate: the load is lighter and the throughput baseline
+# runs only in the main build.
+RATE = 10000 if SANITIZED else 30000
 
 POLICY = """
 listen 127.0.0.1:{port}LISTEN_EXTRA;
@@ -119,9 +123,10 @@ class Reload(unittest.TestCase):
     # ------------------------------------------------------------ under load
 
     def test_1_twenty_reloads_under_load_lose_nothing(self):
-        sent, _, lost, qps = dnsperf(self.d.port, "a.load.test.", 3)
-        self.assertEqual(lost, 0, f"a run without reloads lost {lost} of {sent}: the machine cannot carry the test")
-        print(f"without reloads: {sent} sent, {qps:.0f} qps", flush=True)
+        if not SANITIZED:
+            sent, _, lost, qps = dnsperf(self.d.port, "a.load.test.", 3)
+            self.assertEqual(lost, 0, f"a run without reloads lost {lost} of {sent}: the machine cannot carry the test")
+            print(f"without reloads: {sent} sent, {qps:.0f} qps", flush=True)
 
         result = {}
         t = threading.Thread(target=lambda: result.update(zip(("sent", "completed", "lost", "qps"),

@@ -10,29 +10,14 @@ namespace dnspc::diag {
 
 namespace {
 
-// A set file, a binary policy or a name in a message may hold control bytes;
-// printed raw, an ESC sequence would drive the reader's terminal (set its
-// title, hide text). Each becomes '?', one byte for one, so the caret under
-// a snippet stays in its column. Tabs stay: the caret line copies them.
-// Bytes outside well-formed UTF-8 become '?' too: the text also travels in
-// JSON (the reload status in `stats`, the web API), which must be UTF-8.
-std::string printable(std::string_view text) {
-  std::string out(text);
-  for (size_t i = 0; i < out.size();) {
-    const auto b = static_cast<unsigned char>(out[i]);
-    size_t n = utf8_sequence_length(out, i);
-    if (n == 0 || (b < 0x20 && b != '\t') || b == 0x7f) {
-      out[i] = '?';
-      n = 1;
-    }
-    i += n;
-  }
-  return out;
-}
+// Every text from outside (a path, a line of a binary policy, a set file's
+// entry) goes through printable_text: printed raw, an ESC sequence would
+// drive the reader's terminal, and bytes outside UTF-8 would make the JSON
+// the text also travels in (the reload status, the web API) invalid.
 
 void render_location(std::string& out, const SourceManager& sm, SourceRange r) {
   LineColumn lc = sm.position(r.file, r.begin);
-  out += fmt::format("{}:{}:{}: ", printable(sm.path(r.file)), lc.line, lc.column);
+  out += fmt::format("{}:{}:{}: ", printable_text(sm.path(r.file)), lc.line, lc.column);
 }
 
 // The source line, then a caret under the first character of the range and
@@ -57,7 +42,7 @@ void render_snippet(std::string& out, const SourceManager& sm, SourceRange r) {
     line = line.substr(from, to - from);
   }
   const char* left = cut_left ? "..." : "";
-  out += fmt::format("  {}{}{}\n  {}", left, printable(line), cut_right ? "..." : "", left[0] ? "   " : "");
+  out += fmt::format("  {}{}{}\n  {}", left, printable_text(line), cut_right ? "..." : "", left[0] ? "   " : "");
   uint32_t shown_column = column - from;
   for (uint32_t i = 1; i < shown_column && i <= line.size(); ++i) out += line[i - 1] == '\t' ? '\t' : ' ';
   out += '^';
@@ -85,14 +70,14 @@ std::string render_text(const Diagnostics& diags, bool color) {
       const char* c = d.severity == Severity::kError     ? "\033[1;31m"
                       : d.severity == Severity::kWarning ? "\033[1;35m"
                                                          : "\033[1;36m";
-      out += fmt::format("{}{}:\033[0m \033[1m{}\033[0m [{}]\n", c, sev, printable(d.message), d.code);
+      out += fmt::format("{}{}:\033[0m \033[1m{}\033[0m [{}]\n", c, sev, printable_text(d.message), d.code);
     } else {
-      out += fmt::format("{}: {} [{}]\n", sev, printable(d.message), d.code);
+      out += fmt::format("{}: {} [{}]\n", sev, printable_text(d.message), d.code);
     }
     if (d.range.valid()) render_snippet(out, sm, d.range);
     for (const Note& n : d.notes) {
       if (n.range.valid()) render_location(out, sm, n.range);
-      out += fmt::format("note: {}\n", printable(n.message));
+      out += fmt::format("note: {}\n", printable_text(n.message));
       if (n.range.valid()) render_snippet(out, sm, n.range);
     }
   }
@@ -114,7 +99,7 @@ std::string render_json(const Diagnostics& diags) {
     LineColumn b = sm.position(r.file, r.begin);
     LineColumn e = sm.position(r.file, r.end);
     w.Key("file");
-    w.String(printable(sm.path(r.file)).c_str());
+    w.String(printable_text(sm.path(r.file)).c_str());
     w.Key("line");
     w.Uint(b.line);
     w.Key("column");
@@ -146,14 +131,14 @@ std::string render_json(const Diagnostics& diags) {
     w.Key("code");
     w.String(d.code.c_str());
     w.Key("message");
-    w.String(printable(d.message).c_str());
+    w.String(printable_text(d.message).c_str());
     w.Key("notes");
     w.StartArray();
     for (const Note& n : d.notes) {
       w.StartObject();
       place(n.range);
       w.Key("message");
-      w.String(printable(n.message).c_str());
+      w.String(printable_text(n.message).c_str());
       w.EndObject();
     }
     w.EndArray();

@@ -13,6 +13,7 @@
 
 #include "dnspc/runtime/log.h"
 #include "dnspc/runtime/sockets.h"
+#include "dnspc/utf8.h"
 
 namespace dnspc::runtime {
 
@@ -470,6 +471,10 @@ void Reloader::on_swapped() {
 
 void Reloader::finish(ReloadOutcome o) {
   o.time = now_utc();
+  // The message may quote a Lua error, which may quote anything; it goes
+  // into JSON (`stats`, the web API), which must stay UTF-8. Diagnostics
+  // are printable already (diag's renderers).
+  o.message = printable_text(o.message);
   ++reloads_;
   if (!o.ok) ++failures_;
   if (o.ok) {

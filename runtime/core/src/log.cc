@@ -10,6 +10,8 @@
 #include <cstring>
 #include <ctime>
 
+#include "dnspc/utf8.h"
+
 namespace dnspc::runtime {
 
 namespace {
@@ -119,6 +121,32 @@ size_t append_json_escaped(char* out, size_t len, size_t cap, std::string_view t
   return len;
 }
 
+// Text logs are read by people and by line-based tools: a byte that would
+// end the line, move the cursor or not print as UTF-8 is written as an
+// escape (\n, \t, \xNN), so nothing a client's query or a Lua hook's error
+// put into a message can forge a line or a field. Inside a quoted value,
+// quotes and backslashes are escaped too.
+void append_text_escaped(std::string& out, std::string_view text, bool quoted) {
+  for (size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const char* named = c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : nullptr;
+    if (named) {
+      out += named;
+      ++i;
+    } else if (quoted && (c == '"' || c == '\\')) {
+      out += '\\';
+      out += static_cast<char>(c);
+      ++i;
+    } else if (size_t n = utf8_sequence_length(text, i); c < 0x20 || c == 0x7f || n == 0) {
+      out += fmt::format("\\x{:02x}", c);
+      ++i;
+    } else {
+      out.append(text.substr(i, n));
+      i += n;
+    }
+  }
+}
+
 std::string format_log_line(LogLevel level, std::string_view message, std::initializer_list<LogField> fields) {
   char ts[32];
   format_timestamp(ts);
@@ -141,10 +169,15 @@ std::string format_log_line(LogLevel level, std::string_view message, std::initi
     }
     line += "}\n";
   } else {
-    line = fmt::format("{} {}: {}", ts, level_name(level), message);
+    line = fmt::format("{} {}: ", ts, level_name(level));
+    append_text_escaped(line, message, false);
     for (const LogField& f : fields) {
-      bool quote = f.value.empty() || f.value.find_first_of(" =\"") != std::string::npos;
-      line += quote ? fmt::format(" {}=\"{}\"", f.key, f.value) : fmt::format(" {}={}", f.key, f.value);
+      const bool quote = f.value.empty() || f.value.find_first_of(" =\"") != std::string::npos;
+      line += ' ';
+      append_text_escaped(line, f.key, false);
+      line += quote ? "=\"" : "=";
+      append_text_escaped(line, f.value, quote);
+      if (quote) line += '"';
     }
     line += '\n';
   }

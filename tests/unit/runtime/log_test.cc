@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <rapidjson/document.h>
 
 #include <cstdio>
@@ -24,6 +26,20 @@ TEST_CASE("logs: JSON lines parse, text lines quote what needs it", "[runtime]")
   set_log_format(LogFormat::kText);
   line = format_log_line(LogLevel::kInfo, "running", {{"workers", 2u}, {"what", "two words"}});
   CHECK(line.find(" info: running workers=2 what=\"two words\"\n") != std::string::npos);
+}
+
+TEST_CASE("logs: a text line cannot be forged by what a message or value carries", "[runtime]") {
+  set_log_format(LogFormat::kText);
+  // A Lua hook's error quoting a client's name: a newline, a fake line,
+  // a terminal escape, a byte outside UTF-8; UTF-8 itself is kept.
+  std::string line = format_log_line(LogLevel::kWarning, "lua hook failed: x\n2026-01-01 info: fake\x1b]0;t\x07 \xff caf\xc3\xa9",
+                                     {{"name", "a\nb"}, {"why", "say \"hi\" \\ now"}});
+  CHECK(line.find(" warning: lua hook failed: x\\n2026-01-01 info: fake\\x1b]0;t\\x07 \\xff caf\xc3\xa9 ") !=
+        std::string::npos);
+  CHECK(line.find(" name=a\\nb") != std::string::npos);
+  CHECK(line.find(" why=\"say \\\"hi\\\" \\\\ now\"\n") != std::string::npos);
+  CHECK(std::count(line.begin(), line.end(), '\n') == 1);
+  CHECK(line.back() == '\n');
 }
 
 TEST_CASE("logs: escaping into a fixed buffer never overflows", "[runtime]") {

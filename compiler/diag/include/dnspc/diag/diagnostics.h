@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "dnspc/diag/source.h"
+#include "dnspc/utf8.h"
 
 namespace dnspc::diag {
 
@@ -76,9 +77,8 @@ class Diagnostics {
   Diagnostic discarded_;  // what a caller adds notes to once the limit is reached
 };
 
-// The length of the well-formed UTF-8 sequence that starts at text[i] (1
-// for ASCII), or 0 when none does there (a stray, overlong or cut byte).
-size_t utf8_sequence_length(std::string_view text, size_t i);
+// The UTF-8 check diagnostics and the policy reader share (stdlib).
+using dnspc::utf8_sequence_length;
 
 // `text` cut to at most `max_bytes` (on a UTF-8 boundary) with "..." added
 // when it was longer.

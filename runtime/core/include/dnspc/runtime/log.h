@@ -41,6 +41,10 @@ void append_json_escaped(std::string& out, std::string_view text);
 // The same into a fixed buffer; returns the new length, at most `cap`
 // (silently cut short when full).
 size_t append_json_escaped(char* out, size_t len, size_t cap, std::string_view text);
+// Text-log escaping: control bytes and bytes outside UTF-8 as \n, \r, \t
+// or \xNN (and, in a quoted value, " and \ with a backslash), so no
+// message or value can end a line or a field early.
+void append_text_escaped(std::string& out, std::string_view text, bool quoted);
 
 // Current wall-clock time as "2024-01-02T03:04:05.678Z" into `out` (24 bytes + NUL).
 // Takes no lock (gmtime_r would), so the `log` modifier may call it per query.

@@ -1,7 +1,6 @@
-// Well-formed UTF-8, as the policy reader requires and the renderers keep.
-#include "dnspc/diag/diagnostics.h"
+#include "dnspc/utf8.h"
 
-namespace dnspc::diag {
+namespace dnspc {
 
 size_t utf8_sequence_length(std::string_view text, size_t i) {
   auto b = static_cast<unsigned char>(text[i]);
@@ -23,4 +22,18 @@ size_t utf8_sequence_length(std::string_view text, size_t i) {
   return n;
 }
 
-}  // namespace dnspc::diag
+std::string printable_text(std::string_view text) {
+  std::string out(text);
+  for (size_t i = 0; i < out.size();) {
+    const auto b = static_cast<unsigned char>(out[i]);
+    size_t n = utf8_sequence_length(out, i);
+    if (n == 0 || (b < 0x20 && b != '\t') || b == 0x7f) {
+      out[i] = '?';
+      n = 1;
+    }
+    i += n;
+  }
+  return out;
+}
+
+}  // namespace dnspc
