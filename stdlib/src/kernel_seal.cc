@@ -13,9 +13,11 @@ const Seal& process_seal() {
     size_t got = 0;
     while (got < s.size()) {
       const ssize_t n = getrandom(s.data() + got, s.size() - got, 0);
-      if (n > 0) got += static_cast<size_t>(n);
-      // Without randomness a seal could be guessed: better not to start.
-      else if (errno != EINTR) std::abort();
+      if (n > 0) {
+        got += static_cast<size_t>(n);
+      } else if (errno != EINTR) {
+        std::abort();  // without randomness a seal could be guessed: better not to start
+      }
     }
     return s;
   }();
