@@ -14,19 +14,16 @@
 
 #include "dnspc/cache_wire.h"
 #include "dnspc/wire.h"
-#include "fuzz_support.h"
+#include "fuzz_query_input.h"
 
 using fuzz_support::check;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace dnspc;
   fuzz_support::QueryInput in;
-  if (!fuzz_support::split_query_input(data, size, in)) return 0;
-  const uint8_t control = in.control;
-  const std::vector<uint8_t>& query = in.query;
-  const Transport t = (control & 1) ? Transport::kTcp : Transport::kUdp;
   QueryView v;
-  if (parse_query(query.data(), query.size(), t, v) != ParseError::kOk) return 0;
+  if (!fuzz_support::parse_query_input(data, size, in, v)) return 0;
+  const uint8_t control = in.control;
   // An exact-size copy, as the query: ASan sees any read past it.
   std::vector<uint8_t> packet(in.rest, in.rest + in.rest_size);
   const size_t n = packet.size();
